@@ -1,0 +1,261 @@
+//! JSON bodies read and written with serde. Reading is capped at `server.max_body_bytes` and
+//! reports each problem in FastAPI's shape with its path (`["body", "extra_data"]`); writing
+//! skips poem-openapi's intermediate JSON tree.
+
+use poem::{IntoResponse, Request, RequestBody, Response};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{
+    MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::AppState;
+use crate::error::{ApiError, ValidationIssue};
+
+const JSON: &str = "application/json; charset=utf-8";
+
+fn is_json(content_type: &str) -> bool {
+    matches!(content_type.parse::<mime::Mime>(), Ok(mime)
+        if mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
+}
+
+/// A JSON request body of type `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn check_content_type(content_type: &str) -> bool {
+        is_json(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request
+            .data::<AppState>()
+            .map_or(1024 * 1024, |state| state.config.server.max_body_bytes);
+        let bytes = body
+            .take()?
+            .into_bytes_limit(limit)
+            .await
+            .map_err(|err| match err {
+                poem::error::ReadBodyError::PayloadTooLarge => {
+                    ApiError::payload_too_large(limit).reject()
+                }
+                other => poem::Error::from(other),
+            })?;
+        parse_json(&bytes).map(JsonBody).map_err(ApiError::reject)
+    }
+}
+
+impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: JSON,
+                schema: T::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(content_type) if is_json(content_type) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            Some(content_type) => Err(poem_openapi::error::ContentTypeError::NotSupported {
+                content_type: content_type.to_string(),
+            }
+            .into()),
+            None => Err(poem_openapi::error::ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
+/// Parses `bytes` as `T`, naming the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_field(
+            &["body"],
+            "Field required",
+            "missing",
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| ApiError::invalid(vec![issue(&err)]))?;
+    deserializer
+        .end()
+        .map_err(|err| ApiError::invalid(vec![syntax_issue(&err)]))?;
+    Ok(value)
+}
+
+fn syntax_issue(inner: &serde_json::Error) -> ValidationIssue {
+    ValidationIssue {
+        loc: vec![Value::from("body"), Value::from(inner.column())],
+        msg: format!("JSON decode error: {inner}"),
+        kind: "json_invalid".into(),
+    }
+}
+
+fn issue(err: &serde_path_to_error::Error<serde_json::Error>) -> ValidationIssue {
+    let inner = err.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return syntax_issue(inner);
+    }
+    let mut loc = vec![Value::from("body")];
+    for segment in err.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => loc.push(Value::from(*index)),
+            serde_path_to_error::Segment::Map { key } => loc.push(Value::from(key.as_str())),
+            serde_path_to_error::Segment::Enum { variant } => {
+                loc.push(Value::from(variant.as_str()))
+            }
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = inner.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        loc.push(Value::from(field));
+        return ValidationIssue {
+            loc,
+            msg: "Field required".into(),
+            kind: "missing".into(),
+        };
+    }
+    let kind = if message.starts_with("unknown variant") {
+        "enum"
+    } else if message.starts_with("invalid type") {
+        "type_error"
+    } else {
+        "value_error"
+    };
+    ValidationIssue {
+        loc,
+        msg: message,
+        kind: kind.into(),
+    }
+}
+
+/// A 200 JSON answer of type `T`, written with serde.
+pub struct JsonOut<T>(pub T);
+
+impl<T: Type> Payload for JsonOut<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Serialize + Send> IntoResponse for JsonOut<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => Response::builder().content_type(JSON).body(bytes),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot serialize a response");
+                ApiError::internal().into_response()
+            }
+        }
+    }
+}
+
+impl<T: Type + Serialize + Send> ApiResponse for JsonOut<T> {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "Successful Response",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: JSON,
+                    schema: T::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AssistantChatThreadCreate;
+
+    fn problem(body: &str) -> (Vec<Value>, String) {
+        match parse_json::<AssistantChatThreadCreate>(body.as_bytes()) {
+            Err(ApiError::Unprocessable(errors)) => {
+                let first = &errors.0.detail[0];
+                (first.loc.clone(), first.kind.clone())
+            }
+            other => panic!("expected a 422, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn each_problem_names_its_field() {
+        assert_eq!(
+            problem("{}"),
+            (
+                vec!["body".into(), "assistant_type".into()],
+                "missing".into()
+            )
+        );
+        assert_eq!(
+            problem(r#"{"assistant_type":"wizard"}"#),
+            (vec!["body".into(), "assistant_type".into()], "enum".into())
+        );
+        assert_eq!(
+            problem(r#"{"assistant_type":"general","extra_data":[1]}"#).0,
+            vec![Value::from("body"), Value::from("extra_data")]
+        );
+        assert_eq!(problem(r#"{"assistant_type":"#).1, "json_invalid");
+        assert_eq!(problem("").1, "missing");
+    }
+}

@@ -1,0 +1,170 @@
+//! Companies, their members and their Google connections.
+
+use poem_openapi::param::Path;
+use poem_openapi::OpenApi;
+
+use super::security::SignedIn;
+use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::error::ApiError;
+use crate::model::{
+    Company, CompanyCreate, CompanyMember, CompanyMemberCreate, GoogleAdsCustomer,
+    GoogleAdsCustomerCreate, GoogleBusinessLocation,
+};
+
+pub struct CompaniesApi {
+    pub state: AppState,
+}
+
+#[OpenApi(prefix_path = "/api/v1/companies", tag = "ApiTags::Companies")]
+impl CompaniesApi {
+    /// Create a company
+    ///
+    /// The caller becomes its owner.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        caller: SignedIn,
+        body: JsonBody<CompanyCreate>,
+    ) -> Result<JsonOut<Company>, ApiError> {
+        let name = body.0.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(ApiError::invalid_field(
+                &["body", "name"],
+                "The name must have 1 to 200 characters",
+                "string_too_short",
+            ));
+        }
+        let company = self
+            .state
+            .store
+            .create_company(caller.0.viewer(), name)
+            .await?;
+        Ok(JsonOut(company))
+    }
+
+    /// The caller's companies
+    ///
+    /// For an administrator, every company.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, caller: SignedIn) -> Result<JsonOut<Vec<Company>>, ApiError> {
+        Ok(JsonOut(
+            self.state.store.companies(caller.0.viewer()).await?,
+        ))
+    }
+
+    /// One company
+    #[oai(path = "/:company_id", method = "get")]
+    async fn get(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+    ) -> Result<JsonOut<Company>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .company(caller.0.viewer(), company_id.0)
+                .await?,
+        ))
+    }
+
+    /// Add a member
+    ///
+    /// Owners and administrators only.
+    #[oai(path = "/:company_id/members", method = "post")]
+    async fn add_member(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        body: JsonBody<CompanyMemberCreate>,
+    ) -> Result<JsonOut<CompanyMember>, ApiError> {
+        let CompanyMemberCreate { email, role } = body.0;
+        let member = self
+            .state
+            .store
+            .add_member(
+                caller.0.viewer(),
+                company_id.0,
+                email.trim().to_string(),
+                role,
+            )
+            .await?;
+        Ok(JsonOut(member))
+    }
+
+    /// Register a Google Ads customer
+    #[oai(path = "/:company_id/google-ads-customers", method = "post")]
+    async fn add_customer(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        body: JsonBody<GoogleAdsCustomerCreate>,
+    ) -> Result<JsonOut<GoogleAdsCustomer>, ApiError> {
+        if body.0.id < 1 {
+            return Err(ApiError::invalid_field(
+                &["body", "id"],
+                "Input should be greater than 0",
+                "greater_than",
+            ));
+        }
+        let customer = self
+            .state
+            .store
+            .add_customer(caller.0.viewer(), company_id.0, body.0)
+            .await?;
+        Ok(JsonOut(customer))
+    }
+
+    /// The company's Google Ads customers
+    #[oai(path = "/:company_id/google-ads-customers", method = "get")]
+    async fn customers(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+    ) -> Result<JsonOut<Vec<GoogleAdsCustomer>>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .customers(caller.0.viewer(), company_id.0)
+                .await?,
+        ))
+    }
+
+    /// Register a Google Business Profile location
+    #[oai(path = "/:company_id/google-business-locations", method = "post")]
+    async fn add_location(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        body: JsonBody<GoogleBusinessLocation>,
+    ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
+        let id_length = body.0.id.trim().chars().count();
+        if id_length == 0 || id_length > 200 {
+            return Err(ApiError::invalid_field(
+                &["body", "id"],
+                "The id must have 1 to 200 characters, such as locations/123",
+                "string_too_short",
+            ));
+        }
+        let location = self
+            .state
+            .store
+            .add_location(caller.0.viewer(), company_id.0, body.0)
+            .await?;
+        Ok(JsonOut(location))
+    }
+
+    /// The company's Google Business Profile locations
+    #[oai(path = "/:company_id/google-business-locations", method = "get")]
+    async fn locations(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+    ) -> Result<JsonOut<Vec<GoogleBusinessLocation>>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .locations(caller.0.viewer(), company_id.0)
+                .await?,
+        ))
+    }
+}

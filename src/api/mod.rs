@@ -1,0 +1,111 @@
+//! The HTTP surface: one module per tag. Handlers turn requests into store calls and back.
+
+mod auth;
+mod body;
+mod companies;
+mod health;
+mod security;
+mod threads;
+mod users;
+
+use std::sync::Arc;
+
+use poem::middleware::Tracing;
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApiService, Tags};
+
+use crate::auth::Passwords;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::model::Token;
+use crate::store::Store;
+
+pub use body::{JsonBody, JsonOut};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Sign in and out.
+    Authentication,
+    /// The signed-in user.
+    Users,
+    /// Client companies, their members and their Google connections.
+    Companies,
+    /// Assistant chat threads.
+    #[oai(rename = "Chat Threads")]
+    ChatThreads,
+    /// Liveness.
+    Health,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub passwords: Passwords,
+}
+
+impl AppState {
+    /// Signs in with an email and password; None when they do not match an active user.
+    pub async fn sign_in(
+        &self,
+        email: String,
+        password: String,
+    ) -> Result<Option<Token>, ApiError> {
+        let issued = crate::auth::sign_in(
+            &self.store,
+            &self.passwords,
+            self.config.auth.token_lifetime_secs,
+            email,
+            password,
+        )
+        .await?;
+        Ok(issued.map(|(_, issued)| Token {
+            access_token: issued.token,
+            token_type: "bearer".into(),
+            expires_in: issued.expires_in,
+        }))
+    }
+}
+
+pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+    OpenApiService::new(
+        (
+            auth::AuthApi {
+                state: state.clone(),
+            },
+            users::UsersApi {
+                state: state.clone(),
+            },
+            companies::CompaniesApi {
+                state: state.clone(),
+            },
+            threads::ThreadsApi {
+                state: state.clone(),
+            },
+            health::HealthApi {
+                state: state.clone(),
+            },
+        ),
+        "adthread",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Self-hosted AI-assistant chat threads for agencies that run Google Ads accounts and \
+         Google Business Profile locations. Compatible with the published hosted API.",
+    )
+}
+
+/// The whole application: the API, its document at `/openapi.json` and Swagger UI at `/docs`.
+pub fn app(state: AppState) -> impl Endpoint {
+    let service = openapi(&state);
+    let document = service.spec_endpoint();
+    let swagger = service.swagger_ui();
+    Route::new()
+        .nest("/", service)
+        .at("/openapi.json", document)
+        .nest("/docs", swagger)
+        .catch_all_error(crate::error::into_api_response)
+        .data(state)
+        .with(Tracing)
+}

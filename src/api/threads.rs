@@ -1,0 +1,226 @@
+//! Assistant chat threads: create, list (keyset paging with an RFC 8288 `Link`), read,
+//! change and delete.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::{ApiResponse, OpenApi};
+
+use super::security::SignedIn;
+use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::error::ApiError;
+use crate::model::{
+    AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
+};
+use crate::store::{ThreadFilter, ThreadScope};
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 500;
+const CURSOR_PREFIX: &str = "seq:";
+
+#[derive(ApiResponse)]
+pub enum ThreadList {
+    /// Newest first. When more threads exist, `Link` holds the next page's URL (`rel="next"`).
+    #[oai(status = 200)]
+    Ok(
+        JsonOut<Vec<AssistantChatThread>>,
+        #[oai(header = "Link")] Option<String>,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum Deleted {
+    /// The thread and its messages are gone.
+    #[oai(status = 204)]
+    Done,
+}
+
+fn encode_cursor(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{seq}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix(CURSOR_PREFIX)?.parse().ok())
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                &["query", "cursor"],
+                "Not a cursor from this server's Link header",
+                "value_error",
+            )
+        })
+}
+
+/// The URL of the next page: this request's, with `cursor` replaced.
+fn next_link(request: &Request, cursor: &str) -> String {
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    let host = header("host").unwrap_or("localhost");
+    let mut query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| {
+            url_pairs(q)
+                .into_iter()
+                .filter(|(key, _)| key != "cursor")
+                .collect()
+        })
+        .unwrap_or_default();
+    query.push(("cursor".into(), cursor.into()));
+    let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+    format!(
+        "<{scheme}://{host}{path}?{query}>; rel=\"next\"",
+        path = request.uri().path()
+    )
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(query).unwrap_or_default()
+}
+
+pub struct ThreadsApi {
+    pub state: AppState,
+}
+
+#[OpenApi(prefix_path = "/api/v1/chat/threads", tag = "ApiTags::ChatThreads")]
+impl ThreadsApi {
+    /// Create Chat Thread
+    ///
+    /// Creates a thread with one of the four assistants for a company, optionally scoped to one
+    /// of its Google Ads customers and Google Business locations.
+    #[oai(path = "/", method = "post")]
+    #[allow(clippy::too_many_arguments)]
+    async fn create(
+        &self,
+        caller: SignedIn,
+        company_id: Query<i64>,
+        customer_id: Query<Option<i64>>,
+        location_id: Query<Option<String>>,
+        login_customer_id: Query<Option<i64>>,
+        body: JsonBody<AssistantChatThreadCreate>,
+    ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
+        let scope = ThreadScope {
+            company_id: company_id.0,
+            customer_id: customer_id.0,
+            location_id: location_id.0,
+            login_customer_id: login_customer_id.0,
+        };
+        let thread = self
+            .state
+            .store
+            .create_thread(caller.0.viewer(), scope, body.0)
+            .await?;
+        Ok(JsonOut(thread))
+    }
+
+    /// List Chat Threads
+    ///
+    /// A company's threads, newest first, optionally filtered. Pages hold `limit` threads; follow
+    /// the `Link: <...>; rel="next"` header for the next one.
+    #[oai(path = "/", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        request: &Request,
+        caller: SignedIn,
+        company_id: Query<i64>,
+        assistant_type: Query<Option<AssistantType>>,
+        customer_id: Query<Option<i64>>,
+        location_id: Query<Option<String>>,
+        is_completed: Query<Option<bool>>,
+        /// Threads per page: 1 to 500, 50 when absent.
+        #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
+        limit: Query<Option<u32>>,
+        /// From the previous page's `Link` header.
+        cursor: Query<Option<String>>,
+    ) -> Result<ThreadList, ApiError> {
+        let filter = ThreadFilter {
+            company_id: company_id.0,
+            assistant_type: assistant_type.0,
+            customer_id: customer_id.0,
+            location_id: location_id.0,
+            is_completed: is_completed.0,
+            before_seq: cursor.0.as_deref().map(decode_cursor).transpose()?,
+            limit: limit.0.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE),
+        };
+        let page = self
+            .state
+            .store
+            .list_threads(caller.0.viewer(), filter)
+            .await?;
+        let link = page
+            .next_before_seq
+            .map(|seq| next_link(request, &encode_cursor(seq)));
+        Ok(ThreadList::Ok(JsonOut(page.threads), link))
+    }
+
+    /// Get Chat Thread
+    #[oai(path = "/:thread_id", method = "get")]
+    async fn get(
+        &self,
+        caller: SignedIn,
+        thread_id: Path<String>,
+        /// When given, must be the thread's company.
+        company_id: Query<Option<i64>>,
+    ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
+        let thread = self
+            .state
+            .store
+            .thread(caller.0.viewer(), thread_id.0, company_id.0)
+            .await?;
+        Ok(JsonOut(thread))
+    }
+
+    /// Update Chat Thread
+    ///
+    /// Only the fields sent change; `date_updated` moves.
+    #[oai(path = "/:thread_id", method = "patch")]
+    async fn update(
+        &self,
+        caller: SignedIn,
+        thread_id: Path<String>,
+        /// When given, must be the thread's company.
+        company_id: Query<Option<i64>>,
+        body: JsonBody<AssistantChatThreadUpdate>,
+    ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
+        let thread = self
+            .state
+            .store
+            .update_thread(caller.0.viewer(), thread_id.0, company_id.0, body.0)
+            .await?;
+        Ok(JsonOut(thread))
+    }
+
+    /// Delete Chat Thread
+    #[oai(path = "/:thread_id", method = "delete")]
+    async fn delete(
+        &self,
+        caller: SignedIn,
+        thread_id: Path<String>,
+        /// When given, must be the thread's company.
+        company_id: Query<Option<i64>>,
+    ) -> Result<Deleted, ApiError> {
+        self.state
+            .store
+            .delete_thread(caller.0.viewer(), thread_id.0, company_id.0)
+            .await?;
+        Ok(Deleted::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor(12345)).unwrap(), 12345);
+        assert!(decode_cursor("bm9wZQ").is_err());
+        assert!(decode_cursor("!!").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! The command line: `serve`, `user create`.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{self, Config};
+use crate::model::{Nullable, UserProfile};
+
+#[derive(Parser)]
+#[command(
+    name = "adthread",
+    version,
+    about = "Self-hosted AI-assistant chat threads"
+)]
+pub struct Cli {
+    /// The configuration file [default: ./config.toml, when it exists]
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// The SQLite database file (overrides ADTHREAD_DATABASE and database.path)
+    #[arg(long, global = true, value_name = "PATH")]
+    database: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server
+    Serve {
+        /// Address to listen on (overrides ADTHREAD_BIND and server.bind)
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; reads the password from standard input (one line)
+    Create(CreateUser),
+}
+
+#[derive(Args)]
+struct CreateUser {
+    email: String,
+    /// Make the user an administrator
+    #[arg(long)]
+    admin: bool,
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    phone_number: Option<String>,
+}
+
+impl Cli {
+    pub fn run(self) -> ExitCode {
+        match self.try_run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("adthread: {message}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn try_run(self) -> Result<(), String> {
+        let mut config = config::load(self.config.as_deref()).map_err(|err| err.to_string())?;
+        if let Some(database) = self.database {
+            config.database.path = database;
+        }
+        match self.command {
+            Command::Serve { bind } => {
+                if let Some(bind) = bind {
+                    config.server.bind = bind;
+                }
+                runtime()?.block_on(crate::server::serve(config))
+            }
+            Command::User {
+                command: UserCommand::Create(args),
+            } => runtime()?.block_on(create_user(config, args)),
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start the runtime: {err}"))
+}
+
+async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    if password.chars().count() < 8 {
+        return Err(
+            "the password (read from standard input) must have at least 8 characters".into(),
+        );
+    }
+    let store = crate::store::Store::open(&config.database).map_err(|err| err.to_string())?;
+    let passwords = crate::auth::Passwords::new(&config.auth).map_err(|err| err.to_string())?;
+    let new_user = crate::store::NewUser {
+        email: args.email.trim().to_string(),
+        password_hash: passwords
+            .hash(password)
+            .await
+            .map_err(|err| err.to_string())?,
+        is_admin: args.admin,
+        profile: UserProfile {
+            first_name: Nullable(args.first_name),
+            last_name: Nullable(args.last_name),
+            phone_number: Nullable(args.phone_number),
+        },
+    };
+    let created = store.create_user(new_user).await;
+    store.close();
+    let user = created.map_err(|err| err.to_string())?;
+    println!(
+        "created {} user {} (id {})",
+        if user.is_admin { "admin" } else { "ordinary" },
+        user.email,
+        user.id
+    );
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Settings: built-in defaults, then `config.toml`, then `ADTHREAD_*` variables, then flags.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("environment variable {name}={value:?}: {reason}")]
+    Env {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub llm: LlmConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u64,
+    pub synchronous: Synchronous,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub token_lifetime_secs: u64,
+    pub allow_registration: bool,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmConfig {
+    /// Empty: no model; only the offline onboarding interview answers.
+    pub base_url: String,
+    pub model: String,
+    pub api_key: String,
+    pub timeout_secs: u64,
+    pub max_tool_rounds: u32,
+    pub history_messages: u32,
+    /// Tokens per company per calendar month; 0 turns the quota off.
+    pub monthly_token_quota: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8000".into(),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            path: PathBuf::from("data/adthread.db"),
+            pool_size: 8,
+            busy_timeout_ms: 5000,
+            synchronous: Synchronous::Normal,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_lifetime_secs: 24 * 3600,
+            allow_registration: false,
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            base_url: String::new(),
+            model: "llama3.1".into(),
+            api_key: String::new(),
+            timeout_secs: 120,
+            max_tool_rounds: 4,
+            history_messages: 40,
+            monthly_token_quota: 0,
+        }
+    }
+}
+
+/// Reads the file when it exists (a missing default `config.toml` is not an error; a missing
+/// file named on the command line is), then applies the environment.
+pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+    let (path, required) = match path {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from("config.toml"), false),
+    };
+    let mut config = match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.clone(),
+            source: Box::new(source),
+        })?,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Config::default(),
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    config.apply_env(|name| std::env::var(name).ok())?;
+    config.validate()?;
+    Ok(config)
+}
+
+impl Config {
+    /// Every variable here is listed in README.md's configuration reference.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let env = EnvReader { var: &var };
+        env.string("ADTHREAD_BIND", &mut self.server.bind);
+        env.parse("ADTHREAD_MAX_BODY_BYTES", &mut self.server.max_body_bytes)?;
+        if let Some(path) = var("ADTHREAD_DATABASE") {
+            self.database.path = PathBuf::from(path);
+        }
+        env.parse("ADTHREAD_POOL_SIZE", &mut self.database.pool_size)?;
+        env.parse(
+            "ADTHREAD_TOKEN_LIFETIME_SECS",
+            &mut self.auth.token_lifetime_secs,
+        )?;
+        env.parse(
+            "ADTHREAD_ALLOW_REGISTRATION",
+            &mut self.auth.allow_registration,
+        )?;
+        env.parse(
+            "ADTHREAD_ARGON2_MEMORY_KIB",
+            &mut self.auth.argon2_memory_kib,
+        )?;
+        env.parse(
+            "ADTHREAD_ARGON2_ITERATIONS",
+            &mut self.auth.argon2_iterations,
+        )?;
+        env.string("ADTHREAD_LLM_BASE_URL", &mut self.llm.base_url);
+        env.string("ADTHREAD_LLM_MODEL", &mut self.llm.model);
+        env.string("ADTHREAD_LLM_API_KEY", &mut self.llm.api_key);
+        env.parse("ADTHREAD_LLM_TIMEOUT_SECS", &mut self.llm.timeout_secs)?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_TOOL_ROUNDS",
+            &mut self.llm.max_tool_rounds,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_HISTORY_MESSAGES",
+            &mut self.llm.history_messages,
+        )?;
+        env.parse(
+            "ADTHREAD_MONTHLY_TOKEN_QUOTA",
+            &mut self.llm.monthly_token_quota,
+        )?;
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: &str| Err(ConfigError::Invalid(msg.to_string()));
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size must be at least 1");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return invalid("server.max_body_bytes must be at least 1024");
+        }
+        if self.auth.token_lifetime_secs == 0 {
+            return invalid("auth.token_lifetime_secs must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Where the first administrator's generated password is written: beside the database.
+    pub fn initial_password_path(&self) -> PathBuf {
+        let dir = self.database.path.parent().unwrap_or(Path::new("."));
+        dir.join("initial-admin-password")
+    }
+}
+
+struct EnvReader<'a, F: Fn(&str) -> Option<String>> {
+    var: &'a F,
+}
+
+impl<F: Fn(&str) -> Option<String>> EnvReader<'_, F> {
+    fn string(&self, name: &'static str, target: &mut String) {
+        if let Some(value) = (self.var)(name) {
+            *target = value;
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        target: &mut T,
+    ) -> Result<(), ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        if let Some(value) = (self.var)(name) {
+            *target = value
+                .trim()
+                .parse()
+                .map_err(|err: T::Err| ConfigError::Env {
+                    name,
+                    value: value.clone(),
+                    reason: err.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file() {
+        let mut config: Config = toml::from_str("[server]\nbind = \"0.0.0.0:1\"").unwrap();
+        config
+            .apply_env(|name| (name == "ADTHREAD_BIND").then(|| "127.0.0.1:9".to_string()))
+            .unwrap();
+        assert_eq!(config.server.bind, "127.0.0.1:9");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<Config>("[server]\nbnd = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn bad_numbers_in_the_environment_are_refused() {
+        let mut config = Config::default();
+        let err = config
+            .apply_env(|name| (name == "ADTHREAD_POOL_SIZE").then(|| "many".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("ADTHREAD_POOL_SIZE"), "{err}");
+    }
+}

@@ -1,0 +1,244 @@
+//! The API's errors, in the published API's (FastAPI's) shape, and the one place where the
+//! store's errors and poem's own rejections become them.
+
+use poem::error::ResponseError;
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use serde_json::Value;
+
+use crate::store::StoreError;
+
+/// `{"detail": "..."}`
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "HTTPError")]
+pub struct Detail {
+    pub detail: String,
+}
+
+/// One problem with a request: where (`["body", "assistant_type"]`), what, and its kind.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "ValidationError")]
+pub struct ValidationIssue {
+    pub loc: Vec<Value>,
+    pub msg: String,
+    #[oai(rename = "type")]
+    pub kind: String,
+}
+
+impl ValidationIssue {
+    pub fn new(loc: &[&str], msg: impl Into<String>, kind: &str) -> Self {
+        ValidationIssue {
+            loc: loc.iter().map(|part| Value::from(*part)).collect(),
+            msg: msg.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+/// `{"detail": [ValidationError, ...]}`
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "HTTPValidationError")]
+pub struct ValidationErrors {
+    pub detail: Vec<ValidationIssue>,
+}
+
+#[derive(Debug, Clone, ApiResponse)]
+pub enum ApiError {
+    /// Missing, unknown, expired or revoked access token.
+    #[oai(status = 401)]
+    Unauthorized(Json<Detail>, #[oai(header = "WWW-Authenticate")] String),
+    /// Signed in, but not allowed to do this.
+    #[oai(status = 403)]
+    Forbidden(Json<Detail>),
+    /// Does not exist, or belongs to a company the caller is not a member of.
+    #[oai(status = 404)]
+    NotFound(Json<Detail>),
+    #[oai(status = 405)]
+    MethodNotAllowed(Json<Detail>),
+    #[oai(status = 409)]
+    Conflict(Json<Detail>),
+    /// The body is larger than `server.max_body_bytes`.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<Detail>),
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<Detail>),
+    /// The request failed validation: one entry per problem.
+    #[oai(status = 422)]
+    Unprocessable(Json<ValidationErrors>),
+    #[oai(status = 429)]
+    TooManyRequests(Json<Detail>, #[oai(header = "Retry-After")] u64),
+    #[oai(status = 500)]
+    Internal(Json<Detail>),
+    /// The language model's server failed or answered an error.
+    #[oai(status = 502)]
+    BadGateway(Json<Detail>),
+    /// The database is busy, or the assistant has no model configured.
+    #[oai(status = 503)]
+    Unavailable(Json<Detail>),
+    /// The language model did not answer in time.
+    #[oai(status = 504)]
+    GatewayTimeout(Json<Detail>),
+}
+
+fn detail(message: impl Into<String>) -> Json<Detail> {
+    Json(Detail {
+        detail: message.into(),
+    })
+}
+
+impl ApiError {
+    pub fn not_authenticated() -> Self {
+        ApiError::Unauthorized(detail("Not authenticated"), "Bearer".into())
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        ApiError::Unauthorized(detail(message), "Bearer".into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden(detail(message))
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError::NotFound(detail(message))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::Conflict(detail(message))
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError::Unavailable(detail(message))
+    }
+
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        ApiError::BadGateway(detail(message))
+    }
+
+    pub fn gateway_timeout(message: impl Into<String>) -> Self {
+        ApiError::GatewayTimeout(detail(message))
+    }
+
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError::TooManyRequests(detail(message), retry_after_secs)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        ApiError::PayloadTooLarge(detail(format!(
+            "The request body is larger than the limit of {limit} bytes"
+        )))
+    }
+
+    pub fn internal() -> Self {
+        ApiError::Internal(detail("Internal server error"))
+    }
+
+    pub fn invalid(issues: Vec<ValidationIssue>) -> Self {
+        ApiError::Unprocessable(Json(ValidationErrors { detail: issues }))
+    }
+
+    pub fn invalid_field(loc: &[&str], msg: impl Into<String>, kind: &str) -> Self {
+        Self::invalid(vec![ValidationIssue::new(loc, msg, kind)])
+    }
+
+    /// Lets extractors (body, bearer checker) raise an ApiError through poem.
+    pub fn reject(self) -> poem::Error {
+        poem::Error::from(Rejected(self))
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(message) => ApiError::not_found(message),
+            StoreError::Conflict(message) => ApiError::conflict(message),
+            StoreError::Forbidden(message) => ApiError::forbidden(message),
+            StoreError::Busy | StoreError::Pool(_) => {
+                tracing::warn!(error = %err, "database busy");
+                ApiError::unavailable("The database is busy; try again")
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+/// An ApiError carried inside a poem::Error.
+#[derive(Debug)]
+pub struct Rejected(pub ApiError);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "request rejected")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl ResponseError for Rejected {
+    fn status(&self) -> StatusCode {
+        self.0.clone().into_response().status()
+    }
+
+    fn as_response(&self) -> Response {
+        self.0.clone().into_response()
+    }
+}
+
+/// Turns what poem or an extractor raised (a parameter that did not parse, a missing token,
+/// an unknown path, ...) into the API's error.
+fn from_rejection(err: poem::Error) -> ApiError {
+    if let Some(Rejected(api_error)) = err.downcast_ref::<Rejected>() {
+        return api_error.clone();
+    }
+    if let Some(param) = err.downcast_ref::<ParseParamError>() {
+        return param_issue("query", param.name, &param.reason);
+    }
+    if let Some(param) = err.downcast_ref::<ParsePathError>() {
+        return param_issue("path", param.name, &param.reason);
+    }
+    if err.is::<AuthorizationError>() {
+        return ApiError::not_authenticated();
+    }
+    if let Some(content_type) = err.downcast_ref::<ContentTypeError>() {
+        return ApiError::UnsupportedMediaType(detail(content_type.to_string()));
+    }
+    if let Some(payload) = err.downcast_ref::<ParseRequestPayloadError>() {
+        return ApiError::invalid_field(&["body"], payload.reason.clone(), "value_error");
+    }
+    match err.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge(detail("The request body is too large"))
+        }
+        StatusCode::NOT_FOUND => ApiError::not_found("Not Found"),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(detail("Method Not Allowed")),
+        status if status.is_server_error() => {
+            tracing::error!(error = %err, "request failed");
+            ApiError::internal()
+        }
+        _ => ApiError::invalid_field(&["body"], err.to_string(), "value_error"),
+    }
+}
+
+fn param_issue(location: &str, name: &str, reason: &str) -> ApiError {
+    if reason.contains("expects an input value") || reason.contains("expected input") {
+        ApiError::invalid_field(&[location, name], "Field required", "missing")
+    } else {
+        ApiError::invalid_field(&[location, name], reason.to_string(), "value_error")
+    }
+}
+
+/// Every error on its way out: the API's own pass as they are, the rest are put in its shape.
+pub async fn into_api_response(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    from_rejection(err).into_response()
+}

@@ -1,0 +1,10 @@
+//! adthread: a self-hosted server for AI-assistant chat threads.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod server;
+pub mod store;

@@ -1,0 +1,315 @@
+//! The shapes the API sends and receives, named as the published contract names them.
+//! Bodies are read and written with serde; the poem-openapi derives only describe them.
+
+mod types;
+
+use poem_openapi::{Enum, Object};
+use serde::{Deserialize, Serialize};
+
+pub use types::{JsonObject, Nullable, Timestamp, MAX_JSON_DEPTH};
+
+/// The Assistant types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, Serialize)]
+#[oai(rename = "AssistantType", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AssistantType {
+    Onboarding,
+    General,
+    MarketAnalysis,
+    CampaignCreation,
+}
+
+impl AssistantType {
+    pub const ALL: [AssistantType; 4] = [
+        AssistantType::Onboarding,
+        AssistantType::General,
+        AssistantType::MarketAnalysis,
+        AssistantType::CampaignCreation,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssistantType::Onboarding => "onboarding",
+            AssistantType::General => "general",
+            AssistantType::MarketAnalysis => "market_analysis",
+            AssistantType::CampaignCreation => "campaign_creation",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl<'de> Deserialize<'de> for AssistantType {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const NAMES: &[&str] = &[
+            "onboarding",
+            "general",
+            "market_analysis",
+            "campaign_creation",
+        ];
+        enum_from_text(deserializer, AssistantType::parse, NAMES)
+    }
+}
+
+/// Reads an enum from its text, so that a value of the wrong type is reported as such (serde's
+/// derive makes serde_json report a number where a variant belongs as a syntax error).
+fn enum_from_text<'de, D, T>(
+    deserializer: D,
+    parse: fn(&str) -> Option<T>,
+    names: &'static [&'static str],
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    parse(&text).ok_or_else(|| serde::de::Error::unknown_variant(&text, names))
+}
+
+/// The schema for an assistant.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
+#[oai(rename = "AssistantSchema")]
+pub struct Assistant {
+    pub id: String,
+    pub assistant_type: AssistantType,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// Schema for GoogleAdsCustomer model.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
+#[oai(rename = "GoogleAdsCustomerSchema")]
+pub struct GoogleAdsCustomer {
+    /// The Google Ads customer id.
+    pub id: i64,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+    pub descriptive_name: Nullable<String>,
+    pub currency_code: Nullable<String>,
+    pub time_zone: Nullable<String>,
+    pub status: Nullable<String>,
+    pub manager: bool,
+    pub is_active: bool,
+    pub is_deleted: bool,
+}
+
+/// A Google Ads customer to register with a company.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "GoogleAdsCustomerCreateSchema")]
+pub struct GoogleAdsCustomerCreate {
+    /// The Google Ads customer id (digits only, as Google Ads shows it without dashes).
+    #[oai(validator(minimum(value = "1")))]
+    pub id: i64,
+    #[serde(default)]
+    pub descriptive_name: Nullable<String>,
+    #[serde(default)]
+    pub currency_code: Nullable<String>,
+    #[serde(default)]
+    pub time_zone: Nullable<String>,
+    #[serde(default)]
+    pub status: Nullable<String>,
+    /// Default false.
+    #[serde(default)]
+    pub manager: Option<bool>,
+    /// Default true.
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    /// Default false.
+    #[serde(default)]
+    pub is_deleted: Option<bool>,
+}
+
+/// The postal address of a Business Profile location.
+#[derive(Debug, Clone, PartialEq, Default, Object, Serialize, Deserialize)]
+#[oai(rename = "StorefrontAddressSchema")]
+pub struct StorefrontAddress {
+    #[serde(default)]
+    pub region_code: Nullable<String>,
+    #[serde(default)]
+    pub language_code: Nullable<String>,
+    #[serde(default)]
+    pub postal_code: Nullable<String>,
+    #[serde(default)]
+    pub administrative_area: Nullable<String>,
+    #[serde(default)]
+    pub locality: Nullable<String>,
+    #[serde(default)]
+    pub sublocality: Nullable<String>,
+    #[serde(default)]
+    pub address_lines: Vec<String>,
+}
+
+/// A Google Business Profile location.
+#[derive(Debug, Clone, PartialEq, Object, Serialize, Deserialize)]
+#[oai(rename = "GoogleBusinessLocationSchema")]
+pub struct GoogleBusinessLocation {
+    /// The location's resource name, such as `locations/123`.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub id: String,
+    #[serde(default)]
+    pub title: Nullable<String>,
+    #[serde(default)]
+    pub store_code: Nullable<String>,
+    #[serde(default)]
+    pub maps_uri: Nullable<String>,
+    #[serde(default)]
+    pub storefront_address: Nullable<StorefrontAddress>,
+}
+
+/// The schema for an assistant's chat thread.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "AssistantChatThreadSchema")]
+pub struct AssistantChatThread {
+    pub thread_id: String,
+    pub is_completed: bool,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+    pub name: Nullable<String>,
+    pub description: Nullable<String>,
+    /// Extra data used to create the chat thread that is later passed to Assistant Functions (tool calls)
+    pub extra_data: JsonObject,
+    pub google_ads_customer: Nullable<GoogleAdsCustomer>,
+    pub google_ads_login_customer_id: Nullable<i64>,
+    pub google_business_location: Nullable<GoogleBusinessLocation>,
+    pub assistant: Assistant,
+}
+
+/// The schema for creating an assistant's chat thread.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "AssistantChatThreadCreateSchema")]
+pub struct AssistantChatThreadCreate {
+    pub assistant_type: AssistantType,
+    #[serde(default)]
+    pub name: Nullable<String>,
+    #[serde(default)]
+    pub description: Nullable<String>,
+    /// Extra data used to create the chat thread that is later passed to Assistant Functions (tool calls)
+    #[serde(default)]
+    pub extra_data: Option<JsonObject>,
+}
+
+/// A change to a chat thread: only the fields sent change.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(rename = "AssistantChatThreadUpdateSchema")]
+pub struct AssistantChatThreadUpdate {
+    /// `null` clears the name.
+    #[serde(default, deserialize_with = "present")]
+    pub name: Option<Nullable<String>>,
+    /// `null` clears the description.
+    #[serde(default, deserialize_with = "present")]
+    pub description: Option<Nullable<String>>,
+    #[serde(default)]
+    pub is_completed: Option<bool>,
+    /// Replaces the whole object.
+    #[serde(default)]
+    pub extra_data: Option<JsonObject>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "CompanySchema")]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "CompanyCreateSchema")]
+pub struct CompanyCreate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+}
+
+/// A person's role in a company: owners may add members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
+#[oai(rename = "CompanyRole", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CompanyRole {
+    Owner,
+    Member,
+}
+
+impl CompanyRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompanyRole::Owner => "owner",
+            CompanyRole::Member => "member",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "owner" => Some(CompanyRole::Owner),
+            "member" => Some(CompanyRole::Member),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CompanyRole {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        enum_from_text(deserializer, CompanyRole::parse, &["owner", "member"])
+    }
+}
+
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "CompanyMemberCreateSchema")]
+pub struct CompanyMemberCreate {
+    pub email: String,
+    pub role: CompanyRole,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "CompanyMemberSchema")]
+pub struct CompanyMember {
+    pub company_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub role: CompanyRole,
+    pub date_added: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Object, Serialize, Deserialize)]
+#[oai(rename = "UserProfileSchema")]
+pub struct UserProfile {
+    #[serde(default)]
+    pub first_name: Nullable<String>,
+    #[serde(default)]
+    pub last_name: Nullable<String>,
+    #[serde(default)]
+    pub phone_number: Nullable<String>,
+}
+
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "UserSchema")]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub profile: UserProfile,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// RFC 6749 §5.1 access token response.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "TokenSchema")]
+pub struct Token {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}

@@ -1,0 +1,136 @@
+//! Companies and their members. Every company-scoped query in the store starts from
+//! `visible_company`: a company the viewer neither belongs to nor administers does not exist.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use crate::model::{Company, CompanyMember, CompanyRole, Timestamp};
+
+/// The signed-in user on whose behalf the store reads and writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user_id: i64,
+    pub is_admin: bool,
+}
+
+/// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
+pub(super) fn visible_company(
+    conn: &Connection,
+    viewer: Viewer,
+    company_id: i64,
+) -> StoreResult<CompanyRole> {
+    let found: Option<Option<String>> = conn
+        .prepare_cached(
+            "SELECT m.role FROM companies c LEFT JOIN company_members m \
+             ON m.company_id = c.id AND m.user_id = ?2 WHERE c.id = ?1",
+        )?
+        .query_row(params![company_id, viewer.user_id], |row| row.get(0))
+        .optional()?;
+    match found {
+        Some(Some(role)) => Ok(CompanyRole::parse(&role).unwrap_or(CompanyRole::Member)),
+        Some(None) if viewer.is_admin => Ok(CompanyRole::Owner),
+        _ => Err(StoreError::NotFound("Company not found".into())),
+    }
+}
+
+fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
+    Ok(Company {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        date_added: Timestamp(row.get(2)?),
+        date_updated: Timestamp(row.get(3)?),
+    })
+}
+
+pub(super) fn company_by_id(conn: &Connection, company_id: i64) -> StoreResult<Company> {
+    conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
+        .query_row([company_id], company_from_row)
+        .or_not_found(|| "Company not found".into())
+}
+
+impl Store {
+    /// Creates a company with the viewer as its owner.
+    pub async fn create_company(&self, viewer: Viewer, name: String) -> StoreResult<Company> {
+        self.write(move |conn| {
+            let now = Timestamp::now();
+            conn.prepare_cached(
+                "INSERT INTO companies (name, date_added, date_updated) VALUES (?1, ?2, ?2)",
+            )?
+            .execute(params![name, now.0])?;
+            let company_id = conn.last_insert_rowid();
+            conn.prepare_cached(
+                "INSERT INTO company_members (company_id, user_id, role, date_added) \
+                 VALUES (?1, ?2, 'owner', ?3)",
+            )?
+            .execute(params![company_id, viewer.user_id, now.0])?;
+            company_by_id(conn, company_id)
+        })
+        .await
+    }
+
+    /// The companies the viewer belongs to; for an admin, every company.
+    pub async fn companies(&self, viewer: Viewer) -> StoreResult<Vec<Company>> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, name, date_added, date_updated FROM companies c \
+                 WHERE ?2 OR EXISTS (SELECT 1 FROM company_members m \
+                                     WHERE m.company_id = c.id AND m.user_id = ?1) \
+                 ORDER BY id",
+            )?;
+            let rows =
+                statement.query_map(params![viewer.user_id, viewer.is_admin], company_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    pub async fn company(&self, viewer: Viewer, company_id: i64) -> StoreResult<Company> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            company_by_id(conn, company_id)
+        })
+        .await
+    }
+
+    /// Adds a member by email; only owners (and admins) may.
+    pub async fn add_member(
+        &self,
+        viewer: Viewer,
+        company_id: i64,
+        email: String,
+        role: CompanyRole,
+    ) -> StoreResult<CompanyMember> {
+        self.write(move |conn| {
+            if visible_company(conn, viewer, company_id)? != CompanyRole::Owner {
+                return Err(StoreError::Forbidden(
+                    "Only the company's owners can add members".into(),
+                ));
+            }
+            let user_id: i64 = conn
+                .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+                .query_row([&email], |row| row.get(0))
+                .or_not_found(|| format!("No user with the email {email}"))?;
+            let now = Timestamp::now();
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO company_members (company_id, user_id, role, date_added) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![company_id, user_id, role.as_str(), now.0]);
+            match inserted {
+                Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict(format!(
+                    "{email} is already a member of this company"
+                ))),
+                Err(err) => Err(err.into()),
+                Ok(_) => Ok(CompanyMember {
+                    company_id,
+                    user_id,
+                    email: email.clone(),
+                    role,
+                    date_added: now,
+                }),
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,206 @@
+//! A company's Google Ads customers and Google Business Profile locations.
+
+use rusqlite::{params, Connection, Row};
+
+use super::companies::visible_company;
+use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use crate::model::{
+    GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation, Nullable,
+    StorefrontAddress, Timestamp,
+};
+
+pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
+    currency_code, time_zone, status, manager, is_active, is_deleted";
+pub(super) const LOCATION_COLUMNS: &str = "id, title, store_code, maps_uri, storefront_address";
+
+/// Reads a customer from `CUSTOMER_COLUMNS` starting at column `at`.
+pub(super) fn customer_at(row: &Row, at: usize) -> rusqlite::Result<GoogleAdsCustomer> {
+    Ok(GoogleAdsCustomer {
+        id: row.get(at)?,
+        date_added: Timestamp(row.get(at + 1)?),
+        date_updated: Timestamp(row.get(at + 2)?),
+        descriptive_name: Nullable(row.get(at + 3)?),
+        currency_code: Nullable(row.get(at + 4)?),
+        time_zone: Nullable(row.get(at + 5)?),
+        status: Nullable(row.get(at + 6)?),
+        manager: row.get(at + 7)?,
+        is_active: row.get(at + 8)?,
+        is_deleted: row.get(at + 9)?,
+    })
+}
+
+/// Reads a location from `LOCATION_COLUMNS` starting at column `at`.
+pub(super) fn location_at(row: &Row, at: usize) -> rusqlite::Result<GoogleBusinessLocation> {
+    let address: Option<String> = row.get(at + 4)?;
+    Ok(GoogleBusinessLocation {
+        id: row.get(at)?,
+        title: Nullable(row.get(at + 1)?),
+        store_code: Nullable(row.get(at + 2)?),
+        maps_uri: Nullable(row.get(at + 3)?),
+        storefront_address: Nullable(
+            address.and_then(|text| serde_json::from_str::<StorefrontAddress>(&text).ok()),
+        ),
+    })
+}
+
+pub(super) fn customer(
+    conn: &Connection,
+    company_id: i64,
+    customer_id: i64,
+) -> StoreResult<GoogleAdsCustomer> {
+    conn.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![company_id, customer_id], |row| customer_at(row, 0))
+    .or_not_found(|| format!("Google Ads customer {customer_id} is not registered in this company"))
+}
+
+pub(super) fn location(
+    conn: &Connection,
+    company_id: i64,
+    location_id: &str,
+) -> StoreResult<GoogleBusinessLocation> {
+    conn.prepare_cached(&format!(
+        "SELECT {LOCATION_COLUMNS} FROM google_business_locations \
+         WHERE company_id = ?1 AND id = ?2"
+    ))?
+    .query_row(params![company_id, location_id], |row| location_at(row, 0))
+    .or_not_found(|| {
+        format!("Google Business location {location_id} is not registered in this company")
+    })
+}
+
+fn conflict_on_duplicate(err: rusqlite::Error, what: String) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::Conflict(what)
+    } else {
+        err.into()
+    }
+}
+
+impl Store {
+    pub async fn add_customer(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        new: GoogleAdsCustomerCreate,
+    ) -> StoreResult<GoogleAdsCustomer> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            let now = Timestamp::now();
+            conn.prepare_cached(
+                "INSERT INTO google_ads_customers (company_id, id, descriptive_name, currency_code, \
+                 time_zone, status, manager, is_active, is_deleted, date_added, date_updated) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            )?
+            .execute(params![
+                company_id,
+                new.id,
+                new.descriptive_name.0,
+                new.currency_code.0,
+                new.time_zone.0,
+                new.status.0,
+                new.manager.unwrap_or(false),
+                new.is_active.unwrap_or(true),
+                new.is_deleted.unwrap_or(false),
+                now.0
+            ])
+            .map_err(|err| {
+                conflict_on_duplicate(
+                    err,
+                    format!("Google Ads customer {} is already registered in this company", new.id),
+                )
+            })?;
+            customer(conn, company_id, new.id)
+        })
+        .await
+    }
+
+    pub async fn customers(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+    ) -> StoreResult<Vec<GoogleAdsCustomer>> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            customers_of(conn, company_id)
+        })
+        .await
+    }
+
+    pub async fn add_location(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        new: GoogleBusinessLocation,
+    ) -> StoreResult<GoogleBusinessLocation> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            let now = Timestamp::now();
+            let address = new
+                .storefront_address
+                .0
+                .as_ref()
+                .map(|address| serde_json::to_string(address).expect("address serializes"));
+            conn.prepare_cached(
+                "INSERT INTO google_business_locations (company_id, id, title, store_code, \
+                 maps_uri, storefront_address, date_added, date_updated) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )?
+            .execute(params![
+                company_id,
+                new.id,
+                new.title.0,
+                new.store_code.0,
+                new.maps_uri.0,
+                address,
+                now.0
+            ])
+            .map_err(|err| {
+                conflict_on_duplicate(
+                    err,
+                    format!(
+                        "Google Business location {} is already registered in this company",
+                        new.id
+                    ),
+                )
+            })?;
+            location(conn, company_id, &new.id)
+        })
+        .await
+    }
+
+    pub async fn locations(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+    ) -> StoreResult<Vec<GoogleBusinessLocation>> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            locations_of(conn, company_id)
+        })
+        .await
+    }
+}
+
+pub(super) fn customers_of(
+    conn: &Connection,
+    company_id: i64,
+) -> StoreResult<Vec<GoogleAdsCustomer>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 ORDER BY id"
+    ))?;
+    let rows = statement.query_map([company_id], |row| customer_at(row, 0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn locations_of(
+    conn: &Connection,
+    company_id: i64,
+) -> StoreResult<Vec<GoogleBusinessLocation>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {LOCATION_COLUMNS} FROM google_business_locations WHERE company_id = ?1 ORDER BY id"
+    ))?;
+    let rows = statement.query_map([company_id], |row| location_at(row, 0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,192 @@
+//! All SQL lives here. Reads run on a pool of read-only connections; writes go to one writer
+//! thread that commits whatever has queued up in a single transaction (group commit), each
+//! request in its own savepoint, and answers a request only once its transaction is committed.
+
+mod companies;
+mod connections;
+mod migrate;
+mod threads;
+mod users;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::config::{DatabaseConfig, Synchronous};
+
+pub use companies::Viewer;
+pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
+pub use users::{Credentials, NewUser, TokenOwner};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error("database error: {0}")]
+    Sqlite(rusqlite::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
+    #[error("{0}")]
+    Migration(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            _ => StoreError::Sqlite(err),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A cheap handle: clone it freely.
+#[derive(Clone)]
+pub struct Store {
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    writer: Arc<writer::Writer>,
+}
+
+impl Store {
+    /// Opens (creating when missing) the database, brings its schema up to date and starts
+    /// the writer.
+    pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {
+        if let Some(dir) = config
+            .path
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                StoreError::Migration(format!("cannot create {}: {err}", dir.display()))
+            })?;
+        }
+        let mut conn = Connection::open(&config.path)?;
+        configure(&conn, config)?;
+        migrate::apply(&mut conn)?;
+        let writer = writer::Writer::start(conn)?;
+        let readers = read_pool(&config.path, config)?;
+        Ok(Store {
+            readers,
+            writer: Arc::new(writer),
+        })
+    }
+
+    /// Runs `work` on a read-only connection, off the async runtime's threads.
+    pub async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            work(&conn)
+        })
+        .await
+        .map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Runs `work` inside the writer's transaction; returns once it is committed.
+    /// An error from `work` rolls back only `work`'s own changes.
+    pub async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.writer.submit(work).await
+    }
+
+    /// Answers whether the database responds, for `/healthz`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Waits for queued writes to commit and closes the writer's connection.
+    pub fn close(&self) {
+        self.writer.stop();
+    }
+}
+
+fn configure(conn: &Connection, config: &DatabaseConfig) -> StoreResult<()> {
+    conn.busy_timeout(Duration::from_millis(config.busy_timeout_ms))?;
+    let journal: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !journal.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Migration(format!(
+            "cannot switch the database to WAL mode (got {journal})"
+        )));
+    }
+    let synchronous = match config.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+    ))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn read_pool(
+    path: &Path,
+    config: &DatabaseConfig,
+) -> StoreResult<r2d2::Pool<SqliteConnectionManager>> {
+    let busy_timeout = Duration::from_millis(config.busy_timeout_ms);
+    let manager = SqliteConnectionManager::file(path)
+        .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .with_init(move |conn| {
+            conn.busy_timeout(busy_timeout)?;
+            conn.execute_batch("PRAGMA query_only = ON;")?;
+            conn.set_prepared_statement_cache_capacity(64);
+            Ok(())
+        });
+    Ok(r2d2::Pool::builder()
+        .max_size(config.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?)
+}
+
+/// Maps "no row" to a NotFound naming what was looked for.
+trait OptionalRow<T> {
+    fn or_not_found(self, what: impl FnOnce() -> String) -> StoreResult<T>;
+}
+
+impl<T> OptionalRow<T> for rusqlite::Result<T> {
+    fn or_not_found(self, what: impl FnOnce() -> String) -> StoreResult<T> {
+        match self {
+            Err(rusqlite::Error::QueryReturnedNoRows) => Err(StoreError::NotFound(what())),
+            other => other.map_err(StoreError::from),
+        }
+    }
+}
+
+/// Whether an insert failed on a UNIQUE or PRIMARY KEY constraint.
+fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}

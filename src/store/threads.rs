@@ -1,0 +1,302 @@
+//! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
+
+use rand::RngCore;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, Connection, Row};
+
+use super::companies::{visible_company, Viewer};
+use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
+use super::{OptionalRow, Store, StoreResult};
+use crate::model::{
+    Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
+    AssistantType, JsonObject, Nullable, Timestamp,
+};
+
+/// Which threads a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadFilter {
+    pub company_id: i64,
+    pub assistant_type: Option<AssistantType>,
+    pub customer_id: Option<i64>,
+    pub location_id: Option<String>,
+    pub is_completed: Option<bool>,
+    /// Only threads older than this `seq` (the cursor of the page before).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+pub struct ThreadPage {
+    pub threads: Vec<AssistantChatThread>,
+    /// The `seq` to continue after, when more threads exist.
+    pub next_before_seq: Option<i64>,
+}
+
+/// Scope of a new thread: the company and, optionally, its customer and location.
+#[derive(Debug, Clone)]
+pub struct ThreadScope {
+    pub company_id: i64,
+    pub customer_id: Option<i64>,
+    pub location_id: Option<String>,
+    pub login_customer_id: Option<i64>,
+}
+
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|column| format!("{alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Columns 0-12: thread and assistant; then the customer (after its id in the thread, 10
+/// columns), the location (likewise, 5 columns), and last the thread's company.
+fn select_threads() -> String {
+    format!(
+        "SELECT t.seq, t.thread_id, t.is_completed, t.date_added, t.date_updated, t.name, \
+         t.description, t.extra_data, t.login_customer_id, a.id, a.assistant_type, \
+         a.date_added, a.date_updated, t.customer_id, {customer}, t.location_id, {location}, \
+         t.company_id FROM chat_threads t JOIN assistants a ON a.id = t.assistant_id \
+         LEFT JOIN google_ads_customers c ON c.company_id = t.company_id AND c.id = t.customer_id \
+         LEFT JOIN google_business_locations l \
+           ON l.company_id = t.company_id AND l.id = t.location_id",
+        customer = prefixed(CUSTOMER_COLUMNS, "c"),
+        location = prefixed(LOCATION_COLUMNS, "l"),
+    )
+}
+
+const CUSTOMER_AT: usize = 14;
+const LOCATION_AT: usize = CUSTOMER_AT + 11;
+const COMPANY_AT: usize = LOCATION_AT + 5;
+
+/// (seq, company id, thread) from a row of `select_threads`.
+fn thread_from_row(row: &Row) -> rusqlite::Result<(i64, i64, AssistantChatThread)> {
+    let assistant_type: String = row.get(10)?;
+    let has_customer = row.get_ref(CUSTOMER_AT - 1)?.as_i64_or_null()?.is_some();
+    let has_location = row.get_ref(LOCATION_AT - 1)?.as_str_or_null()?.is_some();
+    let thread = AssistantChatThread {
+        thread_id: row.get(1)?,
+        is_completed: row.get(2)?,
+        date_added: Timestamp(row.get(3)?),
+        date_updated: Timestamp(row.get(4)?),
+        name: Nullable(row.get(5)?),
+        description: Nullable(row.get(6)?),
+        extra_data: JsonObject::from_stored(row.get(7)?),
+        google_ads_login_customer_id: Nullable(row.get(8)?),
+        assistant: Assistant {
+            id: row.get(9)?,
+            assistant_type: AssistantType::parse(&assistant_type).unwrap_or(AssistantType::General),
+            date_added: Timestamp(row.get(11)?),
+            date_updated: Timestamp(row.get(12)?),
+        },
+        google_ads_customer: Nullable(
+            has_customer
+                .then(|| super::connections::customer_at(row, CUSTOMER_AT))
+                .transpose()?,
+        ),
+        google_business_location: Nullable(
+            has_location
+                .then(|| super::connections::location_at(row, LOCATION_AT))
+                .transpose()?,
+        ),
+    };
+    Ok((row.get(0)?, row.get(COMPANY_AT)?, thread))
+}
+
+/// The thread with its company, if the viewer may see it (and it is in `company_id` when given).
+pub(crate) fn visible_thread(
+    conn: &Connection,
+    viewer: Viewer,
+    thread_id: &str,
+    company_id: Option<i64>,
+) -> StoreResult<(i64, i64, AssistantChatThread)> {
+    let sql = format!(
+        "{} WHERE t.thread_id = ?1 AND (?2 IS NULL OR t.company_id = ?2) AND (?3 OR EXISTS \
+         (SELECT 1 FROM company_members m WHERE m.company_id = t.company_id AND m.user_id = ?4))",
+        select_threads()
+    );
+    let (seq, company, thread) = conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![thread_id, company_id, viewer.is_admin, viewer.user_id],
+            thread_from_row,
+        )
+        .or_not_found(|| "Chat thread not found".into())?;
+    Ok((company, seq, thread))
+}
+
+fn new_thread_id() -> String {
+    let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
+    let mut random = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut random);
+    let mut id = format!("thr_{millis:012x}");
+    for byte in random {
+        id.push_str(&format!("{byte:02x}"));
+    }
+    id
+}
+
+fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<String> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM assistants WHERE assistant_type = ?1")?
+        .query_row([kind.as_str()], |row| row.get(0))?)
+}
+
+impl Store {
+    pub async fn create_thread(
+        &self,
+        viewer: Viewer,
+        scope: ThreadScope,
+        new: AssistantChatThreadCreate,
+    ) -> StoreResult<AssistantChatThread> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, scope.company_id)?;
+            if let Some(customer_id) = scope.customer_id {
+                customer(conn, scope.company_id, customer_id)?;
+            }
+            if let Some(location_id) = &scope.location_id {
+                location(conn, scope.company_id, location_id)?;
+            }
+            let assistant_id = assistant_for(conn, new.assistant_type)?;
+            let thread_id = new_thread_id();
+            let now = Timestamp::now();
+            let extra_data = new.extra_data.unwrap_or_else(JsonObject::empty);
+            conn.prepare_cached(
+                "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
+                 location_id, login_customer_id, name, description, extra_data, date_added, \
+                 date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            )?
+            .execute(params![
+                thread_id,
+                scope.company_id,
+                assistant_id,
+                scope.customer_id,
+                scope.location_id,
+                scope.login_customer_id,
+                new.name.0,
+                new.description.0,
+                extra_data.as_str(),
+                now.0
+            ])?;
+            let (_, _, thread) = visible_thread(conn, viewer, &thread_id, None)?;
+            Ok(thread)
+        })
+        .await
+    }
+
+    pub async fn thread(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        company_id: Option<i64>,
+    ) -> StoreResult<AssistantChatThread> {
+        self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.2))
+            .await
+    }
+
+    pub async fn list_threads(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<ThreadPage> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, filter.company_id)?;
+            list(conn, &filter)
+        })
+        .await
+    }
+
+    pub async fn update_thread(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        company_id: Option<i64>,
+        change: AssistantChatThreadUpdate,
+    ) -> StoreResult<AssistantChatThread> {
+        self.write(move |conn| {
+            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            conn.prepare_cached(
+                "UPDATE chat_threads SET \
+                   name = CASE WHEN ?2 THEN ?3 ELSE name END, \
+                   description = CASE WHEN ?4 THEN ?5 ELSE description END, \
+                   is_completed = coalesce(?6, is_completed), \
+                   extra_data = coalesce(?7, extra_data), \
+                   date_updated = ?8 \
+                 WHERE seq = ?1",
+            )?
+            .execute(params![
+                seq,
+                change.name.is_some(),
+                change.name.and_then(|name| name.0),
+                change.description.is_some(),
+                change.description.and_then(|description| description.0),
+                change.is_completed,
+                change.extra_data.as_ref().map(JsonObject::as_str),
+                Timestamp::now().0
+            ])?;
+            Ok(visible_thread(conn, viewer, &thread_id, None)?.2)
+        })
+        .await
+    }
+
+    pub async fn delete_thread(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        company_id: Option<i64>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            conn.prepare_cached("DELETE FROM chat_threads WHERE seq = ?1")?
+                .execute([seq])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// One statement per combination of filters, so each can walk the index that fits it.
+fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
+    let mut sql = select_threads();
+    sql.push_str(" WHERE t.company_id = ?1");
+    let mut values: Vec<SqlValue> = vec![filter.company_id.into()];
+    let mut condition = |clause: &str, value: SqlValue| {
+        values.push(value);
+        sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+    };
+    if let Some(kind) = filter.assistant_type {
+        condition("a.assistant_type =", kind.as_str().to_string().into());
+    }
+    if let Some(customer_id) = filter.customer_id {
+        condition("t.customer_id =", customer_id.into());
+    }
+    if let Some(location_id) = &filter.location_id {
+        condition("t.location_id =", location_id.clone().into());
+    }
+    if let Some(done) = filter.is_completed {
+        condition("t.is_completed =", i64::from(done).into());
+    }
+    if let Some(before) = filter.before_seq {
+        condition("t.seq <", before.into());
+    }
+    values.push(i64::from(filter.limit + 1).into());
+    sql.push_str(&format!(" ORDER BY t.seq DESC LIMIT ?{}", values.len()));
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(rusqlite::params_from_iter(values), thread_from_row)?;
+    let mut threads = Vec::with_capacity(filter.limit as usize + 1);
+    let mut last_seq = None;
+    for row in rows {
+        let (seq, _, thread) = row?;
+        if threads.len() == filter.limit as usize {
+            return Ok(ThreadPage {
+                threads,
+                next_before_seq: last_seq,
+            });
+        }
+        last_seq = Some(seq);
+        threads.push(thread);
+    }
+    Ok(ThreadPage {
+        threads,
+        next_before_seq: None,
+    })
+}

@@ -1,0 +1,177 @@
+//! Users and their access tokens.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use crate::model::{Nullable, Timestamp, User, UserProfile};
+
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub profile: UserProfile,
+}
+
+/// What sign-in needs to check a password.
+pub struct Credentials {
+    pub user_id: i64,
+    pub password_hash: String,
+    pub is_active: bool,
+}
+
+/// Who a valid token belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenOwner {
+    pub user_id: i64,
+    pub is_admin: bool,
+}
+
+const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
+                            date_added, date_updated";
+
+fn user_from_row(row: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        is_admin: row.get(2)?,
+        is_active: row.get(3)?,
+        profile: UserProfile {
+            first_name: Nullable(row.get(4)?),
+            last_name: Nullable(row.get(5)?),
+            phone_number: Nullable(row.get(6)?),
+        },
+        date_added: Timestamp(row.get(7)?),
+        date_updated: Timestamp(row.get(8)?),
+    })
+}
+
+pub(super) fn user_by_id(conn: &Connection, user_id: i64) -> StoreResult<User> {
+    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([user_id], user_from_row)
+        .or_not_found(|| "User not found".into())
+}
+
+fn insert_user(conn: &Connection, user: &NewUser) -> StoreResult<User> {
+    let now = Timestamp::now();
+    let inserted = conn.execute(
+        "INSERT INTO users (email, password_hash, is_admin, first_name, last_name, phone_number, \
+         date_added, date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            user.email,
+            user.password_hash,
+            user.is_admin,
+            user.profile.first_name.0,
+            user.profile.last_name.0,
+            user.profile.phone_number.0,
+            now.0
+        ],
+    );
+    match inserted {
+        Err(err) if is_unique_violation(&err) => Err(StoreError::Conflict(format!(
+            "A user with the email {} already exists",
+            user.email
+        ))),
+        Err(err) => Err(err.into()),
+        Ok(_) => user_by_id(conn, conn.last_insert_rowid()),
+    }
+}
+
+impl Store {
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?))
+            .await
+    }
+
+    pub async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+        self.write(move |conn| insert_user(conn, &user)).await
+    }
+
+    /// Creates `user` only when there are no users at all; None when there already were.
+    pub async fn create_first_user(&self, user: NewUser) -> StoreResult<Option<User>> {
+        self.write(move |conn| {
+            let count: i64 = conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?;
+            if count > 0 {
+                return Ok(None);
+            }
+            insert_user(conn, &user).map(Some)
+        })
+        .await
+    }
+
+    pub async fn user(&self, user_id: i64) -> StoreResult<User> {
+        self.read(move |conn| user_by_id(conn, user_id)).await
+    }
+
+    pub async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT id, password_hash, is_active FROM users WHERE email = ?1")?
+                .query_row([email], |row| {
+                    Ok(Credentials {
+                        user_id: row.get(0)?,
+                        password_hash: row.get(1)?,
+                        is_active: row.get(2)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn insert_token(
+        &self,
+        token_hash: [u8; 32],
+        user_id: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO access_tokens (token_hash, user_id, date_added, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                &token_hash[..],
+                user_id,
+                Timestamp::now().0,
+                expires_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The active user a token that has not expired belongs to.
+    pub async fn token_owner(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> StoreResult<Option<TokenOwner>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT u.id, u.is_admin FROM access_tokens t JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND u.is_active = 1",
+                )?
+                .query_row(params![&token_hash[..], now], |row| {
+                    Ok(TokenOwner {
+                        user_id: row.get(0)?,
+                        is_admin: row.get(1)?,
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    pub async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
+                .execute([&token_hash[..]])?;
+            // Expired tokens are of no use to anyone; sweeping them here keeps the table small.
+            conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at <= unixepoch()")?
+                .execute([])?;
+            Ok(())
+        })
+        .await
+    }
+}

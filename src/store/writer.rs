@@ -1,0 +1,153 @@
+//! The single writer. Requests that arrive while a transaction is being committed wait in the
+//! queue and go into the next one together: one COMMIT for many writes. Each request runs in its
+//! own savepoint, so a failing request undoes only itself; every caller is answered after COMMIT.
+
+use std::sync::mpsc;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::{StoreError, StoreResult};
+
+/// Upper bound on requests per transaction, so one commit never holds callers too long.
+const MAX_BATCH: usize = 512;
+
+/// Runs a request against the writer connection (or, when its transaction could not even start,
+/// takes that error as its result); returns whether it succeeded and how to tell its caller the
+/// outcome once the transaction has ended.
+type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+pub struct Writer {
+    queue: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> StoreResult<Writer> {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || run(conn, receiver))
+            .map_err(|err| StoreError::Migration(format!("cannot start the writer: {err}")))?;
+        Ok(Writer {
+            queue: Mutex::new(Some(sender)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub async fn submit<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = conn.and_then(work);
+            let ok = result.is_ok();
+            let reply: Reply = Box::new(move |commit_error| {
+                let outcome = match commit_error {
+                    Some(err) if ok => Err(commit_failure(err)),
+                    _ => result,
+                };
+                let _ = answer.send(outcome);
+            });
+            (ok, reply)
+        });
+        let sent = match self.queue.lock().expect("writer queue lock").as_ref() {
+            Some(queue) => queue.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(StoreError::WriterStopped);
+        }
+        answered.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Lets queued requests finish, then ends the thread (closing the connection).
+    pub fn stop(&self) {
+        self.queue.lock().expect("writer queue lock").take();
+        if let Some(thread) = self.thread.lock().expect("writer thread lock").take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// rusqlite errors are not Clone; a failed BEGIN is answered to every request of the batch.
+fn clone_error(err: &rusqlite::Error) -> rusqlite::Error {
+    match err {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone())
+        }
+        other => rusqlite::Error::InvalidParameterName(other.to_string()),
+    }
+}
+
+fn commit_failure(err: &StoreError) -> StoreError {
+    match err {
+        StoreError::Busy => StoreError::Busy,
+        other => StoreError::Commit(other.to_string()),
+    }
+}
+
+fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+    // A clean close checkpoints the WAL into the main file.
+    drop(conn);
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %err, "cannot begin a write transaction");
+        for job in batch {
+            let (_, reply) = job(Err(StoreError::from(clone_error(&err))));
+            reply(None);
+        }
+        return;
+    }
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch {
+        replies.push(run_in_savepoint(conn, job));
+    }
+    let commit_error = conn.execute_batch("COMMIT").err().map(|err| {
+        let _ = conn.execute_batch("ROLLBACK");
+        tracing::error!(error = %err, "write transaction failed to commit");
+        StoreError::from(err)
+    });
+    for reply in replies {
+        reply(commit_error.as_ref());
+    }
+}
+
+fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
+    if let Err(err) = conn.execute_batch("SAVEPOINT request") {
+        return job(Err(StoreError::from(err))).1;
+    }
+    let (ok, reply) = job(Ok(conn));
+    let end = if ok {
+        "RELEASE request"
+    } else {
+        "ROLLBACK TO request; RELEASE request"
+    };
+    if let Err(err) = conn.execute_batch(end) {
+        tracing::error!(error = %err, "cannot end a savepoint");
+    }
+    reply
+}

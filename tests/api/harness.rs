@@ -1,0 +1,355 @@
+//! Starts the real `adthread` binary on a free loopback port with a fresh SQLite file in a
+//! temporary folder, and talks to it over HTTP.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_adthread");
+
+pub struct Server {
+    child: Option<Child>,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+    env: Vec<(String, String)>,
+    pub client: Client,
+}
+
+/// What an answer gave: its status, headers and JSON body (Null when it had none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    fn from(response: Response) -> Answer {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(if text.is_empty() {
+            Value::Null
+        } else {
+            Value::String(text)
+        });
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    pub fn expect(self, status: u16) -> Answer {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected answer: {:#}",
+            self.body
+        );
+        self
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(env: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut server = Server {
+            child: None,
+            dir,
+            base: String::new(),
+            env,
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        };
+        server.launch();
+        server
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("data").join("adthread.db")
+    }
+
+    /// A command for the binary with this server's folder and database.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BINARY);
+        command
+            .current_dir(self.dir.path())
+            .env_remove("ADTHREAD_BIND")
+            .env("ADTHREAD_DATABASE", self.database());
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    fn launch(&mut self) {
+        let port = free_port();
+        self.base = format!("http://127.0.0.1:{port}");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .unwrap();
+        let child = self
+            .command()
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start adthread");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = self.client.get(self.url("/healthz")).send() {
+                if response.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("adthread exited with {status}:\n{}", self.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "adthread did not start:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// SIGKILL: no chance to flush or close anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        child.wait().unwrap()
+    }
+
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    pub fn admin_password(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("data").join("initial-admin-password"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    pub fn sign_in(&self, email: &str, password: &str) -> Answer {
+        Answer::from(
+            self.client
+                .post(self.url("/api/v1/auth/token"))
+                .form(&[
+                    ("grant_type", "password"),
+                    ("username", email),
+                    ("password", password),
+                ])
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn token(&self, email: &str, password: &str) -> String {
+        let answer = self.sign_in(email, password).expect(200);
+        answer.body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.token("admin@localhost", &self.admin_password())
+    }
+
+    /// Creates a user through the CLI and returns a token for it.
+    pub fn user(&self, email: &str, admin: bool) -> String {
+        let password = "password-of-".to_string() + email;
+        create_user_cli(self, email, &password, admin);
+        self.token(email, &password)
+    }
+
+    pub fn get(&self, token: &str, path: &str) -> Answer {
+        Answer::from(
+            self.client
+                .get(self.url(path))
+                .bearer_auth(token)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn delete(&self, token: &str, path: &str) -> Answer {
+        Answer::from(
+            self.client
+                .delete(self.url(path))
+                .bearer_auth(token)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn post(&self, token: &str, path: &str, body: &Value) -> Answer {
+        Answer::from(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    pub fn patch(&self, token: &str, path: &str, body: &Value) -> Answer {
+        Answer::from(
+            self.client
+                .patch(self.url(path))
+                .bearer_auth(token)
+                .json(body)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// Sends raw bytes with a content type, for malformed and oversized bodies.
+    pub fn post_raw(&self, token: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        Answer::from(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .unwrap(),
+        )
+    }
+
+    /// A company with a Google Ads customer and a Business location; returns its id.
+    pub fn company_with_connections(&self, token: &str, name: &str) -> i64 {
+        let company = self
+            .post(token, "/api/v1/companies", &json!({ "name": name }))
+            .expect(200);
+        let id = company.body["id"].as_i64().unwrap();
+        self.post(
+            token,
+            &format!("/api/v1/companies/{id}/google-ads-customers"),
+            &sample_customer(),
+        )
+        .expect(200);
+        self.post(
+            token,
+            &format!("/api/v1/companies/{id}/google-business-locations"),
+            &sample_location(),
+        )
+        .expect(200);
+        id
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn create_user_cli(server: &Server, email: &str, password: &str, admin: bool) {
+    let mut command = server.command();
+    command.args(["user", "create", email]);
+    if admin {
+        command.arg("--admin");
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "user create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub const CUSTOMER_ID: i64 = 1234567890;
+pub const LOCATION_ID: &str = "locations/4242";
+
+pub fn sample_customer() -> Value {
+    json!({
+        "id": CUSTOMER_ID,
+        "descriptive_name": "Acme Bakery Ads",
+        "currency_code": "EUR",
+        "time_zone": "Europe/Paris",
+        "status": "ENABLED",
+        "manager": false,
+        "is_active": true,
+        "is_deleted": false
+    })
+}
+
+pub fn sample_location() -> Value {
+    json!({
+        "id": LOCATION_ID,
+        "title": "Acme Bakery Paris",
+        "store_code": "PAR-1",
+        "maps_uri": "https://maps.google.com/?cid=42",
+        "storefront_address": {
+            "region_code": "FR",
+            "language_code": "fr",
+            "postal_code": "75001",
+            "administrative_area": "Île-de-France",
+            "locality": "Paris",
+            "sublocality": "1er",
+            "address_lines": ["1 rue de Rivoli", "Bâtiment B"]
+        }
+    })
+}
