@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
+use crate::model::rules::{check_email, check_password, FieldProblem};
 use crate::model::{Nullable, UserProfile};
 
 #[derive(Parser)]
@@ -53,10 +54,13 @@ struct CreateUser {
     /// Make the user an administrator
     #[arg(long)]
     admin: bool,
+    /// At most 200 characters
     #[arg(long)]
     first_name: Option<String>,
+    /// At most 200 characters
     #[arg(long)]
     last_name: Option<String>,
+    /// 9 to 15 characters
     #[arg(long)]
     phone_number: Option<String>,
 }
@@ -105,25 +109,31 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    if password.chars().count() < 8 {
-        return Err(
-            "the password (read from standard input) must have at least 8 characters".into(),
-        );
+    let email = args.email.trim().to_string();
+    let profile = UserProfile {
+        first_name: Nullable(args.first_name),
+        last_name: Nullable(args.last_name),
+        phone_number: Nullable(args.phone_number),
+    };
+    let problems: Vec<String> = check_email(&email)
+        .into_iter()
+        .chain(check_password("password", &password))
+        .chain(profile.problems())
+        .map(|problem| describe(&problem))
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
     }
     let store = crate::store::Store::open(&config.database).map_err(|err| err.to_string())?;
     let passwords = crate::auth::Passwords::new(&config.auth).map_err(|err| err.to_string())?;
     let new_user = crate::store::NewUser {
-        email: args.email.trim().to_string(),
+        email,
         password_hash: passwords
             .hash(password)
             .await
             .map_err(|err| err.to_string())?,
         is_admin: args.admin,
-        profile: UserProfile {
-            first_name: Nullable(args.first_name),
-            last_name: Nullable(args.last_name),
-            phone_number: Nullable(args.phone_number),
-        },
+        profile,
     };
     let created = store.create_user(new_user).await;
     store.close();
@@ -135,4 +145,14 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
         user.id
     );
     Ok(())
+}
+
+/// A problem in the words of the command line: its argument, option or input.
+fn describe(problem: &FieldProblem) -> String {
+    let what = match problem.field {
+        "email" => "the email".to_string(),
+        "password" => "the password (read from standard input)".to_string(),
+        option => format!("--{}", option.replace('_', "-")),
+    };
+    format!("{what}: {}", problem.message)
 }

@@ -11,6 +11,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use serde_json::Value;
 
+use crate::auth::PasswordError;
+use crate::model::rules::FieldProblem;
 use crate::store::StoreError;
 
 /// `{"detail": "..."}`
@@ -146,6 +148,18 @@ impl ApiError {
         Self::invalid(vec![ValidationIssue::new(loc, msg, kind)])
     }
 
+    /// A 422 naming each body field at fault.
+    pub fn invalid_body(problems: Vec<FieldProblem>) -> Self {
+        Self::invalid(
+            problems
+                .into_iter()
+                .map(|problem| {
+                    ValidationIssue::new(&["body", problem.field], problem.message, problem.kind)
+                })
+                .collect(),
+        )
+    }
+
     /// Lets extractors (body, bearer checker) raise an ApiError through poem.
     pub fn reject(self) -> poem::Error {
         poem::Error::from(Rejected(self))
@@ -167,6 +181,13 @@ impl From<StoreError> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(err: PasswordError) -> Self {
+        tracing::error!(error = %err, "password hashing failed");
+        ApiError::internal()
     }
 }
 

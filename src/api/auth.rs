@@ -93,8 +93,8 @@ impl AuthApi {
         };
         let _ = request.scope;
         match self.state.sign_in(email, password).await? {
-            Some(token) => Ok(TokenResponse::Ok(
-                Json(token),
+            Some(signed_in) => Ok(TokenResponse::Ok(
+                Json(signed_in.token),
                 "no-store".into(),
                 "no-cache".into(),
             )),

@@ -7,8 +7,8 @@ use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::error::ApiError;
 use crate::model::{
-    Company, CompanyCreate, CompanyMember, CompanyMemberCreate, GoogleAdsCustomer,
-    GoogleAdsCustomerCreate, GoogleBusinessLocation,
+    Company, CompanyCreate, CompanyMember, CompanyMemberCreate, CompanyWithConnections,
+    GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation,
 };
 
 pub struct CompaniesApi {
@@ -49,6 +49,40 @@ impl CompaniesApi {
     async fn list(&self, caller: SignedIn) -> Result<JsonOut<Vec<Company>>, ApiError> {
         Ok(JsonOut(
             self.state.store.companies(caller.0.viewer()).await?,
+        ))
+    }
+
+    /// The caller's companies with their Google connections
+    ///
+    /// Every company the caller is a member of (administrators too: only those they belong to),
+    /// each with all its Google Ads customers and Business Profile locations.
+    #[oai(path = "/me/connections", method = "get")]
+    async fn my_connections(
+        &self,
+        caller: SignedIn,
+    ) -> Result<JsonOut<Vec<CompanyWithConnections>>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .member_connections(caller.0.user_id)
+                .await?,
+        ))
+    }
+
+    /// One of the caller's companies with its Google connections
+    ///
+    /// 404 for a company the caller is not a member of.
+    #[oai(path = "/me/:company_id/connections", method = "get")]
+    async fn my_company_connections(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+    ) -> Result<JsonOut<CompanyWithConnections>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .member_company_connections(caller.0.user_id, company_id.0)
+                .await?,
         ))
     }
 

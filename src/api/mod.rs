@@ -45,13 +45,20 @@ pub struct AppState {
     pub passwords: Passwords,
 }
 
+/// Who signed in, and the token issued to them.
+pub struct SignedInUser {
+    pub user_id: i64,
+    pub token: Token,
+}
+
 impl AppState {
-    /// Signs in with an email and password; None when they do not match an active user.
+    /// Signs in with an email and password; None when they do not match an active user. Both
+    /// sign-in endpoints come through here.
     pub async fn sign_in(
         &self,
         email: String,
         password: String,
-    ) -> Result<Option<Token>, ApiError> {
+    ) -> Result<Option<SignedInUser>, ApiError> {
         let issued = crate::auth::sign_in(
             &self.store,
             &self.passwords,
@@ -60,10 +67,13 @@ impl AppState {
             password,
         )
         .await?;
-        Ok(issued.map(|(_, issued)| Token {
-            access_token: issued.token,
-            token_type: "bearer".into(),
-            expires_in: issued.expires_in,
+        Ok(issued.map(|(user_id, issued)| SignedInUser {
+            user_id,
+            token: Token {
+                access_token: issued.token,
+                token_type: "bearer".into(),
+                expires_in: issued.expires_in,
+            },
         }))
     }
 }

@@ -1,11 +1,74 @@
-//! The signed-in user.
+//! The signed-in user, and the published API's sign-in and registration.
 
-use poem_openapi::OpenApi;
+use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::payload::Form;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde::Deserialize;
 
 use super::security::SignedIn;
-use super::{ApiTags, AppState, JsonOut};
+use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::error::ApiError;
-use crate::model::User;
+use crate::model::rules::{check_confirmation, check_email, check_password, FieldProblem};
+use crate::model::{LoggedInUser, ProfileChange, User, UserProfile, UserRegister, UserUpdate};
+use crate::store::NewUser;
+
+/// The published API's sign-in form (FastAPI's OAuth2PasswordRequestForm). As in FastAPI, an
+/// empty `username` or `password` counts as missing.
+#[derive(Debug, Deserialize, Object)]
+#[oai(rename = "UserLoginForm")]
+pub struct LoginForm {
+    /// The user's email.
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    /// Accepted and ignored.
+    grant_type: Option<String>,
+    /// Accepted and ignored.
+    scope: Option<String>,
+    /// Accepted and ignored.
+    client_id: Option<String>,
+    /// Accepted and ignored.
+    client_secret: Option<String>,
+    /// Accepted and ignored: a self-hosted install checks no reCAPTCHA.
+    google_recaptcha_response: Option<String>,
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedIn {
+    /// Signed in: the user and a bearer token that works like any other.
+    #[oai(status = 200)]
+    Ok(
+        JsonOut<LoggedInUser>,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+impl LoggedIn {
+    fn new(user: User, access_token: String) -> Self {
+        LoggedIn::Ok(
+            JsonOut(LoggedInUser::new(user, access_token)),
+            "no-store".into(),
+        )
+    }
+}
+
+/// Lets a registration through only when `auth.allow_registration` is on; checked before the
+/// body is read, so a closed registration answers 403 whatever was sent.
+pub struct RegistrationOpen;
+
+impl<'a> FromRequest<'a> for RegistrationOpen {
+    async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let open = request
+            .data::<AppState>()
+            .is_some_and(|state| state.config.auth.allow_registration);
+        if open {
+            Ok(RegistrationOpen)
+        } else {
+            Err(ApiError::forbidden("Registration is disabled").reject())
+        }
+    }
+}
 
 pub struct UsersApi {
     pub state: AppState,
@@ -17,5 +80,140 @@ impl UsersApi {
     #[oai(path = "/me", method = "get")]
     async fn me(&self, caller: SignedIn) -> Result<JsonOut<User>, ApiError> {
         Ok(JsonOut(self.state.store.user(caller.0.user_id).await?))
+    }
+
+    /// Change the signed-in user's profile or password
+    ///
+    /// Only the fields sent change. A new password needs the current one and signs out every
+    /// other session of the user; the token of this request keeps working.
+    #[oai(path = "/me", method = "patch")]
+    async fn update_me(
+        &self,
+        caller: SignedIn,
+        body: JsonBody<UserUpdate>,
+    ) -> Result<JsonOut<User>, ApiError> {
+        let UserUpdate {
+            first_name,
+            last_name,
+            phone_number,
+            current_password,
+            new_password,
+        } = body.0;
+        let profile = ProfileChange {
+            first_name,
+            last_name,
+            phone_number,
+        };
+        let mut problems = profile.problems();
+        let password_change = match (current_password, new_password) {
+            (None, None) => None,
+            (Some(_), None) => {
+                problems.push(FieldProblem::missing("new_password"));
+                None
+            }
+            (None, Some(_)) => {
+                problems.push(FieldProblem::missing("current_password"));
+                None
+            }
+            (Some(current), Some(new)) => {
+                problems.extend(check_password("new_password", &new));
+                Some((current, new))
+            }
+        };
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_body(problems));
+        }
+        let user_id = caller.0.user_id;
+        let store = &self.state.store;
+        if let Some((current, new)) = password_change {
+            let hash = store.password_hash(user_id).await?;
+            if !self.state.passwords.verify(current, Some(hash)).await {
+                return Err(ApiError::invalid_field(
+                    &["body", "current_password"],
+                    "Incorrect password",
+                    "value_error",
+                ));
+            }
+            let new_hash = self.state.passwords.hash(new).await?;
+            store
+                .set_password(user_id, new_hash, Some(caller.0.token_hash))
+                .await?;
+        }
+        let user = if profile.is_empty() {
+            store.user(user_id).await?
+        } else {
+            store.update_profile(user_id, profile).await?
+        };
+        Ok(JsonOut(user))
+    }
+
+    /// Login For Access Token
+    ///
+    /// The published API's sign-in: form-encoded `username` (the email) and `password`. A wrong
+    /// email and a wrong password get the same 401, in about the same time.
+    #[oai(path = "/authorization/token", method = "post")]
+    async fn token(&self, form: Form<LoginForm>) -> Result<LoggedIn, ApiError> {
+        let Form(form) = form;
+        let missing: Vec<FieldProblem> =
+            [("username", &form.username), ("password", &form.password)]
+                .into_iter()
+                .filter(|(_, value)| value.is_empty())
+                .map(|(field, _)| FieldProblem::missing(field))
+                .collect();
+        if !missing.is_empty() {
+            return Err(ApiError::invalid_body(missing));
+        }
+        let signed_in = self
+            .state
+            .sign_in(form.username, form.password)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("Incorrect email or password"))?;
+        let user = self.state.store.user(signed_in.user_id).await?;
+        Ok(LoggedIn::new(user, signed_in.token.access_token))
+    }
+
+    /// Register
+    ///
+    /// Creates an ordinary (not administrator) user and signs it in. Off unless
+    /// `auth.allow_registration` is on: 403 then.
+    #[oai(path = "/authorization/register", method = "post")]
+    async fn register(
+        &self,
+        _open: RegistrationOpen,
+        body: JsonBody<UserRegister>,
+    ) -> Result<LoggedIn, ApiError> {
+        let request = body.0;
+        let email = request.email.trim().to_string();
+        let profile = UserProfile {
+            first_name: request.first_name,
+            last_name: request.last_name,
+            phone_number: request.phone_number,
+        };
+        let problems: Vec<FieldProblem> = check_email(&email)
+            .into_iter()
+            .chain(check_password("password", &request.password))
+            .chain(check_confirmation(
+                &request.password,
+                &request.password_confirm,
+            ))
+            .chain(profile.problems())
+            .collect();
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_body(problems));
+        }
+        let password_hash = self.state.passwords.hash(request.password).await?;
+        let new_user = NewUser {
+            email,
+            password_hash,
+            is_admin: false,
+            profile,
+        };
+        let (user, issued) = crate::auth::register(
+            &self.state.store,
+            self.state.config.auth.token_lifetime_secs,
+            new_user,
+        )
+        .await?;
+        Ok(LoggedIn::new(user, issued.token))
     }
 }

@@ -6,7 +6,8 @@ mod token;
 pub use password::{PasswordError, Passwords};
 pub use token::{hash_token, new_token};
 
-use crate::store::{Store, StoreResult};
+use crate::model::User;
+use crate::store::{NewUser, Store, StoreResult};
 
 /// A token just issued: the secret for the client and how long it lasts.
 pub struct IssuedToken {
@@ -40,11 +41,30 @@ pub async fn issue_token(
     user_id: i64,
     lifetime_secs: u64,
 ) -> StoreResult<IssuedToken> {
+    let (issued, hash, expires_at) = fresh_token(lifetime_secs);
+    store.insert_token(hash, user_id, expires_at).await?;
+    Ok(issued)
+}
+
+/// Creates the account and its first token in one write: either both exist afterwards or
+/// neither does.
+pub async fn register(
+    store: &Store,
+    lifetime_secs: u64,
+    user: NewUser,
+) -> StoreResult<(User, IssuedToken)> {
+    let (issued, hash, expires_at) = fresh_token(lifetime_secs);
+    let user = store.create_user_with_token(user, hash, expires_at).await?;
+    Ok((user, issued))
+}
+
+/// A new token, the hash to store and when it expires (unix seconds).
+fn fresh_token(lifetime_secs: u64) -> (IssuedToken, [u8; 32], i64) {
     let (token, hash) = new_token();
     let expires_at = chrono::Utc::now().timestamp() + lifetime_secs as i64;
-    store.insert_token(hash, user_id, expires_at).await?;
-    Ok(IssuedToken {
+    let issued = IssuedToken {
         token,
         expires_in: lifetime_secs,
-    })
+    };
+    (issued, hash, expires_at)
 }

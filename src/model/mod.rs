@@ -1,12 +1,15 @@
 //! The shapes the API sends and receives, named as the published contract names them.
 //! Bodies are read and written with serde; the poem-openapi derives only describe them.
 
+pub mod rules;
 mod types;
 
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
 pub use types::{JsonObject, Nullable, Timestamp, MAX_JSON_DEPTH};
+
+use rules::{check_profile, FieldProblem};
 
 /// The Assistant types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, Serialize)]
@@ -224,6 +227,31 @@ pub struct Company {
     pub date_updated: Timestamp,
 }
 
+/// A company with every Google Ads customer and Business Profile location registered in it.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "CompanyWithConnectionsSchema")]
+pub struct CompanyWithConnections {
+    pub id: i64,
+    pub name: String,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+    pub google_ads_customers: Vec<GoogleAdsCustomer>,
+    pub google_business_locations: Vec<GoogleBusinessLocation>,
+}
+
+impl CompanyWithConnections {
+    pub fn without_connections(company: Company) -> Self {
+        CompanyWithConnections {
+            id: company.id,
+            name: company.name,
+            date_added: company.date_added,
+            date_updated: company.date_updated,
+            google_ads_customers: Vec::new(),
+            google_business_locations: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "CompanyCreateSchema")]
 pub struct CompanyCreate {
@@ -291,6 +319,42 @@ pub struct UserProfile {
     pub phone_number: Nullable<String>,
 }
 
+impl UserProfile {
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        check_profile([
+            ("first_name", self.first_name.0.as_deref()),
+            ("last_name", self.last_name.0.as_deref()),
+            ("phone_number", self.phone_number.0.as_deref()),
+        ])
+    }
+}
+
+/// A change to a user's profile: only the fields that are Some change; `Nullable(None)` clears.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub first_name: Option<Nullable<String>>,
+    pub last_name: Option<Nullable<String>>,
+    pub phone_number: Option<Nullable<String>>,
+}
+
+impl ProfileChange {
+    pub fn is_empty(&self) -> bool {
+        self.first_name.is_none() && self.last_name.is_none() && self.phone_number.is_none()
+    }
+
+    /// What is wrong with the values it sets.
+    pub fn problems(&self) -> Vec<FieldProblem> {
+        fn new_value(field: &Option<Nullable<String>>) -> Option<&str> {
+            field.as_ref().and_then(|value| value.0.as_deref())
+        }
+        check_profile([
+            ("first_name", new_value(&self.first_name)),
+            ("last_name", new_value(&self.last_name)),
+            ("phone_number", new_value(&self.phone_number)),
+        ])
+    }
+}
+
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "UserSchema")]
 pub struct User {
@@ -301,6 +365,74 @@ pub struct User {
     pub profile: UserProfile,
     pub date_added: Timestamp,
     pub date_updated: Timestamp,
+}
+
+/// A change to the signed-in user's own account: only the fields sent change.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(rename = "UserUpdateSchema")]
+pub struct UserUpdate {
+    /// `null` clears it. At most 200 characters.
+    #[serde(default, deserialize_with = "present")]
+    pub first_name: Option<Nullable<String>>,
+    /// `null` clears it. At most 200 characters.
+    #[serde(default, deserialize_with = "present")]
+    pub last_name: Option<Nullable<String>>,
+    /// `null` clears it. 9 to 15 characters.
+    #[serde(default, deserialize_with = "present")]
+    pub phone_number: Option<Nullable<String>>,
+    /// The password now in use; required with `new_password`.
+    #[serde(default)]
+    pub current_password: Option<String>,
+    /// At least 8 characters. Signs out every other session of the user.
+    #[serde(default)]
+    pub new_password: Option<String>,
+}
+
+/// A new account, through `POST /api/v1/users/authorization/register`.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "UserRegisterSchema")]
+pub struct UserRegister {
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// The same password again.
+    pub password_confirm: String,
+    /// At most 200 characters.
+    #[serde(default)]
+    pub first_name: Nullable<String>,
+    /// At most 200 characters.
+    #[serde(default)]
+    pub last_name: Nullable<String>,
+    /// 9 to 15 characters.
+    #[serde(default)]
+    pub phone_number: Nullable<String>,
+}
+
+/// The answer of the published API's sign-in and registration: the user and a bearer token.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "LoggedInUserSchema")]
+pub struct LoggedInUser {
+    pub id: i64,
+    pub email: String,
+    pub profile: UserProfile,
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Always `null`: a self-hosted install checks no reCAPTCHA.
+    pub is_google_recaptcha_response_valid: Nullable<bool>,
+}
+
+impl LoggedInUser {
+    pub fn new(user: User, access_token: String) -> Self {
+        LoggedInUser {
+            id: user.id,
+            email: user.email,
+            profile: user.profile,
+            access_token,
+            token_type: "bearer".into(),
+            is_google_recaptcha_response_valid: Nullable(None),
+        }
+    }
 }
 
 /// RFC 6749 §5.1 access token response.

@@ -33,7 +33,7 @@ pub(super) fn visible_company(
     }
 }
 
-fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
+pub(super) fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
     Ok(Company {
         id: row.get(0)?,
         name: row.get(1)?,

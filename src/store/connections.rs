@@ -1,12 +1,14 @@
 //! A company's Google Ads customers and Google Business Profile locations.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, Row};
 
-use super::companies::visible_company;
+use super::companies::{company_from_row, visible_company};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{
-    GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation, Nullable,
-    StorefrontAddress, Timestamp,
+    CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation,
+    Nullable, StorefrontAddress, Timestamp,
 };
 
 pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
@@ -178,6 +180,105 @@ impl Store {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
             locations_of(conn, company_id)
+        })
+        .await
+    }
+}
+
+/// The ids of the companies `?1` (a user id) is a member of; only `?2` when it is not NULL.
+const MEMBER_COMPANIES: &str =
+    "SELECT company_id FROM company_members WHERE user_id = ?1 AND (?2 IS NULL OR company_id = ?2)";
+
+/// The member's companies with their connections, in three queries whatever their number, read
+/// in one transaction so that the three agree.
+fn member_connections(
+    conn: &Connection,
+    user_id: i64,
+    only: Option<i64>,
+) -> StoreResult<Vec<CompanyWithConnections>> {
+    let snapshot = conn.unchecked_transaction()?;
+    let mut companies: Vec<CompanyWithConnections> = snapshot
+        .prepare_cached(&format!(
+            "SELECT id, name, date_added, date_updated FROM companies \
+             WHERE id IN ({MEMBER_COMPANIES}) ORDER BY id"
+        ))?
+        .query_map(params![user_id, only], company_from_row)?
+        .map(|company| company.map(CompanyWithConnections::without_connections))
+        .collect::<rusqlite::Result<_>>()?;
+    let position: HashMap<i64, usize> = companies
+        .iter()
+        .enumerate()
+        .map(|(at, company)| (company.id, at))
+        .collect();
+    let customers = rows_by_company(
+        &snapshot,
+        "google_ads_customers",
+        CUSTOMER_COLUMNS,
+        user_id,
+        only,
+        customer_at,
+    )?;
+    for (company_id, customer) in customers {
+        if let Some(&at) = position.get(&company_id) {
+            companies[at].google_ads_customers.push(customer);
+        }
+    }
+    let locations = rows_by_company(
+        &snapshot,
+        "google_business_locations",
+        LOCATION_COLUMNS,
+        user_id,
+        only,
+        location_at,
+    )?;
+    for (company_id, location) in locations {
+        if let Some(&at) = position.get(&company_id) {
+            companies[at].google_business_locations.push(location);
+        }
+    }
+    Ok(companies)
+}
+
+/// The rows of `table` in the member's companies, each with its company id, in one query.
+fn rows_by_company<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    user_id: i64,
+    only: Option<i64>,
+    read: fn(&Row, usize) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<(i64, T)>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT company_id, {columns} FROM {table} \
+         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id"
+    ))?;
+    let rows = statement.query_map(params![user_id, only], |row| {
+        Ok((row.get(0)?, read(row, 1)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl Store {
+    /// Every company the user is a member of, with its connections. Membership only: an
+    /// administrator sees here the companies they belong to, not every company.
+    pub async fn member_connections(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Vec<CompanyWithConnections>> {
+        self.read(move |conn| member_connections(conn, user_id, None))
+            .await
+    }
+
+    /// One company the user is a member of, with its connections; NotFound for any other.
+    pub async fn member_company_connections(
+        &self,
+        user_id: i64,
+        company_id: i64,
+    ) -> StoreResult<CompanyWithConnections> {
+        self.read(move |conn| {
+            member_connections(conn, user_id, Some(company_id))?
+                .pop()
+                .ok_or_else(|| StoreError::NotFound("Company not found".into()))
         })
         .await
     }

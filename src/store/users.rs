@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::model::{Nullable, Timestamp, User, UserProfile};
+use crate::model::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
 pub struct NewUser {
     pub email: String,
@@ -76,6 +76,36 @@ fn insert_user(conn: &Connection, user: &NewUser) -> StoreResult<User> {
     }
 }
 
+fn insert_token_row(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    user_id: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO access_tokens (token_hash, user_id, date_added, expires_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        &token_hash[..],
+        user_id,
+        Timestamp::now().0,
+        expires_at
+    ])?;
+    Ok(())
+}
+
+/// Deletes every token of the user but `except` (the session that asked, when it stays).
+pub(super) fn revoke_user_tokens(
+    conn: &Connection,
+    user_id: i64,
+    except: Option<&[u8; 32]>,
+) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1 AND token_hash IS NOT ?2")?
+        .execute(params![user_id, except.map(|hash| &hash[..])])?;
+    Ok(())
+}
+
 impl Store {
     pub async fn count_users(&self) -> StoreResult<i64> {
         self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?))
@@ -94,6 +124,79 @@ impl Store {
                 return Ok(None);
             }
             insert_user(conn, &user).map(Some)
+        })
+        .await
+    }
+
+    /// Creates `user` with a token already issued to it, in one transaction.
+    pub async fn create_user_with_token(
+        &self,
+        user: NewUser,
+        token_hash: [u8; 32],
+        expires_at: i64,
+    ) -> StoreResult<User> {
+        self.write(move |conn| {
+            let created = insert_user(conn, &user)?;
+            insert_token_row(conn, &token_hash, created.id, expires_at)?;
+            Ok(created)
+        })
+        .await
+    }
+
+    pub async fn update_profile(&self, user_id: i64, change: ProfileChange) -> StoreResult<User> {
+        self.write(move |conn| {
+            let sent = |field: &Option<Nullable<String>>| field.is_some();
+            let value = |field: Option<Nullable<String>>| field.and_then(|value| value.0);
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE users SET first_name = IIF(?1, ?2, first_name), \
+                     last_name = IIF(?3, ?4, last_name), \
+                     phone_number = IIF(?5, ?6, phone_number), date_updated = ?7 WHERE id = ?8",
+                )?
+                .execute(params![
+                    sent(&change.first_name),
+                    value(change.first_name),
+                    sent(&change.last_name),
+                    value(change.last_name),
+                    sent(&change.phone_number),
+                    value(change.phone_number),
+                    Timestamp::now().0,
+                    user_id
+                ])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound("User not found".into()));
+            }
+            user_by_id(conn, user_id)
+        })
+        .await
+    }
+
+    /// Sets the user's password hash and revokes every token of theirs but `keep_token`.
+    pub async fn set_password(
+        &self,
+        user_id: i64,
+        password_hash: String,
+        keep_token: Option<[u8; 32]>,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE users SET password_hash = ?1, date_updated = ?2 WHERE id = ?3",
+                )?
+                .execute(params![password_hash, Timestamp::now().0, user_id])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound("User not found".into()));
+            }
+            revoke_user_tokens(conn, user_id, keep_token.as_ref())
+        })
+        .await
+    }
+
+    pub async fn password_hash(&self, user_id: i64) -> StoreResult<String> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
+                .query_row([user_id], |row| row.get(0))
+                .or_not_found(|| "User not found".into())
         })
         .await
     }
@@ -124,20 +227,8 @@ impl Store {
         user_id: i64,
         expires_at: i64,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO access_tokens (token_hash, user_id, date_added, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                &token_hash[..],
-                user_id,
-                Timestamp::now().0,
-                expires_at
-            ])?;
-            Ok(())
-        })
-        .await
+        self.write(move |conn| insert_token_row(conn, &token_hash, user_id, expires_at))
+            .await
     }
 
     /// The active user a token that has not expired belongs to.

@@ -1,14 +1,11 @@
 use serde_json::{json, Value};
 
-use crate::harness::{sample_customer, sample_location, Server, CUSTOMER_ID, LOCATION_ID};
+use crate::harness::{
+    is_rfc3339_utc, sample_customer, sample_location, Server, CUSTOMER_ID, LOCATION_ID,
+};
 
 fn create(server: &Server, token: &str, query: &str, body: Value) -> crate::harness::Answer {
     server.post(token, &format!("/api/v1/chat/threads?{query}"), &body)
-}
-
-fn is_rfc3339_utc(value: &Value) -> bool {
-    let text = value.as_str().unwrap_or("");
-    text.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(text).is_ok()
 }
 
 #[test]

@@ -61,6 +61,20 @@ impl Answer {
         );
         self
     }
+
+    /// Asserts a 422 whose first problem is the body field `field`, of kind `kind`.
+    pub fn expect_invalid(self, field: &str, kind: &str) -> Answer {
+        let answer = self.expect(422);
+        let issue = &answer.body["detail"][0];
+        assert_eq!(issue["loc"], json!(["body", field]), "{}", answer.body);
+        assert_eq!(issue["type"], kind, "{}", answer.body);
+        assert!(
+            issue["msg"].as_str().is_some_and(|msg| !msg.is_empty()),
+            "{}",
+            answer.body
+        );
+        answer
+    }
 }
 
 fn free_port() -> u16 {
@@ -200,6 +214,38 @@ impl Server {
         )
     }
 
+    /// Signs in through the published API's endpoint (form-encoded, LoggedInUserSchema).
+    pub fn published_sign_in(&self, email: &str, password: &str) -> Answer {
+        self.post_form(
+            "/api/v1/users/authorization/token",
+            &[("username", email), ("password", password)],
+        )
+    }
+
+    /// Posts a form with no token.
+    pub fn post_form(&self, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        Answer::from(self.client.post(self.url(path)).form(pairs).send().unwrap())
+    }
+
+    /// Posts JSON with no token.
+    pub fn post_anonymous(&self, path: &str, body: &Value) -> Answer {
+        Answer::from(self.client.post(self.url(path)).json(body).send().unwrap())
+    }
+
+    /// A connection to the server's database, to check what a request left behind.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.database()).unwrap()
+    }
+
+    /// How many rows `table` has.
+    pub fn count(&self, table: &str) -> i64 {
+        self.db()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
+                row.get(0)
+            })
+            .unwrap()
+    }
+
     pub fn token(&self, email: &str, password: &str) -> String {
         let answer = self.sign_in(email, password).expect(200);
         answer.body["access_token"].as_str().unwrap().to_string()
@@ -300,24 +346,50 @@ impl Drop for Server {
 }
 
 pub fn create_user_cli(server: &Server, email: &str, password: &str, admin: bool) {
-    let mut command = server.command();
-    command.args(["user", "create", email]);
-    if admin {
-        command.arg("--admin");
-    }
-    let mut child = command
+    let options: &[&str] = if admin { &["--admin"] } else { &[] };
+    let output = run_user_create(server, email, password, options);
+    assert!(
+        output.status.success(),
+        "user create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs `adthread user create EMAIL OPTIONS...` with `password` on standard input.
+pub fn run_user_create(
+    server: &Server,
+    email: &str,
+    password: &str,
+    options: &[&str],
+) -> std::process::Output {
+    let mut child = server
+        .command()
+        .args(["user", "create", email])
+        .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "user create failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    child.wait_with_output().unwrap()
+}
+
+pub fn is_rfc3339_utc(value: &Value) -> bool {
+    let text = value.as_str().unwrap_or("");
+    text.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// The keys of a JSON object, sorted.
+pub fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
 }
 
 pub const CUSTOMER_ID: i64 = 1234567890;

@@ -4,4 +4,7 @@ mod harness;
 
 mod auth;
 mod create_thread;
+mod profile;
+mod published_auth;
+mod published_connections;
 mod thread_lifecycle;

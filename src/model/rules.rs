@@ -1,0 +1,177 @@
+//! What makes an email, a password and a profile acceptable: one set of rules for the API
+//! (422s naming the field) and the command line.
+
+use std::ops::RangeInclusive;
+
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const PHONE_NUMBER_CHARS: RangeInclusive<usize> = 9..=15;
+pub const MAX_NAME_CHARS: usize = 200;
+/// RFC 5321's limit on a forward path, less its angle brackets.
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// What is wrong with one field, in the words and kinds FastAPI (pydantic) uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: &'static str,
+    pub message: String,
+    pub kind: &'static str,
+}
+
+impl FieldProblem {
+    pub fn new(field: &'static str, message: impl Into<String>, kind: &'static str) -> Self {
+        FieldProblem {
+            field,
+            message: message.into(),
+            kind,
+        }
+    }
+
+    pub fn missing(field: &'static str) -> Self {
+        FieldProblem::new(field, "Field required", "missing")
+    }
+}
+
+/// `local@domain`: one `@`, neither side empty, no spaces or control characters, a domain of
+/// non-empty dot-separated labels. `user@localhost` is accepted: a self-hosted install may
+/// live on a private network.
+pub fn check_email(email: &str) -> Option<FieldProblem> {
+    let invalid = |reason: &str| {
+        Some(FieldProblem::new(
+            "email",
+            format!("value is not a valid email address: {reason}"),
+            "value_error",
+        ))
+    };
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return invalid("it has more than 254 characters");
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return invalid("it contains a space or a control character");
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return invalid("it must have an @-sign");
+    };
+    if domain.contains('@') {
+        return invalid("it must have exactly one @-sign");
+    }
+    if local.is_empty() {
+        return invalid("there must be something before the @-sign");
+    }
+    if domain.split('.').any(str::is_empty) {
+        return invalid("the part after the @-sign is not a valid domain name");
+    }
+    None
+}
+
+pub fn check_password(field: &'static str, password: &str) -> Option<FieldProblem> {
+    (password.chars().count() < MIN_PASSWORD_CHARS).then(|| {
+        FieldProblem::new(
+            field,
+            format!("String should have at least {MIN_PASSWORD_CHARS} characters"),
+            "string_too_short",
+        )
+    })
+}
+
+pub fn check_confirmation(password: &str, confirmation: &str) -> Option<FieldProblem> {
+    (password != confirmation)
+        .then(|| FieldProblem::new("password_confirm", "Passwords do not match", "value_error"))
+}
+
+/// `first_name` and `last_name`: at most 200 characters; `phone_number`: 9 to 15.
+pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProblem> {
+    let length = value.chars().count();
+    let allowed = match field {
+        "phone_number" => PHONE_NUMBER_CHARS,
+        _ => 0..=MAX_NAME_CHARS,
+    };
+    if length < *allowed.start() {
+        Some(FieldProblem::new(
+            field,
+            format!("String should have at least {} characters", allowed.start()),
+            "string_too_short",
+        ))
+    } else if length > *allowed.end() {
+        Some(FieldProblem::new(
+            field,
+            format!("String should have at most {} characters", allowed.end()),
+            "string_too_long",
+        ))
+    } else {
+        None
+    }
+}
+
+/// The problems of the profile fields that have a value, in the order given.
+pub fn check_profile<'a>(
+    fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
+) -> Vec<FieldProblem> {
+    fields
+        .into_iter()
+        .filter_map(|(field, value)| check_profile_field(field, value?))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for good in [
+            "a@b.example",
+            "admin@localhost",
+            "first.last+tag@sub.example.org",
+        ] {
+            assert_eq!(check_email(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b@c.d",
+            "a b@c.d",
+            "a@.com",
+            "a@b..c",
+            "a@b.",
+        ] {
+            assert_eq!(
+                check_email(bad).map(|p| (p.field, p.kind)),
+                Some(("email", "value_error")),
+                "{bad:?}"
+            );
+        }
+        assert!(check_email(&format!("{}@b.c", "a".repeat(251))).is_some());
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(check_password("password", "éééééééé").is_none());
+        assert_eq!(
+            check_password("password", "1234567").unwrap().kind,
+            "string_too_short"
+        );
+        assert!(check_profile_field("phone_number", "+33612345").is_none());
+        assert!(check_profile_field("phone_number", "+12345678901234").is_none());
+        assert_eq!(
+            check_profile_field("phone_number", "12345678")
+                .unwrap()
+                .kind,
+            "string_too_short"
+        );
+        assert_eq!(
+            check_profile_field("phone_number", "1234567890123456")
+                .unwrap()
+                .kind,
+            "string_too_long"
+        );
+        assert!(check_profile_field("first_name", &"é".repeat(200)).is_none());
+        assert_eq!(
+            check_profile_field("last_name", &"x".repeat(201))
+                .unwrap()
+                .message,
+            "String should have at most 200 characters"
+        );
+    }
+}
