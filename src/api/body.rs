@@ -1,6 +1,6 @@
-//! JSON bodies read and written with serde. Reading is capped at `server.max_body_bytes` and
-//! reports each problem in FastAPI's shape with its path (`["body", "extra_data"]`); writing
-//! skips poem-openapi's intermediate JSON tree.
+//! JSON (and form) bodies read and written with serde. Reading is capped at
+//! `server.max_body_bytes` and reports each problem in FastAPI's shape with its path
+//! (`["body", "extra_data"]`); writing skips poem-openapi's intermediate JSON tree.
 
 use poem::{IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::{ParsePayload, Payload};
@@ -17,6 +17,7 @@ use super::AppState;
 use crate::error::{ApiError, ValidationIssue};
 
 const JSON: &str = "application/json; charset=utf-8";
+const FORM: &str = "application/x-www-form-urlencoded";
 
 fn is_json(content_type: &str) -> bool {
     matches!(content_type.parse::<mime::Mime>(), Ok(mime)
@@ -47,22 +48,63 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let limit = request
-            .data::<AppState>()
-            .map_or(1024 * 1024, |state| state.config.server.max_body_bytes);
-        let bytes = body
-            .take()?
-            .into_bytes_limit(limit)
-            .await
-            .map_err(|err| match err {
-                poem::error::ReadBodyError::PayloadTooLarge => {
-                    ApiError::payload_too_large(limit).reject()
-                }
-                other => poem::Error::from(other),
-            })?;
+        let bytes = read_capped(request, body).await?;
         parse_json(&bytes).map(JsonBody).map_err(ApiError::reject)
     }
 }
+
+/// The whole body, or a 413 once it grows past `server.max_body_bytes`.
+async fn read_capped(request: &Request, body: &mut RequestBody) -> poem::Result<Vec<u8>> {
+    let limit = request
+        .data::<AppState>()
+        .map_or(1024 * 1024, |state| state.config.server.max_body_bytes);
+    body.take()?
+        .into_bytes_limit(limit)
+        .await
+        .map(Vec::from)
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => {
+                ApiError::payload_too_large(limit).reject()
+            }
+            other => poem::Error::from(other),
+        })
+}
+
+/// A form-encoded (`application/x-www-form-urlencoded`) request body of type `T`, capped like
+/// JSON bodies (poem-openapi's `Form` reads any length).
+pub struct FormBody<T>(pub T);
+
+impl<T: Type> Payload for FormBody<T> {
+    const CONTENT_TYPE: &'static str = FORM;
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(mime)
+            if mime.essence_str() == mime::APPLICATION_WWW_FORM_URLENCODED.essence_str())
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned + Send> ParsePayload for FormBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = read_capped(request, body).await?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(FormBody)
+            .map_err(|err| {
+                ApiError::invalid_field(&["body"], err.to_string(), "value_error").reject()
+            })
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(FormBody<T>, T: Type + DeserializeOwned + Send);
 
 impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];

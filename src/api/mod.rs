@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::model::Token;
 use crate::store::Store;
 
-pub use body::{JsonBody, JsonOut};
+pub use body::{FormBody, JsonBody, JsonOut};
 
 #[derive(Tags)]
 pub enum ApiTags {

@@ -1,12 +1,11 @@
 //! The signed-in user, and the published API's sign-in and registration.
 
 use poem::{FromRequest, Request, RequestBody};
-use poem_openapi::payload::Form;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::security::SignedIn;
-use super::{ApiTags, AppState, JsonBody, JsonOut};
+use super::{ApiTags, AppState, FormBody, JsonBody, JsonOut};
 use crate::error::ApiError;
 use crate::model::rules::{check_confirmation, check_email, check_password, FieldProblem};
 use crate::model::{LoggedInUser, ProfileChange, User, UserProfile, UserRegister, UserUpdate};
@@ -152,8 +151,8 @@ impl UsersApi {
     /// The published API's sign-in: form-encoded `username` (the email) and `password`. A wrong
     /// email and a wrong password get the same 401, in about the same time.
     #[oai(path = "/authorization/token", method = "post")]
-    async fn token(&self, form: Form<LoginForm>) -> Result<LoggedIn, ApiError> {
-        let Form(form) = form;
+    async fn token(&self, form: FormBody<LoginForm>) -> Result<LoggedIn, ApiError> {
+        let FormBody(form) = form;
         let missing: Vec<FieldProblem> =
             [("username", &form.username), ("password", &form.password)]
                 .into_iter()

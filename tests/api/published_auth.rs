@@ -174,7 +174,7 @@ fn wrong_email_and_wrong_password_get_the_same_401_after_a_full_password_check()
 }
 
 #[test]
-fn missing_form_fields_get_422_naming_them() {
+fn bad_forms_get_422_415_or_413_and_sign_in_no_one() {
     let server = Server::start();
     let locations = |answer: &Answer| -> Vec<Value> {
         answer.body["detail"]
@@ -199,6 +199,16 @@ fn missing_form_fields_get_422_naming_them() {
     assert_eq!(locations(&empty_password), [json!(["body", "password"])]);
     let json_body = server.post_anonymous(TOKEN_PATH, &json!({"username": EMAIL, "password": "x"}));
     assert_eq!(json_body.status, 415, "{}", json_body.body);
+    let oversized = format!("username={EMAIL}&password={}", "x".repeat(1024 * 1024));
+    let too_large = server
+        .post_raw(
+            "",
+            TOKEN_PATH,
+            "application/x-www-form-urlencoded",
+            oversized.into_bytes(),
+        )
+        .expect(413);
+    assert!(too_large.body["detail"].as_str().unwrap().contains("limit"));
     assert_eq!(server.count("access_tokens"), 0);
 }
 
