@@ -4,7 +4,7 @@ use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use super::security::SignedIn;
+use super::security::{Caller, SignedIn};
 use super::{ApiTags, AppState, FormBody, JsonBody, JsonOut};
 use crate::error::ApiError;
 use crate::model::rules::{check_confirmation, check_email, check_password, FieldProblem};
@@ -73,6 +73,47 @@ pub struct UsersApi {
     pub state: AppState,
 }
 
+/// The `(current, new)` passwords of a PATCH, when it changes the password; both or neither.
+fn requested_password_change(
+    current: Option<String>,
+    new: Option<String>,
+) -> Result<Option<(String, String)>, FieldProblem> {
+    match (current, new) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(FieldProblem::missing("new_password")),
+        (None, Some(_)) => Err(FieldProblem::missing("current_password")),
+        (Some(current), Some(new)) => match check_password("new_password", &new) {
+            Some(problem) => Err(problem),
+            None => Ok(Some((current, new))),
+        },
+    }
+}
+
+impl UsersApi {
+    /// Checks the current password, then sets the new one, signing out every other session.
+    async fn change_password(
+        &self,
+        caller: &Caller,
+        current: String,
+        new: String,
+    ) -> Result<(), ApiError> {
+        let store = &self.state.store;
+        let hash = store.password_hash(caller.user_id).await?;
+        if !self.state.passwords.verify(current, Some(hash)).await {
+            return Err(ApiError::invalid_field(
+                &["body", "current_password"],
+                "Incorrect password",
+                "value_error",
+            ));
+        }
+        let new_hash = self.state.passwords.hash(new).await?;
+        store
+            .set_password(caller.user_id, new_hash, Some(caller.token_hash))
+            .await?;
+        Ok(())
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Users")]
 impl UsersApi {
     /// The signed-in user
@@ -104,40 +145,19 @@ impl UsersApi {
             phone_number,
         };
         let mut problems = profile.problems();
-        let password_change = match (current_password, new_password) {
-            (None, None) => None,
-            (Some(_), None) => {
-                problems.push(FieldProblem::missing("new_password"));
+        let password_change = requested_password_change(current_password, new_password)
+            .unwrap_or_else(|problem| {
+                problems.push(problem);
                 None
-            }
-            (None, Some(_)) => {
-                problems.push(FieldProblem::missing("current_password"));
-                None
-            }
-            (Some(current), Some(new)) => {
-                problems.extend(check_password("new_password", &new));
-                Some((current, new))
-            }
-        };
+            });
         if !problems.is_empty() {
             return Err(ApiError::invalid_body(problems));
         }
+        if let Some((current, new)) = password_change {
+            self.change_password(&caller.0, current, new).await?;
+        }
         let user_id = caller.0.user_id;
         let store = &self.state.store;
-        if let Some((current, new)) = password_change {
-            let hash = store.password_hash(user_id).await?;
-            if !self.state.passwords.verify(current, Some(hash)).await {
-                return Err(ApiError::invalid_field(
-                    &["body", "current_password"],
-                    "Incorrect password",
-                    "value_error",
-                ));
-            }
-            let new_hash = self.state.passwords.hash(new).await?;
-            store
-                .set_password(user_id, new_hash, Some(caller.0.token_hash))
-                .await?;
-        }
         let user = if profile.is_empty() {
             store.user(user_id).await?
         } else {
