@@ -1,18 +1,26 @@
 //! Companies, their members and their Google connections.
 
 use poem_openapi::param::Path;
-use poem_openapi::OpenApi;
+use poem_openapi::{ApiResponse, OpenApi};
 
 use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::error::ApiError;
 use crate::model::{
     Company, CompanyCreate, CompanyMember, CompanyMemberCreate, CompanyWithConnections,
-    GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation,
+    GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate, GoogleBusinessLocation,
+    GoogleBusinessLocationUpdate,
 };
 
 pub struct CompaniesApi {
     pub state: AppState,
+}
+
+#[derive(ApiResponse)]
+pub enum Removed {
+    /// It is gone.
+    #[oai(status = 204)]
+    Done,
 }
 
 #[OpenApi(prefix_path = "/api/v1/companies", tag = "ApiTags::Companies")]
@@ -125,6 +133,41 @@ impl CompaniesApi {
         Ok(JsonOut(member))
     }
 
+    /// The company's members
+    ///
+    /// Owners first, then by email.
+    #[oai(path = "/:company_id/members", method = "get")]
+    async fn members(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+    ) -> Result<JsonOut<Vec<CompanyMember>>, ApiError> {
+        Ok(JsonOut(
+            self.state
+                .store
+                .members(caller.0.viewer(), company_id.0)
+                .await?,
+        ))
+    }
+
+    /// Remove a member
+    ///
+    /// Owners and administrators remove anyone; a member may remove themself. The last owner
+    /// cannot be removed: 409.
+    #[oai(path = "/:company_id/members/:user_id", method = "delete")]
+    async fn remove_member(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        user_id: Path<i64>,
+    ) -> Result<Removed, ApiError> {
+        self.state
+            .store
+            .remove_member(caller.0.viewer(), company_id.0, user_id.0)
+            .await?;
+        Ok(Removed::Done)
+    }
+
     /// Register a Google Ads customer
     #[oai(path = "/:company_id/google-ads-customers", method = "post")]
     async fn add_customer(
@@ -161,6 +204,48 @@ impl CompaniesApi {
                 .customers(caller.0.viewer(), company_id.0)
                 .await?,
         ))
+    }
+
+    /// Change a Google Ads customer
+    ///
+    /// Only the fields sent change; `null` clears a text field. The id cannot change.
+    #[oai(
+        path = "/:company_id/google-ads-customers/:customer_id",
+        method = "patch"
+    )]
+    async fn update_customer(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        customer_id: Path<i64>,
+        body: JsonBody<GoogleAdsCustomerUpdate>,
+    ) -> Result<JsonOut<GoogleAdsCustomer>, ApiError> {
+        let customer = self
+            .state
+            .store
+            .update_customer(caller.0.viewer(), company_id.0, customer_id.0, body.0)
+            .await?;
+        Ok(JsonOut(customer))
+    }
+
+    /// Remove a Google Ads customer
+    ///
+    /// A customer that chat threads are scoped to: 409 (delete the threads first).
+    #[oai(
+        path = "/:company_id/google-ads-customers/:customer_id",
+        method = "delete"
+    )]
+    async fn delete_customer(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        customer_id: Path<i64>,
+    ) -> Result<Removed, ApiError> {
+        self.state
+            .store
+            .delete_customer(caller.0.viewer(), company_id.0, customer_id.0)
+            .await?;
+        Ok(Removed::Done)
     }
 
     /// Register a Google Business Profile location
@@ -200,5 +285,48 @@ impl CompaniesApi {
                 .locations(caller.0.viewer(), company_id.0)
                 .await?,
         ))
+    }
+
+    /// Change a Google Business Profile location
+    ///
+    /// `location_id` is the resource name with its `/` percent-encoded: `locations%2F123`.
+    /// Only the fields sent change; `null` clears; `storefront_address` is replaced whole.
+    #[oai(
+        path = "/:company_id/google-business-locations/:location_id",
+        method = "patch"
+    )]
+    async fn update_location(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        location_id: Path<String>,
+        body: JsonBody<GoogleBusinessLocationUpdate>,
+    ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
+        let location = self
+            .state
+            .store
+            .update_location(caller.0.viewer(), company_id.0, location_id.0, body.0)
+            .await?;
+        Ok(JsonOut(location))
+    }
+
+    /// Remove a Google Business Profile location
+    ///
+    /// `location_id` as for the change. A location that chat threads are scoped to: 409.
+    #[oai(
+        path = "/:company_id/google-business-locations/:location_id",
+        method = "delete"
+    )]
+    async fn delete_location(
+        &self,
+        caller: SignedIn,
+        company_id: Path<i64>,
+        location_id: Path<String>,
+    ) -> Result<Removed, ApiError> {
+        self.state
+            .store
+            .delete_location(caller.0.viewer(), company_id.0, location_id.0)
+            .await?;
+        Ok(Removed::Done)
     }
 }

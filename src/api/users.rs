@@ -1,6 +1,8 @@
-//! The signed-in user, and the published API's sign-in and registration.
+//! The signed-in user, the published API's sign-in and registration, and the accounts
+//! administrators manage.
 
 use poem::{FromRequest, Request, RequestBody};
+use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
@@ -8,8 +10,11 @@ use super::security::{Caller, SignedIn};
 use super::{ApiTags, AppState, FormBody, JsonBody, JsonOut};
 use crate::error::ApiError;
 use crate::model::rules::{check_confirmation, check_email, check_password, FieldProblem};
-use crate::model::{LoggedInUser, ProfileChange, User, UserProfile, UserRegister, UserUpdate};
-use crate::store::NewUser;
+use crate::model::{
+    LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
+    UserUpdate,
+};
+use crate::store::{NewUser, StandingChange};
 
 /// The published API's sign-in form (FastAPI's OAuth2PasswordRequestForm). As in FastAPI, an
 /// empty `username` or `password` counts as missing.
@@ -71,6 +76,36 @@ impl<'a> FromRequest<'a> for RegistrationOpen {
 
 pub struct UsersApi {
     pub state: AppState,
+}
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("Only administrators can manage users"))
+    }
+}
+
+/// An administrator keeps their own rights and account, so that one always remains.
+fn refuse_self_demotion(
+    caller: &Caller,
+    user_id: i64,
+    change: &UserAdminUpdate,
+) -> Result<(), ApiError> {
+    if user_id != caller.user_id {
+        return Ok(());
+    }
+    if change.is_admin == Some(false) {
+        return Err(ApiError::conflict(
+            "You cannot remove your own administrator rights; ask another administrator",
+        ));
+    }
+    if change.is_active == Some(false) {
+        return Err(ApiError::conflict(
+            "You cannot deactivate your own account; ask another administrator",
+        ));
+    }
+    Ok(())
 }
 
 /// The `(current, new)` passwords of a PATCH, when it changes the password; both or neither.
@@ -234,5 +269,88 @@ impl UsersApi {
         )
         .await?;
         Ok(LoggedIn::new(user, issued.token))
+    }
+
+    /// Every user
+    ///
+    /// Administrators only.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, caller: SignedIn) -> Result<JsonOut<Vec<User>>, ApiError> {
+        require_admin(&caller.0)?;
+        Ok(JsonOut(self.state.store.users().await?))
+    }
+
+    /// Create a user
+    ///
+    /// Administrators only. The password needs at least 8 characters; an email already in use: 409.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        caller: SignedIn,
+        body: JsonBody<UserCreate>,
+    ) -> Result<JsonOut<User>, ApiError> {
+        require_admin(&caller.0)?;
+        let new = body.0;
+        let email = new.email.trim().to_string();
+        let profile = UserProfile {
+            first_name: new.first_name,
+            last_name: new.last_name,
+            phone_number: new.phone_number,
+        };
+        let problems: Vec<FieldProblem> = check_email(&email)
+            .into_iter()
+            .chain(check_password("password", &new.password))
+            .chain(profile.problems())
+            .collect();
+        if !problems.is_empty() {
+            return Err(ApiError::invalid_body(problems));
+        }
+        let user = NewUser {
+            email,
+            password_hash: self.state.passwords.hash(new.password).await?,
+            is_admin: new.is_admin,
+            profile,
+        };
+        Ok(JsonOut(self.state.store.create_user(user).await?))
+    }
+
+    /// Change a user
+    ///
+    /// Administrators only. Resets the password (the user's tokens stop working), makes or
+    /// unmakes an administrator, deactivates (the user's tokens stop working at once) or
+    /// reactivates. Administrators cannot un-admin or deactivate themselves: 409.
+    #[oai(path = "/:user_id", method = "patch")]
+    async fn update(
+        &self,
+        caller: SignedIn,
+        user_id: Path<i64>,
+        body: JsonBody<UserAdminUpdate>,
+    ) -> Result<JsonOut<User>, ApiError> {
+        require_admin(&caller.0)?;
+        let (user_id, change) = (user_id.0, body.0);
+        if let Some(problem) = change
+            .password
+            .as_deref()
+            .and_then(|password| check_password("password", password))
+        {
+            return Err(ApiError::invalid_body(vec![problem]));
+        }
+        refuse_self_demotion(&caller.0, user_id, &change)?;
+        let password_hash = match change.password {
+            Some(password) => Some(self.state.passwords.hash(password).await?),
+            None => None,
+        };
+        let standing = StandingChange {
+            is_admin: change.is_admin,
+            is_active: change.is_active,
+        };
+        let store = &self.state.store;
+        let mut user = store.change_standing(user_id, standing).await?;
+        if let Some(hash) = password_hash {
+            let keep = (user_id == caller.0.user_id).then_some(caller.0.token_hash);
+            store.set_password(user_id, hash, keep).await?;
+            user = store.user(user_id).await?;
+        }
+        Ok(JsonOut(user))
     }
 }

@@ -123,6 +123,26 @@ pub struct GoogleAdsCustomerCreate {
     pub is_deleted: Option<bool>,
 }
 
+/// A change to a registered Google Ads customer: only the fields sent change; `null` clears.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(rename = "GoogleAdsCustomerUpdateSchema")]
+pub struct GoogleAdsCustomerUpdate {
+    #[serde(default, deserialize_with = "present")]
+    pub descriptive_name: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub currency_code: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub time_zone: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub status: Option<Nullable<String>>,
+    #[serde(default)]
+    pub manager: Option<bool>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+    #[serde(default)]
+    pub is_deleted: Option<bool>,
+}
+
 /// The postal address of a Business Profile location.
 #[derive(Debug, Clone, PartialEq, Default, Object, Serialize, Deserialize)]
 #[oai(rename = "StorefrontAddressSchema")]
@@ -158,6 +178,21 @@ pub struct GoogleBusinessLocation {
     pub maps_uri: Nullable<String>,
     #[serde(default)]
     pub storefront_address: Nullable<StorefrontAddress>,
+}
+
+/// A change to a registered Business location: only the fields sent change; `null` clears;
+/// `storefront_address` replaces the whole address.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(rename = "GoogleBusinessLocationUpdateSchema")]
+pub struct GoogleBusinessLocationUpdate {
+    #[serde(default, deserialize_with = "present")]
+    pub title: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub store_code: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub maps_uri: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub storefront_address: Option<Nullable<StorefrontAddress>>,
 }
 
 /// The schema for an assistant's chat thread.
@@ -433,6 +468,41 @@ impl LoggedInUser {
             is_google_recaptcha_response_valid: Nullable(None),
         }
     }
+}
+
+/// A user an administrator creates.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "UserCreateSchema")]
+pub struct UserCreate {
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    /// Default false.
+    #[serde(default)]
+    pub is_admin: bool,
+    /// At most 200 characters.
+    #[serde(default)]
+    pub first_name: Nullable<String>,
+    /// At most 200 characters.
+    #[serde(default)]
+    pub last_name: Nullable<String>,
+    /// 9 to 15 characters.
+    #[serde(default)]
+    pub phone_number: Nullable<String>,
+}
+
+/// What an administrator changes about a user: only the fields sent change.
+#[derive(Debug, Clone, Default, Object, Deserialize)]
+#[oai(rename = "UserAdminUpdateSchema")]
+pub struct UserAdminUpdate {
+    /// A new password (at least 8 characters); every token of the user stops working.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    /// `false` deactivates: the user can no longer sign in and every token stops working.
+    #[serde(default)]
+    pub is_active: Option<bool>,
 }
 
 /// RFC 6749 §5.1 access token response.

@@ -133,4 +133,75 @@ impl Store {
         })
         .await
     }
+
+    /// The company's members, owners first.
+    pub async fn members(
+        &self,
+        viewer: Viewer,
+        company_id: i64,
+    ) -> StoreResult<Vec<CompanyMember>> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            let mut statement = conn.prepare_cached(
+                "SELECT m.company_id, m.user_id, u.email, m.role, m.date_added \
+                 FROM company_members m JOIN users u ON u.id = m.user_id \
+                 WHERE m.company_id = ?1 ORDER BY m.role = 'member', u.email",
+            )?;
+            let rows = statement.query_map([company_id], |row| {
+                let role: String = row.get(3)?;
+                Ok(CompanyMember {
+                    company_id: row.get(0)?,
+                    user_id: row.get(1)?,
+                    email: row.get(2)?,
+                    role: CompanyRole::parse(&role).unwrap_or(CompanyRole::Member),
+                    date_added: Timestamp(row.get(4)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    /// Removes a member. Owners (and admins) remove anyone; a member may remove only themself.
+    /// The last owner stays, so that someone can still manage the company.
+    pub async fn remove_member(
+        &self,
+        viewer: Viewer,
+        company_id: i64,
+        user_id: i64,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let viewer_role = visible_company(conn, viewer, company_id)?;
+            if viewer_role != CompanyRole::Owner && user_id != viewer.user_id {
+                return Err(StoreError::Forbidden(
+                    "Only the company's owners can remove other members".into(),
+                ));
+            }
+            let role: String = conn
+                .prepare_cached(
+                    "SELECT role FROM company_members WHERE company_id = ?1 AND user_id = ?2",
+                )?
+                .query_row(params![company_id, user_id], |row| row.get(0))
+                .or_not_found(|| "This user is not a member of this company".into())?;
+            if role == CompanyRole::Owner.as_str() {
+                let owners: i64 = conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM company_members \
+                         WHERE company_id = ?1 AND role = 'owner'",
+                    )?
+                    .query_row([company_id], |row| row.get(0))?;
+                if owners == 1 {
+                    return Err(StoreError::Conflict(
+                        "This is the company's last owner; add another owner first".into(),
+                    ));
+                }
+            }
+            conn.prepare_cached(
+                "DELETE FROM company_members WHERE company_id = ?1 AND user_id = ?2",
+            )?
+            .execute(params![company_id, user_id])?;
+            Ok(())
+        })
+        .await
+    }
 }

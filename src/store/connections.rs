@@ -7,8 +7,8 @@ use rusqlite::{params, Connection, Row};
 use super::companies::{company_from_row, visible_company};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{
-    CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleBusinessLocation,
-    Nullable, StorefrontAddress, Timestamp,
+    CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
+    GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable, StorefrontAddress, Timestamp,
 };
 
 pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
@@ -70,6 +70,43 @@ pub(super) fn location(
     .or_not_found(|| {
         format!("Google Business location {location_id} is not registered in this company")
     })
+}
+
+fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
+    address.map(|address| serde_json::to_string(address).expect("address serializes"))
+}
+
+/// For a PATCH field: whether it was sent, and its new value (None clears it).
+fn sent<T: Clone>(field: &Option<Nullable<T>>) -> (bool, Option<T>) {
+    (
+        field.is_some(),
+        field.as_ref().and_then(|value| value.0.clone()),
+    )
+}
+
+/// How many of the company's threads are scoped to a customer or location (`column` names which).
+fn threads_using(
+    conn: &Connection,
+    company_id: i64,
+    column: &str,
+    id: &dyn rusqlite::ToSql,
+) -> StoreResult<i64> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM chat_threads WHERE company_id = ?1 AND {column} = ?2"
+        ))?
+        .query_row(params![company_id, id], |row| row.get(0))?)
+}
+
+fn still_used(what: String, threads: i64) -> StoreError {
+    let threads = if threads == 1 {
+        "1 chat thread".to_string()
+    } else {
+        format!("{threads} chat threads")
+    };
+    StoreError::Conflict(format!(
+        "{what} is used by {threads}; delete those threads first"
+    ))
 }
 
 fn conflict_on_duplicate(err: rusqlite::Error, what: String) -> StoreError {
@@ -139,11 +176,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             let now = Timestamp::now();
-            let address = new
-                .storefront_address
-                .0
-                .as_ref()
-                .map(|address| serde_json::to_string(address).expect("address serializes"));
+            let address = address_text(new.storefront_address.0.as_ref());
             conn.prepare_cached(
                 "INSERT INTO google_business_locations (company_id, id, title, store_code, \
                  maps_uri, storefront_address, date_added, date_updated) \
@@ -279,6 +312,147 @@ impl Store {
             member_connections(conn, user_id, Some(company_id))?
                 .pop()
                 .ok_or_else(|| StoreError::NotFound("Company not found".into()))
+        })
+        .await
+    }
+}
+
+impl Store {
+    pub async fn update_customer(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        customer_id: i64,
+        change: GoogleAdsCustomerUpdate,
+    ) -> StoreResult<GoogleAdsCustomer> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            customer(conn, company_id, customer_id)?;
+            let (name_sent, name) = sent(&change.descriptive_name);
+            let (currency_sent, currency) = sent(&change.currency_code);
+            let (zone_sent, zone) = sent(&change.time_zone);
+            let (status_sent, status) = sent(&change.status);
+            conn.prepare_cached(
+                "UPDATE google_ads_customers SET \
+                   descriptive_name = CASE WHEN ?3 THEN ?4 ELSE descriptive_name END, \
+                   currency_code = CASE WHEN ?5 THEN ?6 ELSE currency_code END, \
+                   time_zone = CASE WHEN ?7 THEN ?8 ELSE time_zone END, \
+                   status = CASE WHEN ?9 THEN ?10 ELSE status END, \
+                   manager = coalesce(?11, manager), is_active = coalesce(?12, is_active), \
+                   is_deleted = coalesce(?13, is_deleted), date_updated = ?14 \
+                 WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                company_id,
+                customer_id,
+                name_sent,
+                name,
+                currency_sent,
+                currency,
+                zone_sent,
+                zone,
+                status_sent,
+                status,
+                change.manager,
+                change.is_active,
+                change.is_deleted,
+                Timestamp::now().0
+            ])?;
+            customer(conn, company_id, customer_id)
+        })
+        .await
+    }
+
+    /// Removes a customer no thread is scoped to.
+    pub async fn delete_customer(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        customer_id: i64,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            customer(conn, company_id, customer_id)?;
+            let threads = threads_using(conn, company_id, "customer_id", &customer_id)?;
+            if threads > 0 {
+                return Err(still_used(
+                    format!("Google Ads customer {customer_id}"),
+                    threads,
+                ));
+            }
+            conn.prepare_cached(
+                "DELETE FROM google_ads_customers WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![company_id, customer_id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn update_location(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        location_id: String,
+        change: GoogleBusinessLocationUpdate,
+    ) -> StoreResult<GoogleBusinessLocation> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            location(conn, company_id, &location_id)?;
+            let (title_sent, title) = sent(&change.title);
+            let (code_sent, code) = sent(&change.store_code);
+            let (uri_sent, uri) = sent(&change.maps_uri);
+            let (address_sent, address) = sent(&change.storefront_address);
+            let address = address_text(address.as_ref());
+            conn.prepare_cached(
+                "UPDATE google_business_locations SET \
+                   title = CASE WHEN ?3 THEN ?4 ELSE title END, \
+                   store_code = CASE WHEN ?5 THEN ?6 ELSE store_code END, \
+                   maps_uri = CASE WHEN ?7 THEN ?8 ELSE maps_uri END, \
+                   storefront_address = CASE WHEN ?9 THEN ?10 ELSE storefront_address END, \
+                   date_updated = ?11 \
+                 WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                company_id,
+                location_id,
+                title_sent,
+                title,
+                code_sent,
+                code,
+                uri_sent,
+                uri,
+                address_sent,
+                address,
+                Timestamp::now().0
+            ])?;
+            location(conn, company_id, &location_id)
+        })
+        .await
+    }
+
+    /// Removes a location no thread is scoped to.
+    pub async fn delete_location(
+        &self,
+        viewer: super::Viewer,
+        company_id: i64,
+        location_id: String,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            location(conn, company_id, &location_id)?;
+            let threads = threads_using(conn, company_id, "location_id", &location_id)?;
+            if threads > 0 {
+                return Err(still_used(
+                    format!("Google Business location {location_id}"),
+                    threads,
+                ));
+            }
+            conn.prepare_cached(
+                "DELETE FROM google_business_locations WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![company_id, location_id])?;
+            Ok(())
         })
         .await
     }

@@ -20,7 +20,7 @@ use crate::config::{DatabaseConfig, Synchronous};
 
 pub use companies::Viewer;
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
-pub use users::{Credentials, NewUser, TokenOwner};
+pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -19,6 +19,13 @@ pub struct Credentials {
     pub is_active: bool,
 }
 
+/// A change to a user's standing; None leaves that flag as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StandingChange {
+    pub is_admin: Option<bool>,
+    pub is_active: Option<bool>,
+}
+
 /// Who a valid token belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenOwner {
@@ -203,6 +210,39 @@ impl Store {
 
     pub async fn user(&self, user_id: i64) -> StoreResult<User> {
         self.read(move |conn| user_by_id(conn, user_id)).await
+    }
+
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
+            let rows = statement.query_map([], user_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    /// Makes or unmakes an admin, deactivates or reactivates. Deactivating revokes every token
+    /// of the user, so reactivating does not bring old sessions back.
+    pub async fn change_standing(&self, user_id: i64, change: StandingChange) -> StoreResult<User> {
+        self.write(move |conn| {
+            user_by_id(conn, user_id)?;
+            conn.prepare_cached(
+                "UPDATE users SET is_admin = coalesce(?2, is_admin), \
+                 is_active = coalesce(?3, is_active), date_updated = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                user_id,
+                change.is_admin,
+                change.is_active,
+                Timestamp::now().0
+            ])?;
+            if change.is_active == Some(false) {
+                revoke_user_tokens(conn, user_id, None)?;
+            }
+            user_by_id(conn, user_id)
+        })
+        .await
     }
 
     pub async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {

@@ -3,8 +3,10 @@
 mod harness;
 
 mod auth;
+mod company_admin;
 mod create_thread;
 mod profile;
 mod published_auth;
 mod published_connections;
 mod thread_lifecycle;
+mod user_admin;
