@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod companies;
 mod health;
+mod page;
 mod security;
 mod threads;
 mod users;
@@ -106,7 +107,8 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
     )
 }
 
-/// The whole application: the API, its document at `/openapi.json` and Swagger UI at `/docs`.
+/// The whole application: the API, its document at `/openapi.json`, Swagger UI at `/docs` and
+/// the admin page at `/admin`.
 pub fn app(state: AppState) -> impl Endpoint {
     let service = openapi(&state);
     let document = service.spec_endpoint();
@@ -115,6 +117,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/", service)
         .at("/openapi.json", document)
         .nest("/docs", swagger)
+        .nest("/admin", page::AdminPage)
         .catch_all_error(crate::error::into_api_response)
         .data(state)
         .with(Tracing)
