@@ -44,9 +44,11 @@ export function conversationPanel(threadId, onThreadChanged) {
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const compose = h('form', { class: 'compose', 'aria-label': 'Write to the assistant' }, error, text, h('div', { class: 'actions' }, send));
   const status = h('p', { class: 'muted loading' }, 'Loading the conversation…');
+  const frontendBar = h('div', { class: 'actions frontend' }, submit,
+    h('small', { class: 'muted' }, 'The client\'s submit button: the assistant enables it when the answers are complete.'));
   const panel = h('section', { class: 'card conversation', 'aria-label': 'Conversation' },
     h('h2', {}, 'Conversation'), status, messages, draftBox,
-    h('div', { class: 'actions frontend' }, submit), compose);
+    frontendBar, compose);
 
   function bubble(message) {
     const actions = message.frontend_actions || [];
@@ -86,7 +88,7 @@ export function conversationPanel(threadId, onThreadChanged) {
     status.textContent = 'This server has no conversation endpoints (GET /api/v1/chat/{thread_id}/messages answered 404), so messages cannot be shown or sent here.';
     status.className = 'notice notice-info';
     compose.hidden = true;
-    submit.hidden = true;
+    frontendBar.hidden = true;
   }
 
   async function load() {
@@ -121,6 +123,7 @@ export function conversationPanel(threadId, onThreadChanged) {
     const added = [];
     await busyWhile(() => readEvents(response, (name, data) => {
       if (name === 'user_message') {
+        status.textContent = '';
         const mine = bubble(data);
         added.push(mine);
         messages.append(mine, live);
