@@ -272,6 +272,15 @@ impl Server {
         )
     }
 
+    /// A GET without a token, with extra request headers.
+    pub fn get_anonymous(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.get(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Answer::from(request.send().unwrap())
+    }
+
     pub fn delete(&self, token: &str, path: &str) -> Answer {
         Answer::from(
             self.client

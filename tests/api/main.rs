@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod admin_page;
 mod auth;
 mod company_admin;
 mod create_thread;

@@ -1,0 +1,189 @@
+//! The admin page: served from inside the binary, and used end to end in Debian's chromium
+//! (tests/browser/, driven by playwright-core; tests/setup/browser.sh installs both).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::Server;
+
+const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
+const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
+const SCREENSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+
+fn text(body: &Value) -> &str {
+    body.as_str().expect("a text body")
+}
+
+#[test]
+fn the_page_is_served_from_the_binary_with_its_types_and_security_headers() {
+    let server = Server::start();
+    for path in ["/admin", "/admin/", "/admin/index.html"] {
+        let page = server.get_anonymous(path, &[]).expect(200);
+        assert_eq!(
+            page.header("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+        let csp = page.header("content-security-policy").unwrap();
+        for directive in [
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+            "default-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{csp}");
+        }
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        let html = text(&page.body);
+        assert!(html.contains(r#"<script type="module" src="/admin/app.js"></script>"#));
+        assert_eq!(
+            html.matches("<script").count(),
+            html.matches("<script type=\"module\" src=\"/admin/")
+                .count(),
+            "no inline script"
+        );
+    }
+
+    // Every file of static/ is served as it is on disk, with its type, and imports only its
+    // neighbours (nothing from a CDN).
+    let mut files = 0;
+    for entry in std::fs::read_dir(STATIC_DIR).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        let served = server
+            .get_anonymous(&format!("/admin/{name}"), &[])
+            .expect(200);
+        let expected_type = match path.extension().unwrap().to_str().unwrap() {
+            "html" => "text/html; charset=utf-8",
+            "css" => "text/css; charset=utf-8",
+            "js" => "text/javascript; charset=utf-8",
+            "svg" => "image/svg+xml",
+            other => panic!("add a content type check for .{other}"),
+        };
+        assert_eq!(served.header("content-type"), Some(expected_type), "{name}");
+        assert_eq!(served.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(text(&served.body), on_disk, "{name} is the embedded copy");
+        for import in on_disk.split(" from '").skip(1) {
+            let target = import.split('\'').next().unwrap();
+            let local = target.strip_prefix("./").expect("relative imports only");
+            assert!(
+                Path::new(STATIC_DIR).join(local).exists(),
+                "{name} imports {target}"
+            );
+        }
+        assert!(
+            !on_disk.contains("://cdn"),
+            "{name} loads nothing from a CDN"
+        );
+        files += 1;
+    }
+    assert!(files >= 5, "index.html, app.css and the modules");
+
+    let first = server.get_anonymous("/admin/app.js", &[]).expect(200);
+    let etag = first.header("etag").unwrap().to_string();
+    server
+        .get_anonymous("/admin/app.js", &[("if-none-match", &etag)])
+        .expect(304);
+    let missing = server.get_anonymous("/admin/missing.js", &[]).expect(404);
+    assert_eq!(missing.body["detail"], "Not Found");
+    server
+        .get_anonymous("/admin/../Cargo.toml", &[])
+        .expect(404);
+    let posted = server
+        .client
+        .post(server.url("/admin/"))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(posted.as_u16(), 405);
+}
+
+/// Runs `node tests/browser/<script> <args>`, failing with everything it printed.
+fn run_browser_script(server: &Server, script: &str, args: &[&str]) {
+    assert!(
+        Path::new(BROWSER_DIR)
+            .join("node_modules/playwright-core")
+            .exists(),
+        "playwright-core is missing: run tests/setup/browser.sh (tests/run does)"
+    );
+    let output = Command::new("node")
+        .arg(Path::new(BROWSER_DIR).join(script))
+        .args(args)
+        .current_dir(BROWSER_DIR)
+        .output()
+        .expect("run node");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{script} failed (screenshots in {SCREENSHOTS}):\n{printed}\n--- server log ---\n{}",
+        server.log()
+    );
+    println!("{printed}");
+}
+
+#[test]
+fn an_agency_runs_its_day_from_the_browser() {
+    let server = Server::start();
+    let planner = server.user("planner@agency.test", false);
+    server.get(&planner, "/api/v1/users/me").expect(200);
+    let admin_password = server.admin_password();
+
+    run_browser_script(
+        &server,
+        "admin_page.mjs",
+        &[
+            &server.base,
+            "admin@localhost",
+            &admin_password,
+            "planner@agency.test",
+            SCREENSHOTS,
+        ],
+    );
+
+    // What the page did is what the API now says.
+    let refused = server.get(&planner, "/api/v1/users/me").expect(401);
+    assert_eq!(refused.body["detail"], "Not authenticated");
+    server
+        .sign_in("planner@agency.test", "password-of-planner@agency.test")
+        .expect(400);
+    let newcomer = server.token("newcomer@agency.test", "newcomer-password");
+    let me = server.get(&newcomer, "/api/v1/users/me").expect(200);
+    assert_eq!(me.body["profile"]["first_name"], "Nora");
+    assert_eq!(me.body["is_admin"], false);
+
+    let admin = server.admin_token();
+    let companies = server.get(&admin, "/api/v1/companies").expect(200);
+    assert_eq!(companies.body[0]["name"], "Acme Bakery");
+    let company = companies.body[0]["id"].as_i64().unwrap();
+    let threads = server
+        .get(
+            &admin,
+            &format!("/api/v1/chat/threads?company_id={company}&limit=100"),
+        )
+        .expect(200);
+    assert_eq!(
+        threads.body.as_array().unwrap().len(),
+        21,
+        "22 created, 1 deleted"
+    );
+    let location = server
+        .get(
+            &admin,
+            &format!("/api/v1/companies/{company}/google-business-locations"),
+        )
+        .expect(200);
+    assert_eq!(location.body[0]["title"], "Acme Paris Rivoli");
+    assert_eq!(
+        location.body[0]["storefront_address"]["address_lines"],
+        serde_json::json!(["1 rue de Rivoli", "Bâtiment B"])
+    );
+}

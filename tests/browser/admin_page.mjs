@@ -1,0 +1,351 @@
+// Runs an agency's day on the admin page in Debian's chromium, against a running adthread.
+//
+//   node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR
+//
+// USER_EMAIL is an existing, active, non-admin account: it is added to and removed from the
+// company, and at the end deactivated (the caller then checks that its token answers 401).
+// Prints what it does; exits non-zero on the first thing that is not as a user would expect.
+
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, adminEmail, adminPassword, userEmail, shots] = process.argv.slice(2);
+if (!shots) {
+  console.error('usage: node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+const profile = mkdtempSync(join(tmpdir(), 'adthread-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1280, height: 860 },
+});
+context.setDefaultTimeout(15000);
+const page = context.pages()[0] || await context.newPage();
+
+// Anything the page's own code gets wrong fails the run: uncaught errors, CSP refusals.
+const problems = [];
+page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+page.on('console', (message) => {
+  // Answers of 4xx are part of the test (wrong password, 409, 404 for the absent chat routes).
+  if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+    problems.push(`console error: ${message.text()}`);
+  }
+});
+
+let step = '';
+const log = (text) => {
+  step = text;
+  console.log(`- ${text}`);
+};
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+async function expectText(locator, text) {
+  await locator.filter({ hasText: text }).first().waitFor();
+}
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const panel = (name) => page.locator(`#panel-${name}`);
+const notice = page.locator('#notice');
+const threadRows = panel('threads').locator('tbody tr');
+async function settle() {
+  await page.waitForFunction(() => !document.body.classList.contains('busy') && !document.querySelector('.loading'));
+}
+/** Confirms the open dialog with `label`. */
+async function confirmDialog(label, screenshot) {
+  const dialog = page.locator('dialog[open]');
+  await dialog.waitFor();
+  if (screenshot) await shot(screenshot);
+  await dialog.getByRole('button', { name: label }).click();
+}
+
+try {
+  log('the page loads and asks to sign in');
+  const response = await page.goto(`${base}/admin`);
+  check(response.ok(), `GET /admin answered ${response.status()}`);
+  const signIn = page.getByRole('form', { name: 'Sign in' });
+  await signIn.waitFor();
+
+  log('a wrong password shows the API\'s message');
+  await signIn.getByLabel('Email').fill(adminEmail);
+  await signIn.getByLabel('Password').fill('not the password');
+  await signIn.getByRole('button', { name: 'Sign in' }).click();
+  await expectText(signIn.locator('.form-error'), 'Incorrect email or password');
+  await shot('01-sign-in-error');
+
+  log('signing in shows the companies');
+  await signIn.getByLabel('Password').fill(adminPassword);
+  await signIn.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Companies' }).waitFor();
+  await expectText(page.locator('#whoami'), adminEmail);
+  check(await page.getByRole('link', { name: 'API docs' }).getAttribute('href') === '/docs', 'a link to Swagger UI');
+
+  log('a reload keeps the session');
+  await page.reload();
+  await page.getByRole('heading', { name: 'Companies' }).waitFor();
+  await expectText(page.locator('#whoami'), adminEmail);
+
+  log('creating a company opens it');
+  const createCompany = page.getByRole('form', { name: 'Create a company' });
+  await createCompany.getByRole('button', { name: 'Create company' }).click();
+  await expectText(createCompany.locator('.form-error'), 'name');
+  await createCompany.getByLabel('Name').fill('Acme Bakery');
+  await createCompany.getByRole('button', { name: 'Create company' }).click();
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  const companyUrl = page.url();
+
+  log('registering a Google Ads customer, with the API\'s validation message first');
+  await page.getByRole('tab', { name: 'Google Ads customers' }).click();
+  const customerForm = page.getByRole('form', { name: 'Register a Google Ads customer' });
+  await customerForm.getByLabel('Customer id').fill('123-456-7890');
+  await customerForm.getByRole('button', { name: 'Register' }).click();
+  await expectText(customerForm.locator('.field-error:not([hidden])'), 'invalid type');
+  await customerForm.getByLabel('Customer id').fill('1234567890');
+  await customerForm.getByLabel('Descriptive name').fill('Acme Ads');
+  await customerForm.getByLabel('Currency code').fill('EUR');
+  await customerForm.getByLabel('Time zone').fill('Europe/Paris');
+  await customerForm.getByLabel('Status').fill('ENABLED');
+  await customerForm.getByRole('button', { name: 'Register' }).click();
+  await expectText(panel('customers').locator('tbody tr'), 'Acme Ads');
+
+  log('editing the customer');
+  await panel('customers').getByRole('button', { name: 'Edit' }).click();
+  const customerEdit = page.getByRole('form', { name: 'Edit Google Ads customer' });
+  check(await customerEdit.getByLabel('Customer id').getAttribute('readonly') !== null, 'the id cannot change');
+  await customerEdit.getByLabel('Status').fill('PAUSED');
+  await customerEdit.getByRole('button', { name: 'Save changes' }).click();
+  await expectText(panel('customers').locator('tbody tr'), 'PAUSED');
+  await settle();
+  await shot('02-customers');
+
+  log('registering a Business location with its address');
+  await page.getByRole('tab', { name: 'Business locations' }).click();
+  const locationForm = page.getByRole('form', { name: 'Register a Business location' });
+  await locationForm.getByLabel('Location id').fill('locations/4242');
+  await locationForm.getByLabel('Title').fill('Acme Paris');
+  await locationForm.getByLabel('Store code').fill('PAR-1');
+  await locationForm.getByLabel('Maps URI').fill('https://maps.google.com/?cid=42');
+  await locationForm.getByLabel('Address lines').fill('1 rue de Rivoli\nBâtiment B');
+  await locationForm.getByLabel('Postal code').fill('75001');
+  await locationForm.getByLabel('Locality', { exact: true }).fill('Paris');
+  await locationForm.getByLabel('Region code').fill('FR');
+  await locationForm.getByRole('button', { name: 'Register' }).click();
+  await expectText(panel('locations').locator('tbody tr'), '1 rue de Rivoli, Bâtiment B, 75001 Paris, FR');
+
+  log('editing the location (its id has a slash)');
+  await panel('locations').getByRole('button', { name: 'Edit' }).click();
+  const locationEdit = page.getByRole('form', { name: 'Edit Business location' });
+  await locationEdit.getByLabel('Title').fill('Acme Paris Rivoli');
+  await locationEdit.getByRole('button', { name: 'Save changes' }).click();
+  await expectText(panel('locations').locator('tbody tr'), 'Acme Paris Rivoli');
+  await settle();
+  await shot('03-locations');
+
+  log('creating threads for two assistants, one scoped to the customer and location');
+  await page.getByRole('tab', { name: 'Chat threads' }).click();
+  const threadForm = page.getByRole('form', { name: 'Create a thread' });
+  await threadForm.getByLabel('Extra data').fill('{"source": "browser"');
+  await threadForm.getByRole('button', { name: 'Create thread' }).click();
+  await expectText(threadForm.locator('.form-error'), 'not valid JSON');
+  await threadForm.getByLabel('Assistant').selectOption('onboarding');
+  await threadForm.getByLabel('Name', { exact: true }).fill('Onboarding Acme');
+  await threadForm.getByLabel('Description').fill('First steps');
+  await threadForm.getByLabel('Google Ads customer').selectOption('1234567890');
+  await threadForm.getByLabel('Business location').selectOption('locations/4242');
+  await threadForm.getByLabel('Extra data').fill('{"source": "browser", "nested": {"answer": 42}}');
+  await threadForm.getByRole('button', { name: 'Create thread' }).click();
+  await expectText(threadRows, 'Onboarding Acme');
+  await threadForm.getByLabel('Assistant').selectOption('campaign_creation');
+  await threadForm.getByLabel('Name', { exact: true }).fill('Spring campaign');
+  await threadForm.getByRole('button', { name: 'Create thread' }).click();
+  await expectText(threadRows, 'Spring campaign');
+  check(await threadRows.count() === 2, 'two threads listed');
+
+  log('filtering by assistant type, customer and location');
+  const filters = page.getByRole('form', { name: 'Filter threads' });
+  await filters.getByLabel('Assistant').selectOption('campaign_creation');
+  await settle();
+  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Spring campaign'), 'only the campaign thread');
+  await filters.getByLabel('Assistant').selectOption('');
+  await filters.getByLabel('Google Ads customer').selectOption('1234567890');
+  await settle();
+  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Onboarding Acme'), 'only the scoped thread');
+  await filters.getByLabel('Google Ads customer').selectOption('');
+  await filters.getByLabel('Business location').selectOption('locations/4242');
+  await settle();
+  check(await threadRows.count() === 1, 'only the thread at the location');
+  await filters.getByLabel('Business location').selectOption('');
+  await settle();
+
+  log('paging: 20 more threads, then "Load more" follows the Link header');
+  const companyId = Number(companyUrl.split('/').pop());
+  const made = await page.evaluate(async (company) => {
+    const { token } = JSON.parse(localStorage.getItem('adthread.session'));
+    const statuses = [];
+    for (let n = 1; n <= 20; n += 1) {
+      const answer = await fetch(`/api/v1/chat/threads?company_id=${company}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ assistant_type: 'general', name: `Bulk ${n}` }),
+      });
+      statuses.push(answer.status);
+    }
+    return statuses;
+  }, companyId);
+  check(made.every((status) => status === 200), `bulk threads: ${made}`);
+  await filters.getByLabel('Completed').selectOption('false');
+  await settle();
+  check(await threadRows.count() === 20, `a first page of 20, got ${await threadRows.count()}`);
+  await panel('threads').getByRole('button', { name: 'Load more' }).click();
+  await settle();
+  check(await threadRows.count() === 22, `22 after the next page, got ${await threadRows.count()}`);
+  check(await panel('threads').getByRole('button', { name: 'Load more' }).count() === 0, 'no further page');
+  await filters.getByLabel('Completed').selectOption('');
+  await settle();
+  await shot('04-threads');
+
+  log('a thread shows every field, extra_data pretty-printed, and its conversation panel');
+  await filters.getByLabel('Assistant').selectOption('onboarding');
+  await settle();
+  await panel('threads').getByRole('link', { name: /Onboarding Acme/ }).click();
+  await page.getByRole('heading', { name: 'Onboarding Acme' }).waitFor();
+  const fields = page.locator('dl.details');
+  for (const text of ['Onboarding (asst_onboarding)', 'First steps', 'Acme Ads (1234567890)', 'Acme Paris Rivoli (locations/4242)', 'EUR', '1 rue de Rivoli']) {
+    await expectText(fields, text);
+  }
+  const extra = await page.getByRole('region', { name: 'Thread fields' }).locator('pre.json').innerText();
+  check(extra.includes('"source": "browser"') && extra.includes('\n    "answer": 42'), `extra_data pretty-printed: ${extra}`);
+  const conversation = page.getByRole('region', { name: 'Conversation' });
+  await conversation.locator('p').first().waitFor();
+  await page.waitForFunction(() => !document.querySelector('.conversation .loading'));
+  const chatStatus = await conversation.locator('p').first().innerText();
+  const chatAvailable = !chatStatus.includes('no conversation endpoints');
+  console.log(`  conversation endpoints ${chatAvailable ? 'present' : 'absent'}: ${chatStatus}`);
+  if (chatAvailable) {
+    log('writing to the onboarding assistant streams its reply in');
+    await conversation.getByRole('textbox').fill('We bake sourdough bread in Paris');
+    await conversation.getByRole('button', { name: 'Send' }).click();
+    await conversation.locator('.message-user').filter({ hasText: 'sourdough' }).waitFor();
+    await conversation.locator('.message-assistant:not(.streaming)').first().waitFor();
+    check(await conversation.locator('.form-error:not([hidden])').count() === 0, 'no error after sending');
+    check((await conversation.locator('.message-assistant .message-text').first().innerText()).trim() !== '', 'a reply');
+  } else {
+    check(await conversation.getByRole('button', { name: 'Send' }).isHidden(), 'nothing to send to');
+  }
+
+  log('renaming and marking the thread completed');
+  const rename = page.getByRole('form', { name: 'Rename the thread' });
+  await rename.getByLabel('Name').fill('Onboarding Acme (renamed)');
+  await rename.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Onboarding Acme (renamed)' }).waitFor();
+  await page.getByRole('button', { name: 'Mark completed' }).click();
+  await page.getByRole('button', { name: 'Reopen' }).waitFor();
+  await expectText(fields, 'yes');
+  await settle();
+  await shot('05-thread');
+
+  log('the completed filter finds it');
+  await page.getByRole('link', { name: '← Company' }).click();
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await page.getByRole('form', { name: 'Filter threads' }).getByLabel('Completed').selectOption('true');
+  await settle();
+  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('(renamed)'), 'only the completed thread');
+
+  log('a customer used by a thread cannot be removed: the 409 shows');
+  await page.getByRole('tab', { name: 'Google Ads customers' }).click();
+  await panel('customers').getByRole('button', { name: 'Remove' }).click();
+  await confirmDialog('Remove');
+  await expectText(notice, 'is used by 1 chat thread');
+  check(await panel('customers').locator('tbody tr').count() === 1, 'the customer is still there');
+
+  log('deleting the thread asks first');
+  await page.getByRole('tab', { name: 'Chat threads' }).click();
+  await threadRows.first().getByRole('link').click();
+  await page.getByRole('heading', { name: 'Onboarding Acme (renamed)' }).waitFor();
+  await page.getByRole('button', { name: 'Delete thread' }).click();
+  await confirmDialog('Delete', '06-confirm-delete');
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await expectText(notice, 'was deleted');
+  await page.getByRole('form', { name: 'Filter threads' }).getByLabel('Completed').selectOption('true');
+  await settle();
+  check(await threadRows.count() === 0, 'no completed thread left');
+
+  log('adding and removing a member');
+  await page.getByRole('tab', { name: 'Members' }).click();
+  const memberForm = page.getByRole('form', { name: 'Add a member' });
+  await memberForm.getByLabel('Email').fill('nobody@nowhere.test');
+  await memberForm.getByRole('button', { name: 'Add member' }).click();
+  await expectText(memberForm.locator('.form-error'), 'No user with the email nobody@nowhere.test');
+  await memberForm.getByLabel('Email').fill(userEmail);
+  await memberForm.getByRole('button', { name: 'Add member' }).click();
+  const memberRows = panel('members').locator('tbody tr');
+  await expectText(memberRows, userEmail);
+  await settle();
+  await shot('07-members');
+  await memberRows.filter({ hasText: userEmail }).getByRole('button', { name: 'Remove' }).click();
+  await confirmDialog('Remove');
+  await expectText(notice, 'was removed');
+  await settle();
+  check(await memberRows.filter({ hasText: userEmail }).count() === 0, 'the member is gone');
+
+  log('an administrator creates a user and deactivates another');
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('heading', { name: 'Users' }).waitFor();
+  const userForm = page.getByRole('form', { name: 'Create a user' });
+  await userForm.getByLabel('Email').fill('newcomer@agency.test');
+  await userForm.getByLabel('Password').fill('short');
+  await userForm.getByRole('button', { name: 'Create user' }).click();
+  await expectText(userForm.locator('.field-error:not([hidden])'), 'at least 8 characters');
+  await userForm.getByLabel('Password').fill('newcomer-password');
+  await userForm.getByLabel('First name').fill('Nora');
+  await userForm.getByRole('button', { name: 'Create user' }).click();
+  const userRows = page.locator('main tbody tr');
+  await expectText(userRows, 'newcomer@agency.test');
+  const target = userRows.filter({ hasText: userEmail });
+  await target.getByRole('button', { name: 'Deactivate' }).click();
+  await confirmDialog('Deactivate');
+  await expectText(userRows.filter({ hasText: userEmail }), 'deactivated');
+  await userRows.filter({ hasText: userEmail }).getByRole('button', { name: 'Reactivate' }).waitFor();
+  check(await userRows.filter({ hasText: '(you)' }).getByRole('button', { name: 'Deactivate' }).count() === 0,
+    'no button to deactivate oneself');
+  await settle();
+  await shot('08-users');
+
+  log('phone width');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('09-users-phone');
+  await page.goto(companyUrl);
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await page.getByRole('tab', { name: 'Chat threads' }).click();
+  await page.getByRole('form', { name: 'Filter threads' }).getByLabel('Assistant').selectOption('campaign_creation');
+  await settle();
+  await shot('10-threads-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  log('signing out revokes the token');
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('adthread.session')).token);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+  const after = await page.evaluate(async (bearer) => (await fetch('/api/v1/users/me', { headers: { Authorization: `Bearer ${bearer}` } })).status, token);
+  check(after === 401, `the old token answered ${after}`);
+  await page.reload();
+  await page.getByRole('form', { name: 'Sign in' }).waitFor();
+  check(await page.evaluate(() => localStorage.getItem('adthread.session')) === null, 'nothing left in localStorage');
+
+  check(problems.length === 0, problems.join('\n'));
+  console.log('ok');
+} catch (err) {
+  console.error(`FAILED at "${step}": ${err.message}`);
+  if (problems.length) console.error(problems.join('\n'));
+  await shot('failure').catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
