@@ -2,7 +2,7 @@
 // members), and the editors for customers and locations.
 
 import { get, patch, post, remove, segment } from './api.js';
-import { actionButton, ask, field, fill, form, h, orNull, showNotice, table, when, yesNo } from './ui.js';
+import { actionButton, ask, clearNotice, field, fill, form, h, orNull, showNotice, table, when, yesNo } from './ui.js';
 import { threadsSection } from './threads.js';
 
 export async function companiesView(view) {
@@ -79,7 +79,10 @@ export async function companyView(view, id) {
   const tabs = h('div', { class: 'tabs', role: 'tablist' }, TABS.map(([key, label]) =>
     h('button', {
       type: 'button', role: 'tab', id: `tab-${key}`, 'aria-controls': `panel-${key}`,
-      onclick: () => select(key),
+      onclick: () => {
+        clearNotice();
+        select(key);
+      },
     }, label)));
   function select(key) {
     for (const [name] of TABS) {
