@@ -2,7 +2,10 @@
 //! `server.max_body_bytes` and reports each problem in FastAPI's shape with its path
 //! (`["body", "extra_data"]`); writing skips poem-openapi's intermediate JSON tree.
 
-use poem::{IntoResponse, Request, RequestBody, Response};
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use poem::{Body, IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{
     MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
@@ -232,10 +235,14 @@ impl<T: Type> Payload for JsonOut<T> {
     }
 }
 
+fn json_response(body: impl Into<Body>) -> Response {
+    Response::builder().content_type(JSON).body(body)
+}
+
 impl<T: Serialize + Send> IntoResponse for JsonOut<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
-            Ok(bytes) => Response::builder().content_type(JSON).body(bytes),
+            Ok(bytes) => json_response(bytes),
             Err(err) => {
                 tracing::error!(error = %err, "cannot serialize a response");
                 ApiError::internal().into_response()
@@ -262,6 +269,34 @@ impl<T: Type + Serialize + Send> ApiResponse for JsonOut<T> {
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// A 200 JSON answer of type `T` that is already written (such as a cached page).
+pub struct JsonBytes<T>(Bytes, PhantomData<T>);
+
+impl<T> JsonBytes<T> {
+    /// `json` must be the JSON of a `T`.
+    pub fn new(json: Bytes) -> Self {
+        JsonBytes(json, PhantomData)
+    }
+}
+
+impl<T: Type> Payload for JsonBytes<T> {
+    const CONTENT_TYPE: &'static str = JSON;
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Send> IntoResponse for JsonBytes<T> {
+    fn into_response(self) -> Response {
+        json_response(self.0)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::model::Token;
 use crate::store::Store;
 
-pub use body::{FormBody, JsonBody, JsonOut};
+pub use body::{FormBody, JsonBody, JsonBytes, JsonOut};
 
 #[derive(Tags)]
 pub enum ApiTags {

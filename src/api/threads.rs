@@ -8,7 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
 use super::security::SignedIn;
-use super::{ApiTags, AppState, JsonBody, JsonOut};
+use super::{ApiTags, AppState, JsonBody, JsonBytes, JsonOut};
 use crate::error::ApiError;
 use crate::model::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
@@ -24,7 +24,7 @@ pub enum ThreadList {
     /// Newest first. When more threads exist, `Link` holds the next page's URL (`rel="next"`).
     #[oai(status = 200)]
     Ok(
-        JsonOut<Vec<AssistantChatThread>>,
+        JsonBytes<Vec<AssistantChatThread>>,
         #[oai(header = "Link")] Option<String>,
     ),
 }
@@ -156,7 +156,7 @@ impl ThreadsApi {
         let link = page
             .next_before_seq
             .map(|seq| next_link(request, &encode_cursor(seq)));
-        Ok(ThreadList::Ok(JsonOut(page.threads), link))
+        Ok(ThreadList::Ok(JsonBytes::new(page.json), link))
     }
 
     /// Get Chat Thread

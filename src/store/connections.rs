@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
 
+use super::cache::company_threads_changed;
 use super::companies::{company_from_row, visible_company};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{
@@ -328,6 +329,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             customer(conn, company_id, customer_id)?;
+            company_threads_changed(company_id);
             let (name_sent, name) = sent(&change.descriptive_name);
             let (currency_sent, currency) = sent(&change.currency_code);
             let (zone_sent, zone) = sent(&change.time_zone);
@@ -399,6 +401,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             location(conn, company_id, &location_id)?;
+            company_threads_changed(company_id);
             let (title_sent, title) = sent(&change.title);
             let (code_sent, code) = sent(&change.store_code);
             let (uri_sent, uri) = sent(&change.maps_uri);

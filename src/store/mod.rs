@@ -2,6 +2,7 @@
 //! thread that commits whatever has queued up in a single transaction (group commit), each
 //! request in its own savepoint, and answers a request only once its transaction is committed.
 
+mod cache;
 mod companies;
 mod connections;
 mod migrate;
@@ -42,6 +43,8 @@ pub enum StoreError {
     Commit(String),
     #[error("{0}")]
     Migration(String),
+    #[error("cannot write a cached answer as JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -62,6 +65,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Arc<writer::Writer>,
+    caches: Arc<cache::Caches>,
 }
 
 impl Store {
@@ -80,11 +84,13 @@ impl Store {
         let mut conn = Connection::open(&config.path)?;
         configure(&conn, config)?;
         migrate::apply(&mut conn)?;
-        let writer = writer::Writer::start(conn)?;
+        let caches = Arc::new(cache::Caches::new());
+        let writer = writer::Writer::start(conn, caches.clone())?;
         let readers = read_pool(&config.path, config)?;
         Ok(Store {
             readers,
             writer: Arc::new(writer),
+            caches,
         })
     }
 

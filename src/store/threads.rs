@@ -1,9 +1,11 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
+use bytes::Bytes;
 use rand::RngCore;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, Row};
 
+use super::cache::company_threads_changed;
 use super::companies::{visible_company, Viewer};
 use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
 use super::{OptionalRow, Store, StoreResult};
@@ -12,8 +14,8 @@ use crate::model::{
     AssistantType, JsonObject, Nullable, Timestamp,
 };
 
-/// Which threads a list shows.
-#[derive(Debug, Clone, Default)]
+/// Which threads a list shows (and the key of a cached page).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ThreadFilter {
     pub company_id: i64,
     pub assistant_type: Option<AssistantType>,
@@ -25,8 +27,11 @@ pub struct ThreadFilter {
     pub limit: u32,
 }
 
+/// A page of the list, as the JSON array of its threads: pages are cached serialized, since
+/// writing the JSON of 50 threads costs more than reading them.
+#[derive(Clone)]
 pub struct ThreadPage {
-    pub threads: Vec<AssistantChatThread>,
+    pub json: Bytes,
     /// The `seq` to continue after, when more threads exist.
     pub next_before_seq: Option<i64>,
 }
@@ -177,6 +182,7 @@ impl Store {
                 extra_data.as_str(),
                 now.0
             ])?;
+            company_threads_changed(scope.company_id);
             let (_, _, thread) = visible_thread(conn, viewer, &thread_id, None)?;
             Ok(thread)
         })
@@ -198,9 +204,24 @@ impl Store {
         viewer: Viewer,
         filter: ThreadFilter,
     ) -> StoreResult<ThreadPage> {
+        let caches = self.caches.clone();
         self.read(move |conn| {
+            // Access is checked on every request; only the page itself comes from the cache.
             visible_company(conn, viewer, filter.company_id)?;
-            list(conn, &filter)
+            let pages = &caches.thread_pages;
+            if let Some(page) = pages.get(filter.company_id, &filter) {
+                return Ok(page);
+            }
+            let stamp = pages.stamp(filter.company_id);
+            let page = list(conn, &filter)?;
+            pages.put(
+                filter.company_id,
+                stamp,
+                filter,
+                page.clone(),
+                page.json.len(),
+            );
+            Ok(page)
         })
         .await
     }
@@ -213,7 +234,8 @@ impl Store {
         change: AssistantChatThreadUpdate,
     ) -> StoreResult<AssistantChatThread> {
         self.write(move |conn| {
-            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            let (company, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            company_threads_changed(company);
             conn.prepare_cached(
                 "UPDATE chat_threads SET \
                    name = CASE WHEN ?2 THEN ?3 ELSE name END, \
@@ -245,7 +267,8 @@ impl Store {
         company_id: Option<i64>,
     ) -> StoreResult<()> {
         self.write(move |conn| {
-            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            let (company, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
+            company_threads_changed(company);
             conn.prepare_cached("DELETE FROM chat_threads WHERE seq = ?1")?
                 .execute([seq])?;
             Ok(())
@@ -284,19 +307,18 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     let rows = statement.query_map(rusqlite::params_from_iter(values), thread_from_row)?;
     let mut threads = Vec::with_capacity(filter.limit as usize + 1);
     let mut last_seq = None;
+    let mut next_before_seq = None;
     for row in rows {
         let (seq, _, thread) = row?;
         if threads.len() == filter.limit as usize {
-            return Ok(ThreadPage {
-                threads,
-                next_before_seq: last_seq,
-            });
+            next_before_seq = last_seq;
+            break;
         }
         last_seq = Some(seq);
         threads.push(thread);
     }
     Ok(ThreadPage {
-        threads,
-        next_before_seq: None,
+        json: serde_json::to_vec(&threads)?.into(),
+        next_before_seq,
     })
 }

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::cache::tokens_changed;
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
@@ -31,6 +32,13 @@ pub struct StandingChange {
 pub struct TokenOwner {
     pub user_id: i64,
     pub is_admin: bool,
+}
+
+/// A token that worked, remembered until it expires or a write marks `tokens_changed`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CachedToken {
+    owner: TokenOwner,
+    expires_at: i64,
 }
 
 const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
@@ -110,6 +118,7 @@ pub(super) fn revoke_user_tokens(
 ) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1 AND token_hash IS NOT ?2")?
         .execute(params![user_id, except.map(|hash| &hash[..])])?;
+    tokens_changed();
     Ok(())
 }
 
@@ -227,6 +236,8 @@ impl Store {
     pub async fn change_standing(&self, user_id: i64, change: StandingChange) -> StoreResult<User> {
         self.write(move |conn| {
             user_by_id(conn, user_id)?;
+            // Cached tokens carry whether their owner is an admin.
+            tokens_changed();
             conn.prepare_cached(
                 "UPDATE users SET is_admin = coalesce(?2, is_admin), \
                  is_active = coalesce(?3, is_active), date_updated = ?4 WHERE id = ?1",
@@ -277,27 +288,42 @@ impl Store {
         token_hash: [u8; 32],
         now: i64,
     ) -> StoreResult<Option<TokenOwner>> {
-        self.read(move |conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT u.id, u.is_admin FROM access_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND u.is_active = 1",
-                )?
-                .query_row(params![&token_hash[..], now], |row| {
-                    Ok(TokenOwner {
-                        user_id: row.get(0)?,
-                        is_admin: row.get(1)?,
+        let tokens = &self.caches.tokens;
+        if let Some(known) = tokens.get((), &token_hash) {
+            return Ok((known.expires_at > now).then_some(known.owner));
+        }
+        let stamp = tokens.stamp(());
+        let found = self
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT u.id, u.is_admin, t.expires_at FROM access_tokens t \
+                         JOIN users u ON u.id = t.user_id \
+                         WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND u.is_active = 1",
+                    )?
+                    .query_row(params![&token_hash[..], now], |row| {
+                        Ok(CachedToken {
+                            owner: TokenOwner {
+                                user_id: row.get(0)?,
+                                is_admin: row.get(1)?,
+                            },
+                            expires_at: row.get(2)?,
+                        })
                     })
-                })
-                .optional()?)
-        })
-        .await
+                    .optional()?)
+            })
+            .await?;
+        if let Some(known) = found {
+            tokens.put((), stamp, token_hash, known, 1);
+        }
+        Ok(found.map(|known| known.owner))
     }
 
     pub async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         self.write(move |conn| {
             conn.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
                 .execute([&token_hash[..]])?;
+            tokens_changed();
             // Expired tokens are of no use to anyone; sweeping them here keeps the table small.
             conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at <= unixepoch()")?
                 .execute([])?;

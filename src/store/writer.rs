@@ -3,16 +3,26 @@
 //! own savepoint, so a failing request undoes only itself; every caller is answered after COMMIT.
 
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::cache::{self, Caches};
 use super::{StoreError, StoreResult};
 
 /// Upper bound on requests per transaction, so one commit never holds callers too long.
 const MAX_BATCH: usize = 512;
+/// How often an idle writer looks for writes made by other processes (see `Caches`).
+const IDLE_CHECK: Duration = Duration::from_millis(100);
+const THREAD_NAME: &str = "db-writer";
+
+/// Whether the caller runs on the writer's thread, i.e. inside a `Store::write` closure.
+pub fn on_writer_thread() -> bool {
+    std::thread::current().name() == Some(THREAD_NAME)
+}
 
 /// Runs a request against the writer connection (or, when its transaction could not even start,
 /// takes that error as its result); returns whether it succeeded and how to tell its caller the
@@ -26,11 +36,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> StoreResult<Writer> {
+    pub fn start(conn: Connection, caches: Arc<Caches>) -> StoreResult<Writer> {
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
-            .name("db-writer".into())
-            .spawn(move || run(conn, receiver))
+            .name(THREAD_NAME.into())
+            .spawn(move || run(conn, receiver, &caches))
             .map_err(|err| StoreError::Migration(format!("cannot start the writer: {err}")))?;
         Ok(Writer {
             queue: Mutex::new(Some(sender)),
@@ -98,8 +108,17 @@ fn commit_failure(err: &StoreError) -> StoreError {
     }
 }
 
-fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
+fn run(conn: Connection, queue: mpsc::Receiver<Job>, caches: &Caches) {
+    let mut outside_writes = OutsideWrites::new(&conn);
+    loop {
+        let first = match queue.recv_timeout(IDLE_CHECK) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                outside_writes.forget_caches_if_any(&conn, caches);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -107,13 +126,42 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        outside_writes.forget_caches_if_any(&conn, caches);
+        commit_batch(&conn, batch, caches);
     }
     // A clean close checkpoints the WAL into the main file.
     drop(conn);
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Job>) {
+/// Commits by other connections, which the caches cannot hear of: `PRAGMA data_version` on the
+/// writer's own connection moves only when another connection (another process, such as
+/// `adthread user create`) has committed, since our read connections never write.
+struct OutsideWrites {
+    last_version: Option<i64>,
+}
+
+impl OutsideWrites {
+    fn new(conn: &Connection) -> Self {
+        OutsideWrites {
+            last_version: data_version(conn),
+        }
+    }
+
+    fn forget_caches_if_any(&mut self, conn: &Connection, caches: &Caches) {
+        let version = data_version(conn);
+        if version != self.last_version {
+            caches.forget_everything();
+            self.last_version = version;
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.query_row("PRAGMA data_version", [], |row| row.get(0))
+        .ok()
+}
+
+fn commit_batch(conn: &Connection, batch: Vec<Job>, caches: &Caches) {
     if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(error = %err, "cannot begin a write transaction");
         for job in batch {
@@ -131,6 +179,8 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) {
         tracing::error!(error = %err, "write transaction failed to commit");
         StoreError::from(err)
     });
+    // Before anyone is answered, so nobody who learns of a write can still read around it.
+    caches.apply(&cache::take_marks());
     for reply in replies {
         reply(commit_error.as_ref());
     }

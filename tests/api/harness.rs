@@ -434,3 +434,34 @@ pub fn sample_location() -> Value {
         }
     })
 }
+
+/// Creates a thread (`query` holds `company_id=...` and any scope) and returns its id.
+pub fn new_thread(server: &Server, token: &str, query: &str, body: Value) -> String {
+    server
+        .post(token, &format!("/api/v1/chat/threads?{query}"), &body)
+        .expect(200)
+        .body["thread_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The thread ids of a list answer, in order.
+pub fn ids(answer: &Answer) -> Vec<String> {
+    answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["thread_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The path and query of a `Link: <url>; rel="next"` header.
+pub fn next_page(answer: &Answer, base: &str) -> Option<String> {
+    let link = answer.header("link")?;
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    let url = link.trim_start_matches('<').split('>').next().unwrap();
+    assert!(url.starts_with("http://"), "absolute URL: {url}");
+    Some(url.replacen(base, "", 1))
+}

@@ -2,36 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use crate::harness::{Answer, Server, CUSTOMER_ID, LOCATION_ID};
-
-fn new_thread(server: &Server, token: &str, query: &str, body: Value) -> String {
-    server
-        .post(token, &format!("/api/v1/chat/threads?{query}"), &body)
-        .expect(200)
-        .body["thread_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn ids(answer: &Answer) -> Vec<String> {
-    answer
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["thread_id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The path and query of a `Link: <url>; rel="next"` header.
-fn next_page(answer: &Answer, base: &str) -> Option<String> {
-    let link = answer.header("link")?;
-    assert!(link.ends_with("; rel=\"next\""), "{link}");
-    let url = link.trim_start_matches('<').split('>').next().unwrap();
-    assert!(url.starts_with("http://"), "absolute URL: {url}");
-    Some(url.replacen(base, "", 1))
-}
+use crate::harness::{ids, new_thread, next_page, Server, CUSTOMER_ID, LOCATION_ID};
 
 #[test]
 fn paging_misses_and_repeats_nothing_while_threads_are_created() {
