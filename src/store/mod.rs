@@ -3,6 +3,7 @@
 //! request in its own savepoint, and answers a request only once its transaction is committed.
 
 mod cache;
+mod checkpointer;
 mod companies;
 mod connections;
 mod migrate;
@@ -11,6 +12,7 @@ mod users;
 mod writer;
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,6 +68,7 @@ pub struct Store {
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Arc<writer::Writer>,
     caches: Arc<cache::Caches>,
+    checkpointer: Arc<checkpointer::Checkpointer>,
 }
 
 impl Store {
@@ -84,13 +87,20 @@ impl Store {
         let mut conn = Connection::open(&config.path)?;
         configure(&conn, config)?;
         migrate::apply(&mut conn)?;
+        // The checkpointer does it, off the writer's path (see checkpointer.rs).
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoints = Connection::open(&config.path)?;
+        configure(&checkpoints, config)?;
+        let catch_up = Arc::new(AtomicBool::new(false));
+        let checkpointer = checkpointer::Checkpointer::start(checkpoints, catch_up.clone())?;
         let caches = Arc::new(cache::Caches::new());
-        let writer = writer::Writer::start(conn, caches.clone())?;
+        let writer = writer::Writer::start(conn, caches.clone(), catch_up)?;
         let readers = read_pool(&config.path, config)?;
         Ok(Store {
             readers,
             writer: Arc::new(writer),
             caches,
+            checkpointer: Arc::new(checkpointer),
         })
     }
 
@@ -130,6 +140,7 @@ impl Store {
 
     /// Waits for queued writes to commit and closes the writer's connection.
     pub fn close(&self) {
+        self.checkpointer.stop();
         self.writer.stop();
     }
 }

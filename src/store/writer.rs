@@ -2,6 +2,7 @@
 //! queue and go into the next one together: one COMMIT for many writes. Each request runs in its
 //! own savepoint, so a failing request undoes only itself; every caller is answered after COMMIT.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -36,11 +37,16 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection, caches: Arc<Caches>) -> StoreResult<Writer> {
+    /// `catch_up`: raised by the checkpointer when the WAL has grown long.
+    pub fn start(
+        conn: Connection,
+        caches: Arc<Caches>,
+        catch_up: Arc<AtomicBool>,
+    ) -> StoreResult<Writer> {
         let (sender, receiver) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name(THREAD_NAME.into())
-            .spawn(move || run(conn, receiver, &caches))
+            .spawn(move || run(conn, receiver, &caches, &catch_up))
             .map_err(|err| StoreError::Migration(format!("cannot start the writer: {err}")))?;
         Ok(Writer {
             queue: Mutex::new(Some(sender)),
@@ -108,7 +114,7 @@ fn commit_failure(err: &StoreError) -> StoreError {
     }
 }
 
-fn run(conn: Connection, queue: mpsc::Receiver<Job>, caches: &Caches) {
+fn run(conn: Connection, queue: mpsc::Receiver<Job>, caches: &Caches, catch_up: &AtomicBool) {
     let mut outside_writes = OutsideWrites::new(&conn);
     loop {
         let first = match queue.recv_timeout(IDLE_CHECK) {
@@ -128,6 +134,12 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>, caches: &Caches) {
         }
         outside_writes.forget_caches_if_any(&conn, caches);
         commit_batch(&conn, batch, caches);
+        if catch_up.swap(false, Ordering::Relaxed) {
+            // No write is under way now, so this one can reach the WAL's end.
+            if let Err(err) = super::checkpointer::checkpoint(&conn) {
+                tracing::warn!(error = %err, "WAL checkpoint failed");
+            }
+        }
     }
     // A clean close checkpoints the WAL into the main file.
     drop(conn);
