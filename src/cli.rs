@@ -86,17 +86,22 @@ impl Cli {
                 if let Some(bind) = bind {
                     config.server.bind = bind;
                 }
-                runtime()?.block_on(crate::server::serve(config))
+                runtime(&config)?.block_on(crate::server::serve(config))
             }
             Command::User {
                 command: UserCommand::Create(args),
-            } => runtime()?.block_on(create_user(config, args)),
+            } => runtime(&config)?.block_on(create_user(config, args)),
         }
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+/// Blocking work is database reads (one pooled connection each) and password hashing, so a few
+/// more threads than connections are enough. With tokio's default (512), every waiting request
+/// got a thread of its own that only waited for a connection: more memory and more context
+/// switches on a small machine.
+fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(config.database.pool_size as usize + 4)
         .enable_all()
         .build()
         .map_err(|err| format!("cannot start the runtime: {err}"))
