@@ -40,6 +40,13 @@ pub struct Config {
 pub struct ServerConfig {
     pub bind: String,
     pub max_body_bytes: usize,
+    /// The request line and headers together, at most; more gets 431.
+    pub max_header_bytes: usize,
+    /// Seconds a request may take before it is answered 408; the chat message endpoints,
+    /// which wait for the model, are bounded by `llm.timeout_secs` instead.
+    pub request_timeout_secs: u64,
+    /// Origins allowed to call the API from a browser (CORS); empty turns CORS off.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -66,6 +73,10 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_block_max_secs: u64,
+    pub login_failure_memory_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +98,9 @@ impl Default for ServerConfig {
         ServerConfig {
             bind: "127.0.0.1:8000".into(),
             max_body_bytes: 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            request_timeout_secs: 30,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -110,6 +124,10 @@ impl Default for AuthConfig {
             argon2_memory_kib: 19456,
             argon2_iterations: 2,
             argon2_parallelism: 1,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_block_max_secs: 60,
+            login_failure_memory_secs: 900,
         }
     }
 }
@@ -154,6 +172,22 @@ impl Config {
         let env = EnvReader { var: &var };
         env.string("ADTHREAD_BIND", &mut self.server.bind);
         env.parse("ADTHREAD_MAX_BODY_BYTES", &mut self.server.max_body_bytes)?;
+        env.parse(
+            "ADTHREAD_MAX_HEADER_BYTES",
+            &mut self.server.max_header_bytes,
+        )?;
+        env.parse(
+            "ADTHREAD_REQUEST_TIMEOUT_SECS",
+            &mut self.server.request_timeout_secs,
+        )?;
+        if let Some(origins) = var("ADTHREAD_CORS_ORIGINS") {
+            self.server.cors_allowed_origins = origins
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(String::from)
+                .collect();
+        }
         if let Some(path) = var("ADTHREAD_DATABASE") {
             self.database.path = PathBuf::from(path);
         }
@@ -173,6 +207,22 @@ impl Config {
         env.parse(
             "ADTHREAD_ARGON2_ITERATIONS",
             &mut self.auth.argon2_iterations,
+        )?;
+        env.parse(
+            "ADTHREAD_LOGIN_FAILURES_PER_ACCOUNT",
+            &mut self.auth.login_failures_per_account,
+        )?;
+        env.parse(
+            "ADTHREAD_LOGIN_FAILURES_PER_ADDRESS",
+            &mut self.auth.login_failures_per_address,
+        )?;
+        env.parse(
+            "ADTHREAD_LOGIN_BLOCK_MAX_SECS",
+            &mut self.auth.login_block_max_secs,
+        )?;
+        env.parse(
+            "ADTHREAD_LOGIN_FAILURE_MEMORY_SECS",
+            &mut self.auth.login_failure_memory_secs,
         )?;
         env.string("ADTHREAD_LLM_BASE_URL", &mut self.llm.base_url);
         env.string("ADTHREAD_LLM_MODEL", &mut self.llm.model);
@@ -201,6 +251,26 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes must be at least 1024");
         }
+        if self.server.max_header_bytes < 1024 {
+            return invalid("server.max_header_bytes must be at least 1024");
+        }
+        if self.server.request_timeout_secs == 0 {
+            return invalid("server.request_timeout_secs must be at least 1");
+        }
+        if let Some(origin) = self
+            .server
+            .cors_allowed_origins
+            .iter()
+            .find(|origin| !is_origin(origin))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "server.cors_allowed_origins: {origin:?} is not an origin such as \
+                 \"https://app.example.com\" (\"*\" is not accepted)"
+            )));
+        }
+        if self.auth.login_failures_per_account == 0 || self.auth.login_failures_per_address == 0 {
+            return invalid("auth.login_failures_per_account and _per_address must be at least 1");
+        }
         if self.auth.token_lifetime_secs == 0 {
             return invalid("auth.token_lifetime_secs must be at least 1");
         }
@@ -212,6 +282,16 @@ impl Config {
         let dir = self.database.path.parent().unwrap_or(Path::new("."));
         dir.join("initial-admin-password")
     }
+}
+
+/// `scheme://host[:port]`, nothing after it: what a browser sends in `Origin`.
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && !host.contains(['/', '*', '?', '#', ' '])
 }
 
 struct EnvReader<'a, F: Fn(&str) -> Option<String>> {
@@ -264,6 +344,26 @@ mod tests {
     fn unknown_keys_are_refused() {
         let err = toml::from_str::<Config>("[server]\nbnd = \"x\"").unwrap_err();
         assert!(err.to_string().contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn cors_origins_come_from_a_comma_separated_variable_and_wildcards_are_refused() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| {
+                (name == "ADTHREAD_CORS_ORIGINS")
+                    .then(|| "https://a.example, http://b.example:8080".to_string())
+            })
+            .unwrap();
+        assert_eq!(
+            config.server.cors_allowed_origins,
+            ["https://a.example", "http://b.example:8080"]
+        );
+        config.validate().unwrap();
+        config.server.cors_allowed_origins = vec!["*".into()];
+        assert!(config.validate().is_err());
+        config.server.cors_allowed_origins = vec!["https://a.example/path".into()];
+        assert!(config.validate().is_err());
     }
 
     #[test]

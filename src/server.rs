@@ -7,7 +7,7 @@ use std::sync::Arc;
 use poem::listener::TcpListener;
 
 use crate::api::{app, AppState};
-use crate::auth::Passwords;
+use crate::auth::{Passwords, Throttle, ThrottlePolicy};
 use crate::config::Config;
 use crate::model::UserProfile;
 use crate::store::{NewUser, Store};
@@ -23,6 +23,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         store: store.clone(),
         config: Arc::new(config.clone()),
         passwords,
+        throttle: Arc::new(Throttle::new(ThrottlePolicy::from_config(&config.auth))),
     };
     let listener = TcpListener::bind(config.server.bind.clone());
     tracing::info!(

@@ -74,7 +74,11 @@ impl AuthApi {
     /// OAuth 2.0 password grant: form-encoded `grant_type=password&username=EMAIL&password=...`.
     /// A wrong email and a wrong password get the same answer, in about the same time.
     #[oai(path = "/token", method = "post")]
-    async fn token(&self, form: Form<TokenRequest>) -> Result<TokenResponse, ApiError> {
+    async fn token(
+        &self,
+        http: &poem::Request,
+        form: Form<TokenRequest>,
+    ) -> Result<TokenResponse, ApiError> {
         let Form(request) = form;
         if request.grant_type.as_deref() != Some("password") {
             return Ok(match request.grant_type {
@@ -92,7 +96,11 @@ impl AuthApi {
             ));
         };
         let _ = request.scope;
-        match self.state.sign_in(email, password).await? {
+        match self
+            .state
+            .sign_in(http.remote_addr(), email, password)
+            .await?
+        {
             Some(signed_in) => Ok(TokenResponse::Ok(
                 Json(signed_in.token),
                 "no-store".into(),

@@ -15,7 +15,7 @@ use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::auth::Passwords;
+use crate::auth::{Passwords, SignIn, SignInGate, Throttle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::model::Token;
@@ -44,6 +44,7 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub passwords: Passwords,
+    pub throttle: Arc<Throttle>,
 }
 
 /// Who signed in, and the token issued to them.
@@ -53,29 +54,37 @@ pub struct SignedInUser {
 }
 
 impl AppState {
-    /// Signs in with an email and password; None when they do not match an active user. Both
-    /// sign-in endpoints come through here.
+    /// Signs in with an email and password sent from `client` (`request.remote_addr()`); None
+    /// when they do not match an active user; 429 with Retry-After after too many failures.
+    /// Both sign-in endpoints come through here, so both are throttled.
     pub async fn sign_in(
         &self,
+        client: &poem::web::RemoteAddr,
         email: String,
         password: String,
     ) -> Result<Option<SignedInUser>, ApiError> {
-        let issued = crate::auth::sign_in(
-            &self.store,
-            &self.passwords,
-            self.config.auth.token_lifetime_secs,
-            email,
-            password,
-        )
-        .await?;
-        Ok(issued.map(|(user_id, issued)| SignedInUser {
-            user_id,
-            token: Token {
-                access_token: issued.token,
-                token_type: "bearer".into(),
-                expires_in: issued.expires_in,
-            },
-        }))
+        let gate = SignInGate {
+            store: &self.store,
+            passwords: &self.passwords,
+            throttle: &self.throttle,
+            token_lifetime_secs: self.config.auth.token_lifetime_secs,
+        };
+        let client = client.as_socket_addr().map(|address| address.ip());
+        match gate.sign_in(client, email, password).await? {
+            SignIn::Issued { user_id, token } => Ok(Some(SignedInUser {
+                user_id,
+                token: Token {
+                    access_token: token.token,
+                    token_type: "bearer".into(),
+                    expires_in: token.expires_in,
+                },
+            })),
+            SignIn::Refused => Ok(None),
+            SignIn::Throttled(retry_after) => Err(ApiError::too_many_requests(
+                "Too many failed sign-ins; try again later",
+                retry_after.0,
+            )),
+        }
     }
 }
 

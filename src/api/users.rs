@@ -206,7 +206,11 @@ impl UsersApi {
     /// The published API's sign-in: form-encoded `username` (the email) and `password`. A wrong
     /// email and a wrong password get the same 401, in about the same time.
     #[oai(path = "/authorization/token", method = "post")]
-    async fn token(&self, form: FormBody<LoginForm>) -> Result<LoggedIn, ApiError> {
+    async fn token(
+        &self,
+        http: &poem::Request,
+        form: FormBody<LoginForm>,
+    ) -> Result<LoggedIn, ApiError> {
         let FormBody(form) = form;
         let missing: Vec<FieldProblem> =
             [("username", &form.username), ("password", &form.password)]
@@ -219,7 +223,7 @@ impl UsersApi {
         }
         let signed_in = self
             .state
-            .sign_in(form.username, form.password)
+            .sign_in(http.remote_addr(), form.username, form.password)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Incorrect email or password"))?;
         let user = self.state.store.user(signed_in.user_id).await?;

@@ -1,9 +1,13 @@
 //! Passwords (argon2id) and access tokens (random, stored as SHA-256).
 
 mod password;
+mod throttle;
 mod token;
 
+use std::net::IpAddr;
+
 pub use password::{PasswordError, Passwords};
+pub use throttle::{RetryAfter, Throttle, ThrottlePolicy};
 pub use token::{hash_token, new_token};
 
 use crate::model::User;
@@ -15,25 +19,53 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
-/// Checks an email and password; on success stores and returns a new token. A wrong email, a
-/// wrong password and a deactivated account all answer None after the same password check.
-pub async fn sign_in(
-    store: &Store,
-    passwords: &Passwords,
-    lifetime_secs: u64,
-    email: String,
-    password: String,
-) -> StoreResult<Option<(i64, IssuedToken)>> {
-    let credentials = store.credentials(email).await?;
-    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    let matches = passwords.verify(password, hash).await;
-    let Some(user) = credentials.filter(|c| matches && c.is_active) else {
-        return Ok(None);
-    };
-    Ok(Some((
-        user.user_id,
-        issue_token(store, user.user_id, lifetime_secs).await?,
-    )))
+/// What a sign-in attempt came to.
+pub enum SignIn {
+    Issued {
+        user_id: i64,
+        token: IssuedToken,
+    },
+    /// Wrong email, wrong password or deactivated account: the same answer for all three.
+    Refused,
+    /// Too many recent failures for this account or from this address; the password was not
+    /// even checked.
+    Throttled(RetryAfter),
+}
+
+/// What every way of signing in goes through.
+pub struct SignInGate<'a> {
+    pub store: &'a Store,
+    pub passwords: &'a Passwords,
+    pub throttle: &'a Throttle,
+    pub token_lifetime_secs: u64,
+}
+
+impl SignInGate<'_> {
+    /// Checks an email and password, from `client`; on success stores and returns a new token.
+    /// A wrong email, a wrong password and a deactivated account all get the same password
+    /// check and the same answer.
+    pub async fn sign_in(
+        &self,
+        client: Option<IpAddr>,
+        email: String,
+        password: String,
+    ) -> StoreResult<SignIn> {
+        if let Err(retry_after) = self.throttle.attempt(&email, client) {
+            tracing::warn!(client = ?client, "sign-in throttled");
+            return Ok(SignIn::Throttled(retry_after));
+        }
+        let credentials = self.store.credentials(email.clone()).await?;
+        let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+        let matches = self.passwords.verify(password, hash).await;
+        let Some(user) = credentials.filter(|c| matches && c.is_active) else {
+            return Ok(SignIn::Refused);
+        };
+        self.throttle.succeeded(&email, client);
+        Ok(SignIn::Issued {
+            user_id: user.user_id,
+            token: issue_token(self.store, user.user_id, self.token_lifetime_secs).await?,
+        })
+    }
 }
 
 pub async fn issue_token(
