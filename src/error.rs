@@ -62,6 +62,9 @@ pub enum ApiError {
     NotFound(Json<Detail>),
     #[oai(status = 405)]
     MethodNotAllowed(Json<Detail>),
+    /// The request took longer than `server.request_timeout_secs`.
+    #[oai(status = 408)]
+    RequestTimeout(Json<Detail>),
     #[oai(status = 409)]
     Conflict(Json<Detail>),
     /// The body is larger than `server.max_body_bytes`.
@@ -72,6 +75,10 @@ pub enum ApiError {
     /// The request failed validation: one entry per problem.
     #[oai(status = 422)]
     Unprocessable(Json<ValidationErrors>),
+    /// The request line and headers are larger than `server.max_header_bytes`.
+    #[oai(status = 431)]
+    HeadersTooLarge(Json<Detail>),
+    /// Too many failed sign-ins; try again after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<Detail>, #[oai(header = "Retry-After")] u64),
     #[oai(status = 500)]
@@ -133,6 +140,18 @@ impl ApiError {
     pub fn payload_too_large(limit: usize) -> Self {
         ApiError::PayloadTooLarge(detail(format!(
             "The request body is larger than the limit of {limit} bytes"
+        )))
+    }
+
+    pub fn headers_too_large(limit: usize) -> Self {
+        ApiError::HeadersTooLarge(detail(format!(
+            "The request headers are larger than the limit of {limit} bytes"
+        )))
+    }
+
+    pub fn request_timeout(limit_secs: u64) -> Self {
+        ApiError::RequestTimeout(detail(format!(
+            "The request took longer than the limit of {limit_secs} seconds"
         )))
     }
 

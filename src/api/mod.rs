@@ -2,8 +2,10 @@
 
 mod auth;
 mod body;
+mod browser;
 mod companies;
 mod health;
+mod limits;
 mod page;
 mod security;
 mod threads;
@@ -22,6 +24,7 @@ use crate::model::Token;
 use crate::store::Store;
 
 pub use body::{FormBody, JsonBody, JsonBytes, JsonOut};
+pub use browser::{content_security_policy, SecurityHeaders};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -117,17 +120,24 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
 }
 
 /// The whole application: the API, its document at `/openapi.json`, Swagger UI at `/docs` and
-/// the admin page at `/admin`.
+/// the admin page at `/admin`. Every response, errors included, goes through the limits, CORS
+/// and the security headers.
 pub fn app(state: AppState) -> impl Endpoint {
     let service = openapi(&state);
     let document = service.spec_endpoint();
+    let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
     Route::new()
         .nest("/", service)
         .at("/openapi.json", document)
         .nest("/docs", swagger)
         .nest("/admin", page::AdminPage)
+        .with(limits::Limits::from_config(&state.config))
         .catch_all_error(crate::error::into_api_response)
+        .with(browser::AllowedOrigins::new(
+            &state.config.server.cors_allowed_origins,
+        ))
+        .with(SecurityHeaders::new(&[&swagger_page]))
         .data(state)
         .with(Tracing)
 }

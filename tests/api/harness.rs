@@ -31,7 +31,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn from(response: Response) -> Answer {
+    pub fn from(response: Response) -> Answer {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().unwrap_or_default();

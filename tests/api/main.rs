@@ -7,6 +7,7 @@ mod auth;
 mod caches;
 mod company_admin;
 mod create_thread;
+mod limits;
 mod login_throttle;
 mod profile;
 mod published_auth;
