@@ -1,4 +1,4 @@
-//! The command line: `serve`, `user create`.
+//! The command line: `serve`, `user create`, `backup`, `check`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -40,6 +40,14 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a consistent copy of the database to PATH (which must not exist), even while the
+    /// server is running
+    Backup {
+        #[arg(value_name = "PATH")]
+        target: PathBuf,
+    },
+    /// Check the database's integrity and foreign keys; exits non-zero on any problem
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -91,8 +99,37 @@ impl Cli {
             Command::User {
                 command: UserCommand::Create(args),
             } => runtime(&config)?.block_on(create_user(config, args)),
+            Command::Backup { target } => {
+                crate::store::maintenance::backup(&config.database.path, &target)
+                    .map_err(|err| format!("backup failed: {err}"))?;
+                println!(
+                    "backed up {} to {}",
+                    config.database.path.display(),
+                    target.display()
+                );
+                Ok(())
+            }
+            Command::Check => check(&config),
         }
     }
+}
+
+fn check(config: &Config) -> Result<(), String> {
+    let path = &config.database.path;
+    let report = crate::store::maintenance::check(path).map_err(|err| err.to_string())?;
+    if report.is_ok() {
+        println!("{}: integrity ok, foreign keys ok", path.display());
+        return Ok(());
+    }
+    for problem in report.integrity.iter().chain(&report.foreign_keys) {
+        println!("{problem}");
+    }
+    Err(format!(
+        "{} has {} integrity and {} foreign-key problems",
+        path.display(),
+        report.integrity.len(),
+        report.foreign_keys.len()
+    ))
 }
 
 /// Blocking work is database reads (one pooled connection each) and password hashing, so a few

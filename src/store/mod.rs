@@ -6,6 +6,7 @@ mod cache;
 mod checkpointer;
 mod companies;
 mod connections;
+pub mod maintenance;
 mod migrate;
 mod threads;
 mod users;

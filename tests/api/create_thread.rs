@@ -255,12 +255,7 @@ fn another_companys_ids_are_404() {
     let admin = server.admin_token();
     let theirs = server.company_with_connections(&admin, "Theirs");
     let outsider = server.user("outsider@example.com", false);
-    let mine = server
-        .post(&outsider, "/api/v1/companies", &json!({"name": "Mine"}))
-        .expect(200)
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let mine = server.company(&outsider, "Mine");
     let body = json!({"assistant_type": "general"});
     server
         .post(

@@ -326,12 +326,17 @@ impl Server {
         )
     }
 
-    /// A company with a Google Ads customer and a Business location; returns its id.
-    pub fn company_with_connections(&self, token: &str, name: &str) -> i64 {
+    /// A new company (the caller is its owner); returns its id.
+    pub fn company(&self, token: &str, name: &str) -> i64 {
         let company = self
             .post(token, "/api/v1/companies", &json!({ "name": name }))
             .expect(200);
-        let id = company.body["id"].as_i64().unwrap();
+        company.body["id"].as_i64().unwrap()
+    }
+
+    /// A company with a Google Ads customer and a Business location; returns its id.
+    pub fn company_with_connections(&self, token: &str, name: &str) -> i64 {
+        let id = self.company(token, name);
         self.post(
             token,
             &format!("/api/v1/companies/{id}/google-ads-customers"),

@@ -148,12 +148,7 @@ fn nested(depth: usize) -> Value {
 fn extra_data_nests_at_most_32_levels() {
     let server = Server::start();
     let token = server.admin_token();
-    let company = server
-        .post(&token, "/api/v1/companies", &json!({"name": "Deep"}))
-        .expect(200)
-        .body["id"]
-        .as_i64()
-        .unwrap();
+    let company = server.company(&token, "Deep");
     let create = |extra_data: Value| {
         server.post(
             &token,

@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_page;
 mod auth;
+mod backup_check;
 mod caches;
 mod company_admin;
 mod create_thread;
