@@ -4,6 +4,7 @@ mod harness;
 
 mod admin_page;
 mod auth;
+mod authorization;
 mod backup_check;
 mod caches;
 mod company_admin;
@@ -13,5 +14,6 @@ mod login_throttle;
 mod profile;
 mod published_auth;
 mod published_connections;
+mod spec;
 mod thread_lifecycle;
 mod user_admin;
