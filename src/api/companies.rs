@@ -34,7 +34,8 @@ impl CompaniesApi {
         caller: SignedIn,
         body: JsonBody<CompanyCreate>,
     ) -> Result<JsonOut<Company>, ApiError> {
-        let name = body.0.name.trim().to_string();
+        // Exactly the document's 1 to 200 characters: a name is kept as it was sent.
+        let name = body.0.name;
         if name.is_empty() || name.chars().count() > 200 {
             return Err(ApiError::invalid_field(
                 &["body", "name"],
@@ -256,7 +257,7 @@ impl CompaniesApi {
         company_id: Path<i64>,
         body: JsonBody<GoogleBusinessLocation>,
     ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
-        let id_length = body.0.id.trim().chars().count();
+        let id_length = body.0.id.chars().count();
         if id_length == 0 || id_length > 200 {
             return Err(ApiError::invalid_field(
                 &["body", "id"],

@@ -6,6 +6,7 @@ use std::time::Duration;
 use poem::error::ReadBodyError;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::config::Config;
 use crate::error::ApiError;
@@ -38,6 +39,23 @@ impl Limits {
             self.timeout
         }
     }
+}
+
+/// Reads and drops what is left of a refused body, up to a few times the limit and for a
+/// moment at most: closing a connection with unread data makes the kernel reset it, and the
+/// client would then lose the 413 it is about to be sent.
+async fn discard(body: &mut (impl AsyncRead + Unpin), limit: usize) {
+    let mut budget = limit.saturating_mul(4);
+    let mut chunk = vec![0; 16 * 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while budget > 0 {
+            match body.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => budget = budget.saturating_sub(read),
+            }
+        }
+    })
+    .await;
 }
 
 /// `/api/v1/chat/{thread_id}/messages` and everything under it.
@@ -84,18 +102,28 @@ impl<E: Endpoint> LimitsEndpoint<E> {
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
+        let mut body = request.take_body().into_async_read();
         if declared.is_some_and(|length| length > limit as u64) {
+            discard(&mut body, limit).await;
             return Err(ApiError::payload_too_large(limit).reject());
         }
-        let body = request
-            .take_body()
-            .into_bytes_limit(limit)
-            .await
-            .map_err(|err| match err {
-                ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit).reject(),
-                other => poem::Error::from(other),
-            })?;
-        request.set_body(body);
+        let mut bytes = Vec::new();
+        let mut chunk = vec![0; 16 * 1024];
+        loop {
+            let read = body
+                .read(&mut chunk)
+                .await
+                .map_err(|err| poem::Error::from(ReadBodyError::Io(err)))?;
+            if read == 0 {
+                break;
+            }
+            if bytes.len() + read > limit {
+                discard(&mut body, limit).await;
+                return Err(ApiError::payload_too_large(limit).reject());
+            }
+            bytes.extend_from_slice(&chunk[..read]);
+        }
+        request.set_body(bytes);
         Ok(request)
     }
 

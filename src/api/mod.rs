@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per tag. Handlers turn requests into store calls and back.
 
+mod allow;
 mod auth;
 mod body;
 mod browser;
@@ -127,6 +128,7 @@ pub fn app(state: AppState) -> impl Endpoint {
     let document = service.spec_endpoint();
     let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
+    let allowed_methods = allow::AllowedMethods::from_document(&service.spec());
     Route::new()
         .nest("/", service)
         .at("/openapi.json", document)
@@ -134,6 +136,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .nest("/admin", page::AdminPage)
         .with(limits::Limits::from_config(&state.config))
         .catch_all_error(crate::error::into_api_response)
+        .with(allowed_methods)
         .with(browser::AllowedOrigins::new(
             &state.config.server.cors_allowed_origins,
         ))

@@ -113,13 +113,13 @@ pub struct GoogleAdsCustomerCreate {
     #[serde(default)]
     pub status: Nullable<String>,
     /// Default false.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub manager: Option<bool>,
     /// Default true.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
     /// Default false.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_deleted: Option<bool>,
 }
 
@@ -159,7 +159,6 @@ pub struct StorefrontAddress {
     pub locality: Nullable<String>,
     #[serde(default)]
     pub sublocality: Nullable<String>,
-    #[serde(default)]
     pub address_lines: Vec<String>,
 }
 
@@ -223,7 +222,7 @@ pub struct AssistantChatThreadCreate {
     #[serde(default)]
     pub description: Nullable<String>,
     /// Extra data used to create the chat thread that is later passed to Assistant Functions (tool calls)
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub extra_data: Option<JsonObject>,
 }
 
@@ -237,10 +236,10 @@ pub struct AssistantChatThreadUpdate {
     /// `null` clears the description.
     #[serde(default, deserialize_with = "present")]
     pub description: Option<Nullable<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_completed: Option<bool>,
     /// Replaces the whole object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub extra_data: Option<JsonObject>,
 }
 

@@ -14,6 +14,7 @@ mod login_throttle;
 mod profile;
 mod published_auth;
 mod published_connections;
+mod schemathesis;
 mod spec;
 mod thread_lifecycle;
 mod user_admin;
