@@ -178,6 +178,16 @@ impl Server {
         }
     }
 
+    /// SIGKILL from another thread while this one's clients are still talking to it; `restart`
+    /// then reaps it.
+    pub fn sigkill(&self) {
+        let pid = self.child.as_ref().expect("server running").id();
+        Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+
     /// SIGTERM, then waits for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("server running");
@@ -334,6 +344,20 @@ impl Server {
         company.body["id"].as_i64().unwrap()
     }
 
+    /// Every thread of a company, following the `Link` pages.
+    pub fn all_threads(&self, token: &str, company: i64) -> Vec<Value> {
+        let mut threads = Vec::new();
+        let mut page = Some(format!(
+            "/api/v1/chat/threads?company_id={company}&limit=500"
+        ));
+        while let Some(path) = page {
+            let answer = self.get(token, &path).expect(200);
+            threads.extend(answer.body.as_array().unwrap().iter().cloned());
+            page = next_page(&answer, &self.base);
+        }
+        threads
+    }
+
     /// A company with a Google Ads customer and a Business location; returns its id.
     pub fn company_with_connections(&self, token: &str, name: &str) -> i64 {
         let id = self.company(token, name);
@@ -351,6 +375,15 @@ impl Server {
         .expect(200);
         id
     }
+}
+
+/// The path and query of a `Link: <url>; rel="next"` header.
+pub fn next_page(answer: &Answer, base: &str) -> Option<String> {
+    let link = answer.header("link")?;
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    let url = link.trim_start_matches('<').split('>').next().unwrap();
+    assert!(url.starts_with("http://"), "absolute URL: {url}");
+    Some(url.replacen(base, "", 1))
 }
 
 impl Drop for Server {
