@@ -8,6 +8,7 @@ mod authorization;
 mod backup_check;
 mod caches;
 mod company_admin;
+mod concurrency;
 mod crash;
 mod create_thread;
 mod limits;
