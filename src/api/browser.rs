@@ -1,5 +1,10 @@
 //! What browsers are told: security headers on every response (Swagger UI, the admin page and
 //! the API alike), and CORS only for the origins the configuration names.
+//!
+//! A page added to `app()` gets the headers with nothing to do. Its scripts should be files
+//! served from this server (`script-src 'self'`); a page with inline `<script>`s passes its
+//! HTML to `SecurityHeaders::new` beside Swagger UI's, so they are allowed by hash; a page that
+//! needs another policy sets its own `Content-Security-Policy`, which is then left alone.
 
 use std::collections::HashSet;
 use std::sync::Arc;
