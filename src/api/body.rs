@@ -52,7 +52,31 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = read_capped(request, body).await?;
+        if is_object_schema::<T>() {
+            require_object(&bytes).map_err(ApiError::reject)?;
+        }
         parse_json(&bytes).map(JsonBody).map_err(ApiError::reject)
+    }
+}
+
+/// Whether the document describes `T` as an object (every named schema here is one).
+fn is_object_schema<T: Type>() -> bool {
+    match T::schema_ref() {
+        MetaSchemaRef::Reference(_) => true,
+        MetaSchemaRef::Inline(schema) => schema.ty == "object",
+    }
+}
+
+/// serde fills a struct from a JSON array too (`[null, null]`, field by field); the document
+/// promises an object, so anything else is refused.
+fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
+    match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        Some(b'{') | None => Ok(()),
+        Some(_) => Err(ApiError::invalid_field(
+            &["body"],
+            "Input should be an object",
+            "type_error",
+        )),
     }
 }
 

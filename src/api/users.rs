@@ -23,8 +23,10 @@ use crate::store::{NewUser, StandingChange};
 pub struct LoginForm {
     /// The user's email.
     #[serde(default)]
+    #[oai(validator(min_length = 1))]
     username: String,
     #[serde(default)]
+    #[oai(validator(min_length = 1))]
     password: String,
     /// Accepted and ignored.
     grant_type: Option<String>,
@@ -108,16 +110,17 @@ fn refuse_self_demotion(
     Ok(())
 }
 
-/// The `(current, new)` passwords of a PATCH, when it changes the password; both or neither.
+/// The `(current, new)` passwords of a PATCH, when it changes the password (it does when
+/// `new_password` is sent; `current_password` alone changes nothing). A missing current
+/// password is refused later, like a wrong one: the document cannot say that one field needs
+/// the other, so neither case is a 422.
 fn requested_password_change(
     current: Option<String>,
     new: Option<String>,
-) -> Result<Option<(String, String)>, FieldProblem> {
-    match (current, new) {
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(FieldProblem::missing("new_password")),
-        (None, Some(_)) => Err(FieldProblem::missing("current_password")),
-        (Some(current), Some(new)) => match check_password("new_password", &new) {
+) -> Result<Option<(Option<String>, String)>, FieldProblem> {
+    match new {
+        None => Ok(None),
+        Some(new) => match check_password("new_password", &new) {
             Some(problem) => Err(problem),
             None => Ok(Some((current, new))),
         },
@@ -129,17 +132,20 @@ impl UsersApi {
     async fn change_password(
         &self,
         caller: &Caller,
-        current: String,
+        current: Option<String>,
         new: String,
     ) -> Result<(), ApiError> {
+        let Some(current) = current else {
+            return Err(ApiError::forbidden(
+                "current_password is required to change the password",
+            ));
+        };
         let store = &self.state.store;
         let hash = store.password_hash(caller.user_id).await?;
         if !self.state.passwords.verify(current, Some(hash)).await {
-            return Err(ApiError::invalid_field(
-                &["body", "current_password"],
-                "Incorrect password",
-                "value_error",
-            ));
+            // 403, not 422: the request is well formed, the caller may not do this (and not
+            // 401: the token is fine).
+            return Err(ApiError::forbidden("Incorrect password"));
         }
         let new_hash = self.state.passwords.hash(new).await?;
         store

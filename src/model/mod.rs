@@ -407,18 +407,22 @@ pub struct User {
 pub struct UserUpdate {
     /// `null` clears it. At most 200 characters.
     #[serde(default, deserialize_with = "present")]
+    #[oai(validator(max_length = 200))]
     pub first_name: Option<Nullable<String>>,
     /// `null` clears it. At most 200 characters.
     #[serde(default, deserialize_with = "present")]
+    #[oai(validator(max_length = 200))]
     pub last_name: Option<Nullable<String>>,
     /// `null` clears it. 9 to 15 characters.
     #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_length = 9, max_length = 15))]
     pub phone_number: Option<Nullable<String>>,
     /// The password now in use; required with `new_password`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub current_password: Option<String>,
     /// At least 8 characters. Signs out every other session of the user.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_length = 8))]
     pub new_password: Option<String>,
 }
 
@@ -426,19 +430,27 @@ pub struct UserUpdate {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "UserRegisterSchema")]
 pub struct UserRegister {
+    #[oai(validator(
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)*$"
+    ))]
     pub email: String,
     /// At least 8 characters.
+    #[oai(validator(min_length = 8))]
     pub password: String,
     /// The same password again.
     pub password_confirm: String,
     /// At most 200 characters.
     #[serde(default)]
+    #[oai(validator(max_length = 200))]
     pub first_name: Nullable<String>,
     /// At most 200 characters.
     #[serde(default)]
+    #[oai(validator(max_length = 200))]
     pub last_name: Nullable<String>,
     /// 9 to 15 characters.
     #[serde(default)]
+    #[oai(validator(min_length = 9, max_length = 15))]
     pub phone_number: Nullable<String>,
 }
 
@@ -473,20 +485,29 @@ impl LoggedInUser {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "UserCreateSchema")]
 pub struct UserCreate {
+    #[oai(validator(
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@.\s\x00-\x1f\x7f-\x9f]+(\.[^@.\s\x00-\x1f\x7f-\x9f]+)*$"
+    ))]
     pub email: String,
     /// At least 8 characters.
+    #[oai(validator(min_length = 8))]
     pub password: String,
     /// Default false.
     #[serde(default)]
+    #[oai(default)]
     pub is_admin: bool,
     /// At most 200 characters.
     #[serde(default)]
+    #[oai(validator(max_length = 200))]
     pub first_name: Nullable<String>,
     /// At most 200 characters.
     #[serde(default)]
+    #[oai(validator(max_length = 200))]
     pub last_name: Nullable<String>,
     /// 9 to 15 characters.
     #[serde(default)]
+    #[oai(validator(min_length = 9, max_length = 15))]
     pub phone_number: Nullable<String>,
 }
 
@@ -495,12 +516,13 @@ pub struct UserCreate {
 #[oai(rename = "UserAdminUpdateSchema")]
 pub struct UserAdminUpdate {
     /// A new password (at least 8 characters); every token of the user stops working.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
+    #[oai(validator(min_length = 8))]
     pub password: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_admin: Option<bool>,
     /// `false` deactivates: the user can no longer sign in and every token stops working.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
 }
 
