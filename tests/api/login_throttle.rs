@@ -35,6 +35,20 @@ fn failures_for_one_account_get_429_until_the_block_ends_then_the_owner_signs_in
         .as_str()
         .unwrap()
         .contains("Too many"));
+    // The published API's sign-in goes through the same gate.
+    let published = Answer::from(
+        server
+            .client
+            .post(server.url("/api/v1/users/authorization/token"))
+            .form(&[
+                ("username", "owner@example.com"),
+                ("password", "the right password"),
+            ])
+            .send()
+            .unwrap(),
+    )
+    .expect(429);
+    assert!(retry_after(&published) >= 1);
     // Another account is not affected.
     server.sign_in("someone@example.com", "guess").expect(400);
 
