@@ -377,15 +377,6 @@ impl Server {
     }
 }
 
-/// The path and query of a `Link: <url>; rel="next"` header.
-pub fn next_page(answer: &Answer, base: &str) -> Option<String> {
-    let link = answer.header("link")?;
-    assert!(link.ends_with("; rel=\"next\""), "{link}");
-    let url = link.trim_start_matches('<').split('>').next().unwrap();
-    assert!(url.starts_with("http://"), "absolute URL: {url}");
-    Some(url.replacen(base, "", 1))
-}
-
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
