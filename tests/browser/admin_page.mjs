@@ -47,6 +47,14 @@ const log = (text) => {
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
+/** Retries `probe` until it holds: a list re-renders a moment after the request that fills it. */
+async function eventually(probe, message, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    check(Date.now() < deadline, typeof message === 'function' ? await message() : message);
+    await page.waitForTimeout(100);
+  }
+}
 async function expectText(locator, text) {
   await locator.filter({ hasText: text }).first().waitFor();
 }
@@ -165,21 +173,21 @@ try {
   await threadForm.getByLabel('Name', { exact: true }).fill('Spring campaign');
   await threadForm.getByRole('button', { name: 'Create thread' }).click();
   await expectText(threadRows, 'Spring campaign');
-  check(await threadRows.count() === 2, 'two threads listed');
+  await eventually(async () => await threadRows.count() === 2, 'two threads listed');
 
   log('filtering by assistant type, customer and location');
   const filters = page.getByRole('form', { name: 'Filter threads' });
   await filters.getByLabel('Assistant').selectOption('campaign_creation');
   await settle();
-  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Spring campaign'), 'only the campaign thread');
+  await eventually(async () => await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Spring campaign'), 'only the campaign thread');
   await filters.getByLabel('Assistant').selectOption('');
   await filters.getByLabel('Google Ads customer').selectOption('1234567890');
   await settle();
-  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Onboarding Acme'), 'only the scoped thread');
+  await eventually(async () => await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('Onboarding Acme'), 'only the scoped thread');
   await filters.getByLabel('Google Ads customer').selectOption('');
   await filters.getByLabel('Business location').selectOption('locations/4242');
   await settle();
-  check(await threadRows.count() === 1, 'only the thread at the location');
+  await eventually(async () => await threadRows.count() === 1, 'only the thread at the location');
   await filters.getByLabel('Business location').selectOption('');
   await settle();
 
@@ -201,10 +209,10 @@ try {
   check(made.every((status) => status === 200), `bulk threads: ${made}`);
   await filters.getByLabel('Completed').selectOption('false');
   await settle();
-  check(await threadRows.count() === 20, `a first page of 20, got ${await threadRows.count()}`);
+  await eventually(async () => await threadRows.count() === 20, async () => `a first page of 20, got ${await threadRows.count()}`);
   await panel('threads').getByRole('button', { name: 'Load more' }).click();
   await settle();
-  check(await threadRows.count() === 22, `22 after the next page, got ${await threadRows.count()}`);
+  await eventually(async () => await threadRows.count() === 22, async () => `22 after the next page, got ${await threadRows.count()}`);
   check(await panel('threads').getByRole('button', { name: 'Load more' }).count() === 0, 'no further page');
   await filters.getByLabel('Completed').selectOption('');
   await settle();
@@ -255,7 +263,7 @@ try {
   await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
   await page.getByRole('form', { name: 'Filter threads' }).getByLabel('Completed').selectOption('true');
   await settle();
-  check(await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('(renamed)'), 'only the completed thread');
+  await eventually(async () => await threadRows.count() === 1 && (await threadRows.first().innerText()).includes('(renamed)'), 'only the completed thread');
 
   log('a customer used by a thread cannot be removed: the 409 shows');
   await page.getByRole('tab', { name: 'Google Ads customers' }).click();
@@ -274,7 +282,7 @@ try {
   await expectText(notice, 'was deleted');
   await page.getByRole('form', { name: 'Filter threads' }).getByLabel('Completed').selectOption('true');
   await settle();
-  check(await threadRows.count() === 0, 'no completed thread left');
+  await eventually(async () => await threadRows.count() === 0, 'no completed thread left');
 
   log('adding and removing a member');
   await page.getByRole('tab', { name: 'Members' }).click();
