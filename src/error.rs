@@ -267,7 +267,7 @@ fn from_rejection(err: poem::Error) -> ApiError {
     }
 }
 
-fn param_issue(location: &str, name: &str, reason: &str) -> ApiError {
+pub fn param_issue(location: &str, name: &str, reason: &str) -> ApiError {
     if reason.contains("expects an input value") || reason.contains("expected input") {
         ApiError::invalid_field(&[location, name], "Field required", "missing")
     } else {

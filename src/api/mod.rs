@@ -1,6 +1,5 @@
 //! The HTTP surface: one module per tag. Handlers turn requests into store calls and back.
 
-mod allow;
 mod auth;
 mod body;
 mod browser;
@@ -8,6 +7,7 @@ mod companies;
 mod health;
 mod limits;
 mod page;
+mod paths;
 mod security;
 mod threads;
 mod users;
@@ -128,15 +128,14 @@ pub fn app(state: AppState) -> impl Endpoint {
     let document = service.spec_endpoint();
     let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
-    let allowed_methods = allow::AllowedMethods::from_document(&service.spec());
+    let document_paths = paths::DocumentPaths::from_document(&service.spec());
     Route::new()
         .nest("/", service)
         .at("/openapi.json", document)
         .nest("/docs", swagger)
         .nest("/admin", page::AdminPage)
         .with(limits::Limits::from_config(&state.config))
-        .catch_all_error(crate::error::into_api_response)
-        .with(allowed_methods)
+        .with(document_paths)
         .with(browser::AllowedOrigins::new(
             &state.config.server.cors_allowed_origins,
         ))

@@ -185,9 +185,10 @@ fn one_company_is_404_unless_the_caller_belongs_to_it() {
     let not_a_number = server
         .get(&owner, "/api/v1/companies/me/acme/connections")
         .expect(422);
-    // poem-openapi names path parameters `param0`, ... in its errors, so only the location
-    // is checked here (the same holds for every path parameter of the API).
-    assert_eq!(not_a_number.body["detail"][0]["loc"][0], "path");
+    assert_eq!(
+        not_a_number.body["detail"][0]["loc"],
+        json!(["path", "company_id"])
+    );
     for path in [CONNECTIONS.to_string(), company_connections(bakery)] {
         let unsigned = server.client.get(server.url(&path)).send().unwrap();
         assert_eq!(unsigned.status(), 401);
