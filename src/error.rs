@@ -11,6 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use serde_json::Value;
 
+use crate::assistant::AssistantError;
 use crate::auth::PasswordError;
 use crate::model::rules::FieldProblem;
 use crate::store::StoreError;
@@ -179,6 +180,33 @@ impl ApiError {
         )
     }
 
+    /// The `detail` text of an error, for errors that travel inside an event stream.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unprocessable(errors) => errors
+                .0
+                .detail
+                .iter()
+                .map(|issue| issue.msg.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::Unauthorized(detail, _)
+            | ApiError::TooManyRequests(detail, _)
+            | ApiError::Forbidden(detail)
+            | ApiError::NotFound(detail)
+            | ApiError::MethodNotAllowed(detail)
+            | ApiError::Conflict(detail)
+            | ApiError::RequestTimeout(detail)
+            | ApiError::PayloadTooLarge(detail)
+            | ApiError::HeadersTooLarge(detail)
+            | ApiError::UnsupportedMediaType(detail)
+            | ApiError::Internal(detail)
+            | ApiError::BadGateway(detail)
+            | ApiError::Unavailable(detail)
+            | ApiError::GatewayTimeout(detail) => detail.0.detail.clone(),
+        }
+    }
+
     /// Lets extractors (body, bearer checker) raise an ApiError through poem.
     pub fn reject(self) -> poem::Error {
         poem::Error::from(Rejected(self))
@@ -207,6 +235,26 @@ impl From<PasswordError> for ApiError {
     fn from(err: PasswordError) -> Self {
         tracing::error!(error = %err, "password hashing failed");
         ApiError::internal()
+    }
+}
+
+impl From<AssistantError> for ApiError {
+    fn from(err: AssistantError) -> Self {
+        match err {
+            AssistantError::Store(err) => err.into(),
+            AssistantError::NoModel(message) => ApiError::unavailable(message),
+            AssistantError::Provider(message) => {
+                tracing::warn!(error = %message, "language model failed");
+                ApiError::bad_gateway(message)
+            }
+            err @ AssistantError::Timeout(_) => {
+                tracing::warn!(error = %err, "language model timed out");
+                ApiError::gateway_timeout(err.to_string())
+            }
+            err @ AssistantError::QuotaSpent {
+                retry_after_secs, ..
+            } => ApiError::too_many_requests(err.to_string(), retry_after_secs),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! adthread: a self-hosted server for AI-assistant chat threads.
 
 pub mod api;
+pub mod assistant;
 pub mod auth;
 pub mod cli;
 pub mod config;

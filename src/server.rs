@@ -7,6 +7,7 @@ use std::sync::Arc;
 use poem::listener::TcpListener;
 
 use crate::api::{app, AppState};
+use crate::assistant::Assistants;
 use crate::auth::{Passwords, Throttle, ThrottlePolicy};
 use crate::config::Config;
 use crate::model::UserProfile;
@@ -19,7 +20,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let store = Store::open(&config.database).map_err(|err| err.to_string())?;
     let passwords = Passwords::new(&config.auth).map_err(|err| err.to_string())?;
     bootstrap_admin(&store, &passwords, &config).await?;
+    let assistants = Assistants::new(store.clone(), &config.llm)?;
     let state = AppState {
+        assistants: Arc::new(assistants),
         store: store.clone(),
         config: Arc::new(config.clone()),
         passwords,

@@ -1,11 +1,14 @@
 //! The HTTP surface: one module per tag. Handlers turn requests into store calls and back.
 
+mod assistants;
 mod auth;
 mod body;
 mod browser;
 mod companies;
+mod events;
 mod health;
 mod limits;
+mod messages;
 mod page;
 mod paths;
 mod security;
@@ -18,6 +21,7 @@ use poem::middleware::Tracing;
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use crate::assistant::Assistants;
 use crate::auth::{Passwords, SignIn, SignInGate, Throttle};
 use crate::config::Config;
 use crate::error::ApiError;
@@ -38,6 +42,11 @@ pub enum ApiTags {
     /// Assistant chat threads.
     #[oai(rename = "Chat Threads")]
     ChatThreads,
+    /// Chat messages: write to a thread's assistant and read the conversation.
+    #[oai(rename = "Chat Messages")]
+    ChatMessages,
+    /// The assistants and their instructions.
+    Assistants,
     /// Liveness.
     Health,
 }
@@ -49,6 +58,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Passwords,
     pub throttle: Arc<Throttle>,
+    pub assistants: Arc<Assistants>,
 }
 
 /// Who signed in, and the token issued to them.
@@ -105,6 +115,12 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             threads::ThreadsApi {
+                state: state.clone(),
+            },
+            messages::MessagesApi {
+                state: state.clone(),
+            },
+            assistants::AssistantsApi {
                 state: state.clone(),
             },
             health::HealthApi {

@@ -7,9 +7,11 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonBytes, JsonOut};
+use crate::assistant::campaign_draft;
 use crate::error::ApiError;
 use crate::model::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
+    CampaignDraft,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -185,6 +187,24 @@ impl ThreadsApi {
             .update_thread(caller.0.viewer(), thread_id.0, company_id.0, body.0)
             .await?;
         Ok(JsonOut(thread))
+    }
+
+    /// Campaign Draft
+    ///
+    /// The campaign a campaign-creation thread's assistant is building, by wizard step; every
+    /// section is `null` until the assistant saves it.
+    #[oai(path = "/:thread_id/campaign-draft", method = "get")]
+    async fn campaign_draft(
+        &self,
+        caller: SignedIn,
+        thread_id: Path<String>,
+    ) -> Result<JsonOut<CampaignDraft>, ApiError> {
+        let draft = self
+            .state
+            .store
+            .campaign_draft(caller.0.viewer(), thread_id.0.clone())
+            .await?;
+        Ok(JsonOut(campaign_draft(thread_id.0, draft.as_ref())))
     }
 
     /// Delete Chat Thread

@@ -536,3 +536,121 @@ pub struct Token {
     /// Seconds until the token expires.
     pub expires_in: u64,
 }
+
+/// The Front-end actions
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Enum, Serialize, Deserialize)]
+#[oai(rename = "FrontendAction", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FrontendAction {
+    EnableSubmitButton,
+    DisableSubmitButton,
+    UpdateCampaignDraft,
+    SetCampaignDraftStep1,
+    SetCampaignDraftStep2,
+    SetCampaignDraftStep3,
+    SetCampaignDraftStep4,
+}
+
+impl FrontendAction {
+    /// `set_campaign_draft_step_N` for a step from 1 to 4.
+    pub fn campaign_draft_step(step: u8) -> Option<Self> {
+        match step {
+            1 => Some(FrontendAction::SetCampaignDraftStep1),
+            2 => Some(FrontendAction::SetCampaignDraftStep2),
+            3 => Some(FrontendAction::SetCampaignDraftStep3),
+            4 => Some(FrontendAction::SetCampaignDraftStep4),
+            _ => None,
+        }
+    }
+}
+
+/// A message of a chat thread, as clients see it.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "AssistantChatMessageSchema")]
+pub struct AssistantChatMessage {
+    /// `user` or `assistant`.
+    pub role: String,
+    pub content: String,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+    pub frontend_actions: Vec<FrontendAction>,
+}
+
+/// A message to the thread's assistant.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "AssistantChatMessageCreateSchema")]
+pub struct AssistantChatMessageCreate {
+    /// Only `user` is accepted.
+    pub role: String,
+    /// 1 to 32,000 characters.
+    pub content: String,
+}
+
+/// An assistant with its instructions (its system prompt).
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "AssistantDetailSchema")]
+pub struct AssistantDetail {
+    pub id: String,
+    pub assistant_type: AssistantType,
+    /// What the model is told before the conversation.
+    pub instructions: String,
+    /// True while the built-in instructions for the type are in use.
+    pub instructions_are_default: bool,
+    /// Whether the assistant can answer now: with a model configured, or (onboarding only) with
+    /// the built-in interview.
+    pub can_answer: bool,
+    /// Why it cannot answer, when it cannot.
+    pub unavailable_reason: Nullable<String>,
+    pub date_added: Timestamp,
+    pub date_updated: Timestamp,
+}
+
+/// A change to an assistant's instructions; `null` restores the built-in ones.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[oai(rename = "AssistantUpdateSchema")]
+pub struct AssistantUpdate {
+    pub instructions: Nullable<String>,
+}
+
+/// A company's answers to the onboarding interview, merged as they come.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "BusinessProfileSchema")]
+pub struct BusinessProfile {
+    pub company_id: i64,
+    /// Keys such as `business_description`, `website`, `products_and_services`,
+    /// `target_customers`, `area_served`, `monthly_budget`, `goals`.
+    pub profile: JsonObject,
+    /// `null` until something was saved.
+    pub date_updated: Nullable<Timestamp>,
+}
+
+/// The campaign a campaign-creation thread is building, in the wizard's four steps.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "CampaignDraftSchema")]
+pub struct CampaignDraft {
+    pub thread_id: String,
+    /// The step last written, 1 to 4; `null` while the draft is empty.
+    pub current_step: Nullable<u8>,
+    /// Step 1.
+    pub campaign_settings: Nullable<JsonObject>,
+    /// Step 2.
+    pub ad_groups: Nullable<JsonObject>,
+    /// Step 3.
+    pub ads: Nullable<JsonObject>,
+    /// Step 4.
+    pub extensions: Nullable<JsonObject>,
+}
+
+/// Language-model tokens a company's threads have used.
+#[derive(Debug, Clone, Object, Serialize)]
+#[oai(rename = "CompanyUsageSchema")]
+pub struct CompanyUsage {
+    pub company_id: i64,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub total_tokens: i64,
+    /// Prompt and completion tokens in the current calendar month (UTC).
+    pub month_tokens: i64,
+    /// Tokens per calendar month; `null` when there is no quota.
+    pub monthly_token_quota: Nullable<u64>,
+}

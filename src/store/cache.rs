@@ -63,7 +63,7 @@ pub(super) enum Change {
     /// Something shown in the thread list of one company: its threads, or a customer or
     /// location its threads embed.
     CompanyThreads(i64),
-    /// Anything: a write by another process.
+    /// Anything: a write by another process, or an assistant (every thread embeds one) changed.
     AllThreads,
     /// Who a token belongs to or whether it still works: sign-out, a password change, a user
     /// deactivated, deleted or made (no longer) an admin.
@@ -80,6 +80,12 @@ thread_local! {
 /// of it is changed or deleted).
 pub(super) fn company_threads_changed(company_id: i64) {
     mark(Change::CompanyThreads(company_id));
+}
+
+/// Marks, from inside a `Store::write` closure, that every company's listed threads change with
+/// this write (an assistant is changed).
+pub(super) fn all_threads_changed() {
+    mark(Change::AllThreads);
 }
 
 /// Marks, from inside a `Store::write` closure, a change to which tokens work or for whom.

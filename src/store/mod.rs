@@ -2,11 +2,13 @@
 //! thread that commits whatever has queued up in a single transaction (group commit), each
 //! request in its own savepoint, and answers a request only once its transaction is committed.
 
+mod assistants;
 mod cache;
 mod checkpointer;
 mod companies;
 mod connections;
 pub mod maintenance;
+mod messages;
 mod migrate;
 mod threads;
 mod users;
@@ -22,7 +24,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{DatabaseConfig, Synchronous};
 
+pub use assistants::AssistantRecord;
 pub use companies::Viewer;
+pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
 

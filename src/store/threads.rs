@@ -260,6 +260,22 @@ impl Store {
         .await
     }
 
+    /// The thread's campaign draft (None while empty).
+    pub async fn campaign_draft(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+    ) -> StoreResult<Option<serde_json::Value>> {
+        self.read(move |conn| {
+            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            let draft: Option<String> = conn
+                .prepare_cached("SELECT campaign_draft FROM chat_threads WHERE seq = ?1")?
+                .query_row([seq], |row| row.get(0))?;
+            Ok(draft.and_then(|text| serde_json::from_str(&text).ok()))
+        })
+        .await
+    }
+
     pub async fn delete_thread(
         &self,
         viewer: Viewer,
@@ -275,6 +291,30 @@ impl Store {
         })
         .await
     }
+}
+
+/// What an assistant's answer changed in thread `seq` of company `company_id`: `date_updated`
+/// always moves; the thread is completed and its campaign draft replaced when asked. Every
+/// thread write an exchange makes goes through here.
+pub(super) fn record_chat_effects(
+    conn: &Connection,
+    company_id: i64,
+    seq: i64,
+    complete: bool,
+    campaign_draft: Option<&serde_json::Value>,
+) -> StoreResult<()> {
+    company_threads_changed(company_id);
+    conn.prepare_cached(
+        "UPDATE chat_threads SET is_completed = CASE WHEN ?2 THEN 1 ELSE is_completed END, \
+         campaign_draft = coalesce(?3, campaign_draft), date_updated = ?4 WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        complete,
+        campaign_draft.map(|draft| draft.to_string()),
+        Timestamp::now().0
+    ])?;
+    Ok(())
 }
 
 /// One statement per combination of filters, so each can walk the index that fits it.

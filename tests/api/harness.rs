@@ -336,6 +336,59 @@ impl Server {
         )
     }
 
+    /// A thread of `assistant_type` in the company, scoped to the sample customer and location.
+    pub fn thread(
+        &self,
+        token: &str,
+        company: i64,
+        assistant_type: &str,
+        extra_data: Value,
+    ) -> String {
+        let path = format!(
+            "/api/v1/chat/threads?company_id={company}&customer_id={CUSTOMER_ID}&location_id={LOCATION_ID}"
+        );
+        let body = json!({"assistant_type": assistant_type, "extra_data": extra_data});
+        let thread = self.post(token, &path, &body).expect(200);
+        thread.body["thread_id"].as_str().unwrap().to_string()
+    }
+
+    /// Posts to an event-stream endpoint: the status, and (name, JSON data) of each event.
+    pub fn post_events(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> (StatusCode, Vec<(String, Value)>) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .unwrap();
+        let status = response.status();
+        let text = response.text().unwrap();
+        let mut events = Vec::new();
+        for block in text.split("\n\n").filter(|block| !block.trim().is_empty()) {
+            let mut name = String::from("message");
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(value) = line.strip_prefix("event:") {
+                    name = value.trim().to_string();
+                } else if let Some(value) = line.strip_prefix("data:") {
+                    data.push_str(value.trim_start());
+                }
+            }
+            if !data.is_empty() {
+                events.push((
+                    name,
+                    serde_json::from_str(&data).unwrap_or(Value::String(data)),
+                ));
+            }
+        }
+        (status, events)
+    }
+
     /// A new company (the caller is its owner); returns its id.
     pub fn company(&self, token: &str, name: &str) -> i64 {
         let company = self

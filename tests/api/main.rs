@@ -13,6 +13,7 @@ mod crash;
 mod create_thread;
 mod limits;
 mod login_throttle;
+mod messages;
 mod profile;
 mod published_auth;
 mod published_connections;

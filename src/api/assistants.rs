@@ -1,0 +1,93 @@
+//! The four assistants: whether each can answer, and their instructions (admins change them).
+
+use poem_openapi::param::Path;
+use poem_openapi::OpenApi;
+
+use super::security::SignedIn;
+use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::assistant::default_instructions;
+use crate::error::ApiError;
+use crate::model::{AssistantDetail, AssistantUpdate, Nullable};
+use crate::store::AssistantRecord;
+
+/// Longest instructions accepted, in characters.
+const MAX_INSTRUCTIONS_CHARS: usize = 32_000;
+
+pub struct AssistantsApi {
+    pub state: AppState,
+}
+
+impl AssistantsApi {
+    fn detail(&self, (assistant, instructions): AssistantRecord) -> AssistantDetail {
+        let kind = assistant.assistant_type;
+        let reason = self.state.assistants.unavailable_reason(kind);
+        AssistantDetail {
+            instructions_are_default: instructions.is_none(),
+            instructions: instructions.unwrap_or_else(|| default_instructions(kind).to_string()),
+            can_answer: reason.is_none(),
+            unavailable_reason: Nullable(reason.map(str::to_string)),
+            id: assistant.id,
+            assistant_type: kind,
+            date_added: assistant.date_added,
+            date_updated: assistant.date_updated,
+        }
+    }
+}
+
+fn checked_instructions(instructions: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(text) = instructions else {
+        return Ok(None);
+    };
+    let length = text.chars().count();
+    if text.trim().is_empty() || length > MAX_INSTRUCTIONS_CHARS {
+        return Err(ApiError::invalid_field(
+            &["body", "instructions"],
+            format!(
+                "Instructions must have 1 to {MAX_INSTRUCTIONS_CHARS} characters (null restores \
+                 the built-in ones)"
+            ),
+            if length == 0 {
+                "string_too_short"
+            } else {
+                "string_too_long"
+            },
+        ));
+    }
+    Ok(Some(text))
+}
+
+#[OpenApi(prefix_path = "/api/v1/assistants", tag = "ApiTags::Assistants")]
+impl AssistantsApi {
+    /// List Assistants
+    ///
+    /// Each assistant with its instructions and whether it can answer now.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, _caller: SignedIn) -> Result<JsonOut<Vec<AssistantDetail>>, ApiError> {
+        let assistants = self.state.store.assistants().await?;
+        Ok(JsonOut(
+            assistants
+                .into_iter()
+                .map(|record| self.detail(record))
+                .collect(),
+        ))
+    }
+
+    /// Update Assistant
+    ///
+    /// Administrators only. `instructions: null` restores the built-in instructions.
+    #[oai(path = "/:assistant_id", method = "patch")]
+    async fn update(
+        &self,
+        caller: SignedIn,
+        assistant_id: Path<String>,
+        body: JsonBody<AssistantUpdate>,
+    ) -> Result<JsonOut<AssistantDetail>, ApiError> {
+        let instructions = checked_instructions(body.0.instructions.0)?;
+        let record = self
+            .state
+            .store
+            .set_instructions(caller.0.viewer(), assistant_id.0, instructions)
+            .await?;
+        Ok(JsonOut(self.detail(record)))
+    }
+}

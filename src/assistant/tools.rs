@@ -1,0 +1,252 @@
+//! The tools assistants may call. Each runs against a `Workspace`: the thread's context (with
+//! its extra_data), and the changes made so far, which are stored with the reply (or dropped with a
+//! failed one). A tool's result is JSON text for the model; a bad call gets `{"error": ...}`
+//! so the model can correct itself.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable};
+use crate::store::ChatContext;
+
+/// Campaign draft sections, by step (1 to 4).
+pub const DRAFT_SECTIONS: [&str; 4] = ["campaign_settings", "ad_groups", "ads", "extensions"];
+
+/// Business profile answers the onboarding collects.
+pub const PROFILE_FIELDS: [(&str, &str); 8] = [
+    ("business_description", "What the business does"),
+    ("website", "The business's website"),
+    ("products_and_services", "Its products and services"),
+    ("target_customers", "Who its customers are"),
+    ("area_served", "Where it serves customers"),
+    ("monthly_budget", "Monthly advertising budget"),
+    ("goals", "Main goals of its advertising"),
+    ("other", "Anything else worth knowing"),
+];
+
+/// The tools an assistant type offers, as the protocol's `tools` array.
+pub fn tools_for(kind: AssistantType) -> Vec<Value> {
+    let mut tools = vec![get_thread_context_spec()];
+    match kind {
+        AssistantType::Onboarding => {
+            tools.push(save_business_profile_spec());
+            tools.push(complete_thread_spec());
+        }
+        AssistantType::CampaignCreation => {
+            tools.push(update_campaign_draft_spec());
+            tools.push(complete_thread_spec());
+        }
+        AssistantType::General | AssistantType::MarketAnalysis => {}
+    }
+    tools
+}
+
+fn function(name: &str, description: &str, parameters: Value) -> Value {
+    json!({
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": parameters}
+    })
+}
+
+fn get_thread_context_spec() -> Value {
+    function(
+        "get_thread_context",
+        "The company, its Google Ads customer and Business location, the thread's extra_data \
+         and the company's business profile.",
+        json!({"type": "object", "properties": {}, "additionalProperties": false}),
+    )
+}
+
+fn save_business_profile_spec() -> Value {
+    let properties: Map<String, Value> = PROFILE_FIELDS
+        .iter()
+        .map(|(name, description)| {
+            (
+                name.to_string(),
+                json!({"type": "string", "description": description}),
+            )
+        })
+        .collect();
+    function(
+        "save_business_profile",
+        "Saves the client's answers into the company's business profile; fields not given are \
+         kept.",
+        json!({"type": "object", "properties": properties, "additionalProperties": true}),
+    )
+}
+
+fn complete_thread_spec() -> Value {
+    function(
+        "complete_thread",
+        "Marks this conversation as finished and lets the client submit it.",
+        json!({"type": "object", "properties": {}, "additionalProperties": false}),
+    )
+}
+
+fn update_campaign_draft_spec() -> Value {
+    function(
+        "update_campaign_draft",
+        "Saves one step of the campaign draft: 1 campaign settings, 2 ad groups and keywords, \
+         3 ads, 4 extensions. The step's data replaces what was saved for it.",
+        json!({
+            "type": "object",
+            "properties": {
+                "step": {"type": "integer", "minimum": 1, "maximum": 4},
+                "data": {"type": "object", "description": "The step's content"}
+            },
+            "required": ["step", "data"],
+            "additionalProperties": false
+        }),
+    )
+}
+
+/// A stored campaign draft in the API's shape.
+pub fn campaign_draft(thread_id: String, draft: Option<&Value>) -> CampaignDraft {
+    let section = |step: usize| {
+        Nullable(
+            draft
+                .and_then(|draft| draft.get(DRAFT_SECTIONS[step]))
+                .filter(|data| data.is_object())
+                .map(JsonObject::from_value),
+        )
+    };
+    CampaignDraft {
+        thread_id,
+        current_step: Nullable(
+            draft
+                .and_then(|draft| draft["current_step"].as_u64())
+                .and_then(|step| u8::try_from(step).ok()),
+        ),
+        campaign_settings: section(0),
+        ad_groups: section(1),
+        ads: section(2),
+        extensions: section(3),
+    }
+}
+
+/// What one answer's tools have done so far.
+pub struct Workspace<'a> {
+    context: &'a ChatContext,
+    pub profile_patch: Option<Map<String, Value>>,
+    pub campaign_draft: Option<Value>,
+    pub completes_thread: bool,
+    pub actions: Vec<FrontendAction>,
+}
+
+impl<'a> Workspace<'a> {
+    pub fn new(context: &'a ChatContext) -> Self {
+        Workspace {
+            context,
+            profile_patch: None,
+            campaign_draft: None,
+            completes_thread: false,
+            actions: Vec::new(),
+        }
+    }
+
+    /// Adds a frontend action unless the reply already has it.
+    pub fn act(&mut self, action: FrontendAction) {
+        if !self.actions.contains(&action) {
+            self.actions.push(action);
+        }
+    }
+
+    /// The business profile with this answer's changes merged in.
+    pub fn business_profile(&self) -> Value {
+        let mut profile = self.context.business_profile.clone();
+        if let (Some(patch), Value::Object(fields)) = (&self.profile_patch, &mut profile) {
+            for (key, value) in patch {
+                fields.insert(key.clone(), value.clone());
+            }
+        }
+        profile
+    }
+
+    /// Merges answers into the profile this answer will store.
+    pub fn save_profile_fields(&mut self, fields: Map<String, Value>) {
+        self.profile_patch
+            .get_or_insert_with(Map::new)
+            .extend(fields);
+    }
+
+    /// Runs a tool the model called (only those its assistant offers), returning its result.
+    pub fn run(&mut self, name: &str, arguments: &str) -> String {
+        let offered = tools_for(self.context.thread.assistant.assistant_type)
+            .iter()
+            .any(|tool| tool["function"]["name"] == name);
+        let arguments = if arguments.trim().is_empty() {
+            Ok(Value::Object(Map::new()))
+        } else {
+            serde_json::from_str::<Value>(arguments)
+        };
+        let result = match (offered, arguments) {
+            (false, _) => Err(format!("There is no tool named {name} here")),
+            (true, Err(err)) => Err(format!("The arguments are not valid JSON: {err}")),
+            (true, Ok(arguments)) => match name {
+                "get_thread_context" => Ok(self.thread_context()),
+                "save_business_profile" => self.save_business_profile(arguments),
+                "complete_thread" => {
+                    self.complete_thread();
+                    Ok(json!({"completed": true}))
+                }
+                _ => self.update_campaign_draft(arguments),
+            },
+        };
+        match result {
+            Ok(value) => value.to_string(),
+            Err(message) => json!({ "error": message }).to_string(),
+        }
+    }
+
+    fn thread_context(&self) -> Value {
+        let thread = &self.context.thread;
+        json!({
+            "company": {"id": self.context.company_id, "name": self.context.company_name},
+            "google_ads_customer": thread.google_ads_customer,
+            "google_ads_login_customer_id": thread.google_ads_login_customer_id,
+            "google_business_location": thread.google_business_location,
+            "extra_data": thread.extra_data.to_value(),
+            "business_profile": self.business_profile(),
+        })
+    }
+
+    fn save_business_profile(&mut self, arguments: Value) -> Result<Value, String> {
+        let Value::Object(fields) = arguments else {
+            return Err("The arguments must be an object of profile fields".into());
+        };
+        let saved: Vec<String> = fields.keys().cloned().collect();
+        self.save_profile_fields(fields);
+        Ok(json!({"saved": saved, "business_profile": self.business_profile()}))
+    }
+
+    /// The thread will be completed with this reply, and the client may submit.
+    pub fn complete_thread(&mut self) {
+        self.completes_thread = true;
+        self.act(FrontendAction::EnableSubmitButton);
+    }
+
+    fn update_campaign_draft(&mut self, arguments: Value) -> Result<Value, String> {
+        let step = arguments["step"]
+            .as_u64()
+            .filter(|step| (1..=4).contains(step))
+            .ok_or("step must be an integer from 1 to 4")? as u8;
+        let data = arguments
+            .get("data")
+            .filter(|data| data.is_object())
+            .ok_or("data must be an object")?
+            .clone();
+        let mut draft = self
+            .campaign_draft
+            .clone()
+            .or_else(|| self.context.campaign_draft.clone())
+            .filter(Value::is_object)
+            .unwrap_or_else(|| json!({}));
+        draft[DRAFT_SECTIONS[usize::from(step) - 1]] = data;
+        draft["current_step"] = Value::from(step);
+        self.campaign_draft = Some(draft.clone());
+        self.act(FrontendAction::UpdateCampaignDraft);
+        if let Some(action) = FrontendAction::campaign_draft_step(step) {
+            self.act(action);
+        }
+        Ok(json!({"saved_step": step, "campaign_draft": draft}))
+    }
+}

@@ -1,0 +1,69 @@
+//! The four assistants and their instructions.
+
+use rusqlite::{params, Connection, Row};
+
+use super::cache::all_threads_changed;
+use super::companies::Viewer;
+use super::{OptionalRow, Store, StoreError, StoreResult};
+use crate::model::{Assistant, AssistantType, Timestamp};
+
+/// An assistant and its own instructions (None: the built-in default).
+pub type AssistantRecord = (Assistant, Option<String>);
+
+fn assistant_from_row(row: &Row) -> rusqlite::Result<AssistantRecord> {
+    let kind: String = row.get(1)?;
+    Ok((
+        Assistant {
+            id: row.get(0)?,
+            assistant_type: AssistantType::parse(&kind).unwrap_or(AssistantType::General),
+            date_added: Timestamp(row.get(2)?),
+            date_updated: Timestamp(row.get(3)?),
+        },
+        row.get(4)?,
+    ))
+}
+
+const SELECT_ASSISTANTS: &str =
+    "SELECT id, assistant_type, date_added, date_updated, instructions FROM assistants";
+
+fn assistant_by_id(conn: &Connection, assistant_id: &str) -> StoreResult<AssistantRecord> {
+    conn.prepare_cached(&format!("{SELECT_ASSISTANTS} WHERE id = ?1"))?
+        .query_row([assistant_id], assistant_from_row)
+        .or_not_found(|| "Assistant not found".into())
+}
+
+impl Store {
+    pub async fn assistants(&self) -> StoreResult<Vec<AssistantRecord>> {
+        self.read(|conn| {
+            let mut statement =
+                conn.prepare_cached(&format!("{SELECT_ASSISTANTS} ORDER BY rowid"))?;
+            let rows = statement.query_map([], assistant_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    /// Administrators only. None restores the built-in instructions.
+    pub async fn set_instructions(
+        &self,
+        viewer: Viewer,
+        assistant_id: String,
+        instructions: Option<String>,
+    ) -> StoreResult<AssistantRecord> {
+        self.write(move |conn| {
+            if !viewer.is_admin {
+                return Err(StoreError::Forbidden(
+                    "Only administrators can change an assistant's instructions".into(),
+                ));
+            }
+            assistant_by_id(conn, &assistant_id)?;
+            all_threads_changed();
+            conn.prepare_cached(
+                "UPDATE assistants SET instructions = ?2, date_updated = ?3 WHERE id = ?1",
+            )?
+            .execute(params![assistant_id, instructions, Timestamp::now().0])?;
+            assistant_by_id(conn, &assistant_id)
+        })
+        .await
+    }
+}

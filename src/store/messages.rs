@@ -1,0 +1,336 @@
+//! Chat messages, and what an assistant reads before it answers. An exchange (the user's
+//! message, the tool calls and results, the reply, and what the tools changed) is written in
+//! one request, so a failed answer leaves no trace.
+
+use rusqlite::{params, Connection, Row};
+use serde_json::Value;
+
+use super::companies::{company_by_id, visible_company, Viewer};
+use super::threads::{record_chat_effects, visible_thread};
+use super::{Store, StoreError, StoreResult};
+use crate::model::{
+    AssistantChatMessage, AssistantChatThread, BusinessProfile, FrontendAction, JsonObject,
+    Nullable, Timestamp,
+};
+
+/// A stored message as the model is shown it, tool rows included.
+#[derive(Debug, Clone)]
+pub struct HistoryMessage {
+    pub role: String,
+    pub content: String,
+    /// The assistant's tool calls, as the JSON array the provider sent.
+    pub tool_calls: Option<String>,
+    pub tool_call_id: Option<String>,
+}
+
+/// Everything an assistant needs to answer in a thread, read at once.
+#[derive(Debug, Clone)]
+pub struct ChatContext {
+    pub thread: AssistantChatThread,
+    pub company_id: i64,
+    pub company_name: String,
+    /// The assistant's own instructions; None: the built-in default for its type.
+    pub instructions: Option<String>,
+    pub business_profile: Value,
+    pub campaign_draft: Option<Value>,
+    /// The last messages of the thread, oldest first, starting at a user message.
+    pub history: Vec<HistoryMessage>,
+    /// Replies (not tool calls) the assistant has given in this thread so far.
+    pub replies_so_far: u32,
+    /// Tokens the company has used this calendar month.
+    pub month_tokens: i64,
+}
+
+/// One message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub role: &'static str,
+    pub content: String,
+    pub tool_calls: Option<String>,
+    pub tool_call_id: Option<String>,
+    pub frontend_actions: Vec<FrontendAction>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub date: Timestamp,
+}
+
+impl NewMessage {
+    pub fn new(role: &'static str, content: String) -> Self {
+        NewMessage {
+            role,
+            content,
+            tool_calls: None,
+            tool_call_id: None,
+            frontend_actions: Vec::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            date: Timestamp::now(),
+        }
+    }
+
+    /// The message as clients are shown it.
+    pub fn listed(&self) -> AssistantChatMessage {
+        AssistantChatMessage {
+            role: self.role.to_string(),
+            content: self.content.clone(),
+            date_added: self.date.clone(),
+            date_updated: self.date.clone(),
+            frontend_actions: self.frontend_actions.clone(),
+        }
+    }
+}
+
+/// A whole exchange: stored in one write or not at all.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub user: NewMessage,
+    /// Tool calls and their results, in order.
+    pub steps: Vec<NewMessage>,
+    pub reply: NewMessage,
+    /// Merged into the company's business profile (RFC 7396).
+    pub profile_patch: Option<Value>,
+    /// Replaces the thread's campaign draft.
+    pub campaign_draft: Option<Value>,
+    pub complete_thread: bool,
+}
+
+const LISTED: &str = "role IN ('user', 'assistant') AND tool_calls IS NULL";
+
+fn listed_from_row(row: &Row) -> rusqlite::Result<AssistantChatMessage> {
+    let actions: String = row.get(2)?;
+    Ok(AssistantChatMessage {
+        role: row.get(0)?,
+        content: row.get(1)?,
+        frontend_actions: serde_json::from_str(&actions).unwrap_or_default(),
+        date_added: Timestamp(row.get(3)?),
+        date_updated: Timestamp(row.get(4)?),
+    })
+}
+
+fn history(conn: &Connection, seq: i64, window: u32) -> StoreResult<Vec<HistoryMessage>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT role, content, tool_calls, tool_call_id FROM chat_messages \
+         WHERE thread_seq = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = statement.query_map(params![seq, window], |row| {
+        Ok(HistoryMessage {
+            role: row.get(0)?,
+            content: row.get(1)?,
+            tool_calls: row.get(2)?,
+            tool_call_id: row.get(3)?,
+        })
+    })?;
+    let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    messages.reverse();
+    // A window that starts inside an exchange would show tool results without their call.
+    let start = messages
+        .iter()
+        .position(|message| message.role == "user")
+        .unwrap_or(messages.len());
+    Ok(messages.split_off(start))
+}
+
+fn replies_so_far(conn: &Connection, seq: i64) -> StoreResult<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM chat_messages WHERE thread_seq = ?1 AND role = 'assistant' \
+             AND tool_calls IS NULL",
+        )?
+        .query_row([seq], |row| row.get(0))?)
+}
+
+fn profile_of(conn: &Connection, company_id: i64) -> StoreResult<(Value, Option<String>)> {
+    let found = conn
+        .prepare_cached(
+            "SELECT profile, date_updated FROM business_profiles WHERE company_id = ?1",
+        )?
+        .query_row([company_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        });
+    match found {
+        Ok((profile, date)) => Ok((
+            serde_json::from_str(&profile).unwrap_or_else(|_| Value::Object(Default::default())),
+            Some(date),
+        )),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok((Value::Object(Default::default()), None)),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Sums of (prompt, completion) tokens of the company's replies dated from `since` on.
+fn tokens_since(conn: &Connection, company_id: i64, since: &str) -> StoreResult<(i64, i64)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(m.prompt_tokens), 0), coalesce(sum(m.completion_tokens), 0) \
+             FROM chat_threads t JOIN chat_messages m ON m.thread_seq = t.seq \
+             WHERE t.company_id = ?1 AND m.role = 'assistant' AND m.date_added >= ?2",
+        )?
+        .query_row(params![company_id, since], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?)
+}
+
+/// The first instant of the current calendar month (UTC), as stored dates compare.
+pub fn month_start() -> String {
+    chrono::Utc::now().format("%Y-%m-01T00:00:00").to_string()
+}
+
+fn insert(conn: &Connection, seq: i64, message: &NewMessage) -> StoreResult<()> {
+    let actions = serde_json::to_string(&message.frontend_actions).expect("actions serialize");
+    conn.prepare_cached(
+        "INSERT INTO chat_messages (thread_seq, role, content, tool_calls, tool_call_id, \
+         frontend_actions, prompt_tokens, completion_tokens, date_added, date_updated) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        seq,
+        message.role,
+        message.content,
+        message.tool_calls,
+        message.tool_call_id,
+        actions,
+        message.prompt_tokens,
+        message.completion_tokens,
+        message.date.0
+    ])?;
+    Ok(())
+}
+
+fn merge_profile(conn: &Connection, company_id: i64, patch: &Value) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO business_profiles (company_id, profile, date_updated) \
+         VALUES (?1, json_patch('{}', ?2), ?3) \
+         ON CONFLICT (company_id) DO UPDATE \
+         SET profile = json_patch(profile, ?2), date_updated = ?3",
+    )?
+    .execute(params![company_id, patch.to_string(), Timestamp::now().0])?;
+    Ok(())
+}
+
+impl Store {
+    /// The thread's context for its assistant; 409 when the thread is completed.
+    pub async fn chat_context(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        history_window: u32,
+    ) -> StoreResult<ChatContext> {
+        self.read(move |conn| {
+            let (company_id, seq, thread) = visible_thread(conn, viewer, &thread_id, None)?;
+            if thread.is_completed {
+                return Err(StoreError::Conflict(
+                    "This thread is completed; reopen it with PATCH {\"is_completed\": false} \
+                     to write to it again"
+                        .into(),
+                ));
+            }
+            let (instructions, campaign_draft): (Option<String>, Option<String>) = conn
+                .prepare_cached(
+                    "SELECT a.instructions, t.campaign_draft FROM chat_threads t \
+                     JOIN assistants a ON a.id = t.assistant_id WHERE t.seq = ?1",
+                )?
+                .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let (prompt, completion) = tokens_since(conn, company_id, &month_start())?;
+            Ok(ChatContext {
+                company_id,
+                company_name: company_by_id(conn, company_id)?.name,
+                instructions,
+                business_profile: profile_of(conn, company_id)?.0,
+                campaign_draft: campaign_draft.and_then(|text| serde_json::from_str(&text).ok()),
+                history: history(conn, seq, history_window)?,
+                replies_so_far: replies_so_far(conn, seq)?,
+                month_tokens: prompt + completion,
+                thread,
+            })
+        })
+        .await
+    }
+
+    /// Stores an exchange and what its tools changed; answers the listed messages it created.
+    pub async fn record_exchange(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        exchange: Exchange,
+    ) -> StoreResult<Vec<AssistantChatMessage>> {
+        self.write(move |conn| {
+            let (company_id, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            for message in std::iter::once(&exchange.user)
+                .chain(&exchange.steps)
+                .chain(std::iter::once(&exchange.reply))
+            {
+                insert(conn, seq, message)?;
+            }
+            if let Some(patch) = &exchange.profile_patch {
+                merge_profile(conn, company_id, patch)?;
+            }
+            record_chat_effects(
+                conn,
+                company_id,
+                seq,
+                exchange.complete_thread,
+                exchange.campaign_draft.as_ref(),
+            )?;
+            Ok(vec![exchange.user.listed(), exchange.reply.listed()])
+        })
+        .await
+    }
+
+    /// User messages and replies, oldest first: `offset` newest ones skipped, then the last
+    /// `last_n` of the rest (all when None).
+    pub async fn list_messages(
+        &self,
+        viewer: Viewer,
+        thread_id: String,
+        last_n: Option<u32>,
+        offset: Option<u32>,
+    ) -> StoreResult<Vec<AssistantChatMessage>> {
+        self.read(move |conn| {
+            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT role, content, frontend_actions, date_added, date_updated \
+                 FROM chat_messages WHERE thread_seq = ?1 AND {LISTED} \
+                 ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+            ))?;
+            let limit = last_n.map_or(-1, i64::from);
+            let rows =
+                statement.query_map(params![seq, limit, offset.unwrap_or(0)], listed_from_row)?;
+            let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            messages.reverse();
+            Ok(messages)
+        })
+        .await
+    }
+
+    pub async fn business_profile(
+        &self,
+        viewer: Viewer,
+        company_id: i64,
+    ) -> StoreResult<BusinessProfile> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            let (profile, date) = profile_of(conn, company_id)?;
+            Ok(BusinessProfile {
+                company_id,
+                profile: JsonObject::from_value(&profile),
+                date_updated: Nullable(date.map(Timestamp)),
+            })
+        })
+        .await
+    }
+
+    /// (all-time prompt, all-time completion, this month's total) tokens of a company.
+    pub async fn company_tokens(
+        &self,
+        viewer: Viewer,
+        company_id: i64,
+    ) -> StoreResult<(i64, i64, i64)> {
+        self.read(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            let (prompt, completion) = tokens_since(conn, company_id, "")?;
+            let (month_prompt, month_completion) = tokens_since(conn, company_id, &month_start())?;
+            Ok((prompt, completion, month_prompt + month_completion))
+        })
+        .await
+    }
+}
