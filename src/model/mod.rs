@@ -545,9 +545,17 @@ pub enum FrontendAction {
     EnableSubmitButton,
     DisableSubmitButton,
     UpdateCampaignDraft,
+    #[oai(rename = "set_campaign_draft_step_1")]
+    #[serde(rename = "set_campaign_draft_step_1")]
     SetCampaignDraftStep1,
+    #[oai(rename = "set_campaign_draft_step_2")]
+    #[serde(rename = "set_campaign_draft_step_2")]
     SetCampaignDraftStep2,
+    #[oai(rename = "set_campaign_draft_step_3")]
+    #[serde(rename = "set_campaign_draft_step_3")]
     SetCampaignDraftStep3,
+    #[oai(rename = "set_campaign_draft_step_4")]
+    #[serde(rename = "set_campaign_draft_step_4")]
     SetCampaignDraftStep4,
 }
 

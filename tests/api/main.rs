@@ -1,5 +1,6 @@
 //! Integration tests: each starts the real binary on a temporary database.
 
+mod fake_llm;
 mod harness;
 
 mod admin_page;
@@ -14,6 +15,7 @@ mod create_thread;
 mod limits;
 mod login_throttle;
 mod messages;
+mod model;
 mod profile;
 mod published_auth;
 mod published_connections;

@@ -372,3 +372,70 @@ fn admins_edit_instructions_and_others_may_not() {
     assert_eq!(restored["instructions"], default.as_str());
     assert_eq!(restored["instructions_are_default"], true);
 }
+
+#[test]
+fn the_openapi_document_describes_messages_as_published() {
+    let server = Server::start();
+    let document: Value = server
+        .client
+        .get(server.url("/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let messages = &document["paths"]["/api/v1/chat/{thread_id}/messages"];
+    let parameters: Vec<&str> = messages["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(parameters, ["thread_id", "limit__last_n", "offset"]);
+    assert!(messages["post"].is_object());
+    let stream = &document["paths"]["/api/v1/chat/{thread_id}/messages/stream"]["post"];
+    assert!(stream["responses"]["200"]["content"]["text/event-stream"].is_object());
+    let description = stream["description"].as_str().unwrap();
+    for event in [
+        "user_message",
+        "delta",
+        "assistant_message",
+        "done",
+        "error",
+    ] {
+        assert!(
+            description.contains(event),
+            "stream description lacks {event}"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["FrontendAction"]["enum"],
+        json!([
+            "enable_submit_button",
+            "disable_submit_button",
+            "update_campaign_draft",
+            "set_campaign_draft_step_1",
+            "set_campaign_draft_step_2",
+            "set_campaign_draft_step_3",
+            "set_campaign_draft_step_4"
+        ])
+    );
+    let mut fields: Vec<&String> = schemas["AssistantChatMessageSchema"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "content",
+            "date_added",
+            "date_updated",
+            "frontend_actions",
+            "role"
+        ]
+    );
+    let create = &schemas["AssistantChatMessageCreateSchema"]["properties"];
+    assert!(create["role"].is_object() && create["content"].is_object());
+}
