@@ -274,6 +274,19 @@ impl Config {
         if self.auth.token_lifetime_secs == 0 {
             return invalid("auth.token_lifetime_secs must be at least 1");
         }
+        if self.llm.timeout_secs == 0 {
+            return invalid("llm.timeout_secs must be at least 1");
+        }
+        if self.llm.max_tool_rounds == 0 {
+            return invalid("llm.max_tool_rounds must be at least 1");
+        }
+        let base_url = self.llm.base_url.trim();
+        if !base_url.is_empty() && !base_url.starts_with("http://") {
+            return invalid(
+                "llm.base_url must be an http:// URL such as http://127.0.0.1:11434/v1 (this \
+                 build has no TLS client: reach an https provider through a local proxy)",
+            );
+        }
         Ok(())
     }
 
@@ -364,6 +377,15 @@ mod tests {
         assert!(config.validate().is_err());
         config.server.cors_allowed_origins = vec!["https://a.example/path".into()];
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn a_model_url_must_be_plain_http() {
+        let mut config = Config::default();
+        config.llm.base_url = "https://api.example.com/v1".into();
+        assert!(config.validate().is_err());
+        config.llm.base_url = "http://127.0.0.1:11434/v1".into();
+        assert!(config.validate().is_ok());
     }
 
     #[test]

@@ -172,7 +172,7 @@ impl Assistants {
         messages.extend(context.history.iter().map(protocol_message));
         messages.push(json!({"role": "user", "content": user.content}));
         let tools = tools::tools_for(kind);
-        let rounds = self.config.max_tool_rounds.max(1);
+        let rounds = self.config.max_tool_rounds;
         let mut steps = Vec::new();
         let (mut prompt_tokens, mut completion_tokens) = (0, 0);
         for round in 1..=rounds {
