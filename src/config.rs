@@ -281,10 +281,13 @@ impl Config {
             return invalid("llm.max_tool_rounds must be at least 1");
         }
         let base_url = self.llm.base_url.trim();
-        if !base_url.is_empty() && !base_url.starts_with("http://") {
+        if !base_url.is_empty()
+            && !base_url.starts_with("http://")
+            && !base_url.starts_with("https://")
+        {
             return invalid(
-                "llm.base_url must be an http:// URL such as http://127.0.0.1:11434/v1 (this \
-                 build has no TLS client: reach an https provider through a local proxy)",
+                "llm.base_url must be an http:// or https:// URL such as \
+                 http://127.0.0.1:11434/v1",
             );
         }
         Ok(())
@@ -380,12 +383,14 @@ mod tests {
     }
 
     #[test]
-    fn a_model_url_must_be_plain_http() {
+    fn a_model_url_must_be_http_or_https() {
         let mut config = Config::default();
-        config.llm.base_url = "https://api.example.com/v1".into();
+        config.llm.base_url = "127.0.0.1:11434/v1".into();
         assert!(config.validate().is_err());
-        config.llm.base_url = "http://127.0.0.1:11434/v1".into();
-        assert!(config.validate().is_ok());
+        for url in ["http://127.0.0.1:11434/v1", "https://api.openai.com/v1"] {
+            config.llm.base_url = url.into();
+            assert!(config.validate().is_ok(), "{url}");
+        }
     }
 
     #[test]
