@@ -45,6 +45,11 @@ fn the_offline_onboarding_interview_fills_the_profile_and_completes_the_thread()
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme Bakery");
     let thread = server.thread(&token, company, "onboarding", json!({}));
+    let list = format!("/api/v1/chat/threads?company_id={company}");
+    assert_eq!(
+        server.get(&token, &list).expect(200).body[0]["is_completed"],
+        false
+    );
 
     let first = say(&server, &token, &thread, "Hello");
     let first = first.as_array().unwrap();
@@ -101,6 +106,12 @@ fn the_offline_onboarding_interview_fills_the_profile_and_completes_the_thread()
         .expect(200)
         .body;
     assert_eq!(thread_now["is_completed"], true);
+    let listed = server.get(&token, &list).expect(200).body;
+    assert_eq!(
+        listed[0]["is_completed"], true,
+        "the thread list shows the completion"
+    );
+    assert_eq!(listed[0]["date_updated"], thread_now["date_updated"]);
 
     let all = server.get(&token, &messages_path(&thread)).expect(200).body;
     assert_eq!(all.as_array().unwrap().len(), 16);
@@ -336,6 +347,12 @@ fn admins_edit_instructions_and_others_may_not() {
     let server = Server::start();
     let admin = server.admin_token();
     let member = server.user("member@example.com", false);
+    let company = server.company_with_connections(&admin, "Acme");
+    server.thread(&admin, company, "general", json!({}));
+    let threads = format!("/api/v1/chat/threads?company_id={company}");
+    let embedded =
+        |server: &Server| server.get(&admin, &threads).expect(200).body[0]["assistant"].clone();
+    let before = embedded(&server);
     let listed = server.get(&member, "/api/v1/assistants").expect(200).body;
     assert_eq!(listed[1]["id"], "asst_general");
     assert_eq!(listed[1]["instructions_are_default"], true);
@@ -351,6 +368,12 @@ fn admins_edit_instructions_and_others_may_not() {
         .body;
     assert_eq!(changed["instructions"], "Answer in French.");
     assert_eq!(changed["instructions_are_default"], false);
+    let after = embedded(&server);
+    assert_eq!(
+        after["date_updated"], changed["date_updated"],
+        "thread lists show the change"
+    );
+    assert_ne!(after["date_updated"], before["date_updated"]);
     server
         .patch(
             &admin,
