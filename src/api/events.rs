@@ -46,8 +46,13 @@ impl EventStreamOut {
 impl Payload for EventStreamOut {
     const CONTENT_TYPE: &'static str = EVENT_STREAM;
 
+    /// One event: its name and its `data` line (JSON text).
     fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
+        let text = || MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")));
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            properties: vec![("event", text()), ("data", text())],
+            ..MetaSchema::new("object")
+        }))
     }
 
     fn register(_registry: &mut Registry) {}

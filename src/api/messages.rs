@@ -7,6 +7,7 @@ use serde_json::json;
 use super::events::EventStreamOut;
 use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::assistant::Turn;
 use crate::error::ApiError;
 use crate::model::{AssistantChatMessage, AssistantChatMessageCreate};
 
@@ -46,6 +47,29 @@ fn user_content(message: AssistantChatMessageCreate) -> Result<String, ApiError>
     Ok(message.content)
 }
 
+impl MessagesApi {
+    /// A thread the caller cannot see is 404 before its message is checked (422), as for every
+    /// other operation on another company's ids.
+    async fn begin(
+        &self,
+        caller: SignedIn,
+        thread_id: String,
+        message: AssistantChatMessageCreate,
+    ) -> Result<Turn, ApiError> {
+        let viewer = caller.0.viewer();
+        self.state
+            .store
+            .thread(viewer, thread_id.clone(), None)
+            .await?;
+        let content = user_content(message)?;
+        Ok(self
+            .state
+            .assistants
+            .begin(viewer, thread_id, content)
+            .await?)
+    }
+}
+
 #[OpenApi(prefix_path = "/api/v1/chat", tag = "ApiTags::ChatMessages")]
 impl MessagesApi {
     /// List Chat Messages
@@ -58,10 +82,14 @@ impl MessagesApi {
         &self,
         caller: SignedIn,
         thread_id: Path<String>,
-        #[oai(name = "limit__last_n", validator(minimum(value = "0")))] limit_last_n: Query<
+        #[oai(
+            name = "limit__last_n",
+            validator(minimum(value = "0"), maximum(value = "1000000000"))
+        )]
+        limit_last_n: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))] offset: Query<
             Option<u32>,
         >,
-        #[oai(validator(minimum(value = "0")))] offset: Query<Option<u32>>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
         let messages = self
             .state
@@ -83,12 +111,8 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBody<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
-        let content = user_content(body.0)?;
-        let assistants = &self.state.assistants;
-        let turn = assistants
-            .begin(caller.0.viewer(), thread_id.0, content)
-            .await?;
-        Ok(JsonOut(assistants.answer(turn, None).await?))
+        let turn = self.begin(caller, thread_id.0, body.0).await?;
+        Ok(JsonOut(self.state.assistants.answer(turn, None).await?))
     }
 
     /// Create Chat Message, streaming the reply
@@ -106,11 +130,8 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBody<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
-        let content = user_content(body.0)?;
+        let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();
-        let turn = assistants
-            .begin(caller.0.viewer(), thread_id.0, content)
-            .await?;
         let (events, stream) = EventStreamOut::channel();
         events.send("user_message", &turn.user.listed());
         tokio::spawn(async move {

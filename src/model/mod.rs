@@ -589,8 +589,10 @@ pub struct AssistantChatMessage {
 #[oai(rename = "AssistantChatMessageCreateSchema")]
 pub struct AssistantChatMessageCreate {
     /// Only `user` is accepted.
+    #[oai(validator(pattern = "^user$"))]
     pub role: String,
-    /// 1 to 32,000 characters.
+    /// 1 to 32,000 characters, not only blanks.
+    #[oai(validator(min_length = 1, max_length = 32000, pattern = "\\S"))]
     pub content: String,
 }
 
@@ -617,6 +619,8 @@ pub struct AssistantDetail {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "AssistantUpdateSchema")]
 pub struct AssistantUpdate {
+    /// 1 to 32,000 characters, not only blanks.
+    #[oai(validator(min_length = 1, max_length = 32000, pattern = "\\S"))]
     pub instructions: Nullable<String>,
 }
 
