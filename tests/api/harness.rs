@@ -166,6 +166,16 @@ impl Server {
         std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
     }
 
+    /// The server's own OpenAPI document.
+    pub fn openapi_document(&self) -> Value {
+        self.client
+            .get(self.url("/openapi.json"))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

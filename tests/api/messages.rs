@@ -399,13 +399,7 @@ fn admins_edit_instructions_and_others_may_not() {
 #[test]
 fn the_openapi_document_describes_messages_as_published() {
     let server = Server::start();
-    let document: Value = server
-        .client
-        .get(server.url("/openapi.json"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let document: Value = server.openapi_document();
     let messages = &document["paths"]["/api/v1/chat/{thread_id}/messages"];
     let parameters: Vec<&str> = messages["get"]["parameters"]
         .as_array()

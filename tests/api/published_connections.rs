@@ -280,13 +280,7 @@ fn a_published_api_client_works_from_start_to_end() {
 #[test]
 fn the_openapi_document_uses_the_published_schema_names() {
     let server = Server::start();
-    let document: Value = server
-        .client
-        .get(server.url("/openapi.json"))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let document: Value = server.openapi_document();
     let schema_of = |path: &str, method: &str| {
         document["paths"][path][method]["responses"]["200"]["content"]
             ["application/json; charset=utf-8"]["schema"]

@@ -42,14 +42,9 @@ pub struct Spec {
 
 impl Spec {
     pub fn fetch(server: &Server) -> Spec {
-        let document = server
-            .client
-            .get(server.url("/openapi.json"))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        Spec { document }
+        Spec {
+            document: server.openapi_document(),
+        }
     }
 
     pub fn operations(&self) -> Vec<Operation> {
