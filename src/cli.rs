@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
-use crate::model::rules::{check_email, check_password, FieldProblem};
+use crate::model::rules::{new_account_problems, FieldProblem};
 use crate::model::{Nullable, UserProfile};
 
 #[derive(Parser)]
@@ -157,11 +157,9 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
         last_name: Nullable(args.last_name),
         phone_number: Nullable(args.phone_number),
     };
-    let problems: Vec<String> = check_email(&email)
-        .into_iter()
-        .chain(check_password("password", &password))
-        .chain(profile.problems())
-        .map(|problem| describe(&problem))
+    let problems: Vec<String> = new_account_problems(&email, &password, None, &profile)
+        .iter()
+        .map(describe)
         .collect();
     if !problems.is_empty() {
         return Err(problems.join("; "));

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::security::{Caller, SignedIn};
 use super::{ApiTags, AppState, FormBody, JsonBody, JsonOut};
 use crate::error::ApiError;
-use crate::model::rules::{check_confirmation, check_email, check_password, FieldProblem};
+use crate::model::rules::{check_password, new_account_problems, FieldProblem};
 use crate::model::{
     LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
     UserUpdate,
@@ -253,15 +253,12 @@ impl UsersApi {
             last_name: request.last_name,
             phone_number: request.phone_number,
         };
-        let problems: Vec<FieldProblem> = check_email(&email)
-            .into_iter()
-            .chain(check_password("password", &request.password))
-            .chain(check_confirmation(
-                &request.password,
-                &request.password_confirm,
-            ))
-            .chain(profile.problems())
-            .collect();
+        let problems = new_account_problems(
+            &email,
+            &request.password,
+            Some(&request.password_confirm),
+            &profile,
+        );
         if !problems.is_empty() {
             return Err(ApiError::invalid_body(problems));
         }
@@ -307,11 +304,7 @@ impl UsersApi {
             last_name: new.last_name,
             phone_number: new.phone_number,
         };
-        let problems: Vec<FieldProblem> = check_email(&email)
-            .into_iter()
-            .chain(check_password("password", &new.password))
-            .chain(profile.problems())
-            .collect();
+        let problems = new_account_problems(&email, &new.password, None, &profile);
         if !problems.is_empty() {
             return Err(ApiError::invalid_body(problems));
         }

@@ -78,6 +78,22 @@ pub fn check_confirmation(password: &str, confirmation: &str) -> Option<FieldPro
         .then(|| FieldProblem::new("password_confirm", "Passwords do not match", "value_error"))
 }
 
+/// Everything wrong with a new account, in the order the fields are read: email, password, its
+/// confirmation (when the form has one), then the profile.
+pub fn new_account_problems(
+    email: &str,
+    password: &str,
+    confirmation: Option<&str>,
+    profile: &super::UserProfile,
+) -> Vec<FieldProblem> {
+    check_email(email)
+        .into_iter()
+        .chain(check_password("password", password))
+        .chain(confirmation.and_then(|confirmation| check_confirmation(password, confirmation)))
+        .chain(profile.problems())
+        .collect()
+}
+
 /// `first_name` and `last_name`: at most 200 characters; `phone_number`: 9 to 15.
 pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProblem> {
     let length = value.chars().count();
