@@ -5,6 +5,7 @@ mod auth;
 mod body;
 mod browser;
 mod companies;
+mod cursor;
 mod events;
 mod health;
 mod limits;

@@ -5,6 +5,7 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
+use super::cursor::Cursor;
 use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonBytes, JsonOut};
 use crate::assistant::campaign_draft;
@@ -33,18 +34,6 @@ pub enum Deleted {
     /// The thread and its messages are gone.
     #[oai(status = 204)]
     Done,
-}
-
-/// A cursor is the position of the last thread shown, as 16 hex digits; the document gives its
-/// pattern, so every cursor it accepts is one this server could have made.
-fn encode_cursor(seq: i64) -> String {
-    format!("{:016x}", seq.max(0))
-}
-
-/// Only called on text that matched the pattern; a position beyond every thread's (larger
-/// than any `seq`) simply starts from the newest.
-fn decode_cursor(cursor: &str) -> i64 {
-    u64::from_str_radix(cursor, 16).map_or(i64::MAX, |seq| i64::try_from(seq).unwrap_or(i64::MAX))
 }
 
 /// The URL of the next page: this request's, with `cursor` replaced.
@@ -129,8 +118,7 @@ impl ThreadsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
         /// From the previous page's `Link` header.
-        #[oai(validator(pattern = "^[0-9a-f]{16}$"))]
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<Cursor>>,
     ) -> Result<ThreadList, ApiError> {
         let filter = ThreadFilter {
             company_id: company_id.0,
@@ -138,7 +126,7 @@ impl ThreadsApi {
             customer_id: customer_id.0,
             location_id: location_id.0,
             is_completed: is_completed.0,
-            before_seq: cursor.0.as_deref().map(decode_cursor),
+            before_seq: cursor.0.map(|cursor| cursor.0),
             limit: limit.0.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE),
         };
         let page = self
@@ -148,7 +136,7 @@ impl ThreadsApi {
             .await?;
         let link = page
             .next_before_seq
-            .map(|seq| next_link(request, &encode_cursor(seq)));
+            .map(|seq| next_link(request, &Cursor::encode(seq)));
         Ok(ThreadList::Ok(JsonBytes::new(page.json), link))
     }
 
@@ -221,17 +209,5 @@ impl ThreadsApi {
             .delete_thread(caller.0.viewer(), thread_id.0, company_id.0)
             .await?;
         Ok(Deleted::Done)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_any_position_is_one() {
-        assert_eq!(encode_cursor(12345), "0000000000003039");
-        assert_eq!(decode_cursor(&encode_cursor(12345)), 12345);
-        assert_eq!(decode_cursor("ffffffffffffffff"), i64::MAX);
     }
 }
