@@ -1,6 +1,7 @@
 //! A company's Google Ads customers and Google Business Profile locations.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, Row};
 
@@ -51,11 +52,17 @@ pub(super) fn customer(
     company_id: i64,
     customer_id: i64,
 ) -> StoreResult<GoogleAdsCustomer> {
-    conn.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 AND id = ?2"
-    ))?
-    .query_row(params![company_id, customer_id], |row| customer_at(row, 0))
-    .or_not_found(|| format!("Google Ads customer {customer_id} is not registered in this company"))
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers \
+             WHERE company_id = ?1 AND id = ?2"
+        )
+    });
+    conn.prepare_cached(&SQL)?
+        .query_row(params![company_id, customer_id], |row| customer_at(row, 0))
+        .or_not_found(|| {
+            format!("Google Ads customer {customer_id} is not registered in this company")
+        })
 }
 
 pub(super) fn location(
@@ -63,14 +70,17 @@ pub(super) fn location(
     company_id: i64,
     location_id: &str,
 ) -> StoreResult<GoogleBusinessLocation> {
-    conn.prepare_cached(&format!(
-        "SELECT {LOCATION_COLUMNS} FROM google_business_locations \
-         WHERE company_id = ?1 AND id = ?2"
-    ))?
-    .query_row(params![company_id, location_id], |row| location_at(row, 0))
-    .or_not_found(|| {
-        format!("Google Business location {location_id} is not registered in this company")
-    })
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {LOCATION_COLUMNS} FROM google_business_locations \
+             WHERE company_id = ?1 AND id = ?2"
+        )
+    });
+    conn.prepare_cached(&SQL)?
+        .query_row(params![company_id, location_id], |row| location_at(row, 0))
+        .or_not_found(|| {
+            format!("Google Business location {location_id} is not registered in this company")
+        })
 }
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {

@@ -1,5 +1,7 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
+use std::sync::LazyLock;
+
 use bytes::Bytes;
 use rand::RngCore;
 use rusqlite::types::Value as SqlValue;
@@ -55,7 +57,7 @@ fn prefixed(columns: &str, alias: &str) -> String {
 
 /// Columns 0-12: thread and assistant; then the customer (after its id in the thread, 10
 /// columns), the location (likewise, 5 columns), and last the thread's company.
-fn select_threads() -> String {
+static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT t.seq, t.thread_id, t.is_completed, t.date_added, t.date_updated, t.name, \
          t.description, t.extra_data, t.login_customer_id, a.id, a.assistant_type, \
@@ -67,7 +69,15 @@ fn select_threads() -> String {
         customer = prefixed(CUSTOMER_COLUMNS, "c"),
         location = prefixed(LOCATION_COLUMNS, "l"),
     )
-}
+});
+
+static VISIBLE_THREAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} WHERE t.thread_id = ?1 AND (?2 IS NULL OR t.company_id = ?2) AND (?3 OR EXISTS \
+         (SELECT 1 FROM company_members m WHERE m.company_id = t.company_id AND m.user_id = ?4))",
+        *SELECT_THREADS
+    )
+});
 
 const CUSTOMER_AT: usize = 14;
 const LOCATION_AT: usize = CUSTOMER_AT + 11;
@@ -114,13 +124,8 @@ pub(crate) fn visible_thread(
     thread_id: &str,
     company_id: Option<i64>,
 ) -> StoreResult<(i64, i64, AssistantChatThread)> {
-    let sql = format!(
-        "{} WHERE t.thread_id = ?1 AND (?2 IS NULL OR t.company_id = ?2) AND (?3 OR EXISTS \
-         (SELECT 1 FROM company_members m WHERE m.company_id = t.company_id AND m.user_id = ?4))",
-        select_threads()
-    );
     let (seq, company, thread) = conn
-        .prepare_cached(&sql)?
+        .prepare_cached(&VISIBLE_THREAD)?
         .query_row(
             params![thread_id, company_id, viewer.is_admin, viewer.user_id],
             thread_from_row,
@@ -133,17 +138,25 @@ fn new_thread_id() -> String {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
-    let mut id = format!("thr_{millis:012x}");
-    for byte in random {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
+    let random = random
+        .iter()
+        .fold(0u128, |all, byte| all << 8 | u128::from(*byte));
+    format!("thr_{millis:012x}{random:020x}")
 }
 
-fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<String> {
+fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistant> {
     Ok(conn
-        .prepare_cached("SELECT id FROM assistants WHERE assistant_type = ?1")?
-        .query_row([kind.as_str()], |row| row.get(0))?)
+        .prepare_cached(
+            "SELECT id, date_added, date_updated FROM assistants WHERE assistant_type = ?1",
+        )?
+        .query_row([kind.as_str()], |row| {
+            Ok(Assistant {
+                id: row.get(0)?,
+                assistant_type: kind,
+                date_added: Timestamp(row.get(1)?),
+                date_updated: Timestamp(row.get(2)?),
+            })
+        })?)
 }
 
 impl Store {
@@ -155,35 +168,49 @@ impl Store {
     ) -> StoreResult<AssistantChatThread> {
         self.write(move |conn| {
             visible_company(conn, viewer, scope.company_id)?;
-            if let Some(customer_id) = scope.customer_id {
-                customer(conn, scope.company_id, customer_id)?;
-            }
-            if let Some(location_id) = &scope.location_id {
-                location(conn, scope.company_id, location_id)?;
-            }
-            let assistant_id = assistant_for(conn, new.assistant_type)?;
-            let thread_id = new_thread_id();
+            let customer = scope
+                .customer_id
+                .map(|customer_id| customer(conn, scope.company_id, customer_id))
+                .transpose()?;
+            let location = scope
+                .location_id
+                .as_deref()
+                .map(|location_id| location(conn, scope.company_id, location_id))
+                .transpose()?;
+            // The answer is made of what was checked and written, not read back: the writer's
+            // time is every create's latency.
             let now = Timestamp::now();
-            let extra_data = new.extra_data.unwrap_or_else(JsonObject::empty);
+            let thread = AssistantChatThread {
+                thread_id: new_thread_id(),
+                is_completed: false,
+                date_added: now.clone(),
+                date_updated: now,
+                name: new.name,
+                description: new.description,
+                extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
+                google_ads_login_customer_id: Nullable(scope.login_customer_id),
+                assistant: assistant_for(conn, new.assistant_type)?,
+                google_ads_customer: Nullable(customer),
+                google_business_location: Nullable(location),
+            };
             conn.prepare_cached(
                 "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
                  location_id, login_customer_id, name, description, extra_data, date_added, \
                  date_updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
             )?
             .execute(params![
-                thread_id,
+                thread.thread_id,
                 scope.company_id,
-                assistant_id,
+                thread.assistant.id,
                 scope.customer_id,
                 scope.location_id,
                 scope.login_customer_id,
-                new.name.0,
-                new.description.0,
-                extra_data.as_str(),
-                now.0
+                thread.name.0,
+                thread.description.0,
+                thread.extra_data.as_str(),
+                thread.date_added.0
             ])?;
             company_threads_changed(scope.company_id);
-            let (_, _, thread) = visible_thread(conn, viewer, &thread_id, None)?;
             Ok(thread)
         })
         .await
@@ -319,7 +346,7 @@ pub(super) fn record_chat_effects(
 
 /// One statement per combination of filters, so each can walk the index that fits it.
 fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
-    let mut sql = select_threads();
+    let mut sql = SELECT_THREADS.clone();
     sql.push_str(" WHERE t.company_id = ?1");
     let mut values: Vec<SqlValue> = vec![filter.company_id.into()];
     let mut condition = |clause: &str, value: SqlValue| {
