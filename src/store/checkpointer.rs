@@ -31,7 +31,7 @@ const CATCHING_UP_INTERVAL: Duration = Duration::from_millis(1);
 /// About 64 MB of WAL with 4 KB pages.
 const LONG_WAL_FRAMES: i64 = 16_384;
 /// Past this, the writer takes over whatever is left, however long that takes.
-const TOO_LONG_WAL_FRAMES: i64 = 4 * LONG_WAL_FRAMES;
+const TOO_LONG_WAL_FRAMES: i64 = 2 * LONG_WAL_FRAMES;
 /// A checkpoint this quick copied only what a few milliseconds of writes add to the WAL, which is
 /// about what the writer will have to copy when it takes over.
 const QUICK_CHECKPOINT: Duration = Duration::from_millis(4);
@@ -170,8 +170,9 @@ mod tests {
             .write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (page BLOB)")?))
             .await
             .unwrap();
-        // Three times the WAL length that starts a catch-up, one page at a time from 8 writers.
-        let writes = 3 * super::LONG_WAL_FRAMES as usize;
+        // Six times the WAL length that starts a catch-up (three times the length at which the
+        // writer takes over whatever is left), one page at a time from 8 writers.
+        let writes = 6 * super::LONG_WAL_FRAMES as usize;
         let writers: Vec<_> = (0..8)
             .map(|_| {
                 let store = store.clone();

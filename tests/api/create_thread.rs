@@ -37,6 +37,12 @@ fn every_assistant_type_with_the_full_scope() {
         .body;
         let id = thread["thread_id"].as_str().unwrap().to_string();
         assert!(id.len() >= 24, "unguessable id: {id}");
+        // The answer is what was stored, field for field.
+        let stored = server
+            .get(&token, &format!("/api/v1/chat/threads/{id}"))
+            .expect(200)
+            .body;
+        assert_eq!(stored, thread);
         ids.push(id);
         assert_eq!(thread["is_completed"], false);
         assert!(is_rfc3339_utc(&thread["date_added"]), "{thread}");
