@@ -1,6 +1,7 @@
 //! Caches of what the database answered, kept exact by stamps.
 //!
-//! A cache is split into parts (one per company for thread-list pages; one for tokens). Each part
+//! A cache is split into parts (one per company for thread-list pages and for memberships; one
+//! for tokens). Each part
 //! has a stamp. A reader takes the part's stamp *before* it queries the database and may store
 //! its result only while the stamp is unchanged; a write that changes what a part caches drops
 //! the part (so it gets a new stamp) after its transaction has committed and before its caller
@@ -19,11 +20,14 @@ use std::sync::Mutex;
 
 use super::threads::{ThreadFilter, ThreadPage};
 use super::users::CachedToken;
+use crate::model::CompanyRole;
 
 /// Serialized thread-list pages, at most this many bytes (a page of 50 threads is ~50 KB).
 const THREAD_PAGES_BUDGET: usize = 8 << 20;
 /// Signed-in tokens remembered at most.
 const TOKENS_BUDGET: usize = 50_000;
+/// (company, user) memberships remembered at most.
+const MEMBERSHIPS_BUDGET: usize = 100_000;
 
 /// Every cache the store keeps.
 pub(super) struct Caches {
@@ -31,6 +35,8 @@ pub(super) struct Caches {
     pub thread_pages: StampedCache<i64, ThreadFilter, ThreadPage>,
     /// Token hash to its owner; one part.
     pub tokens: StampedCache<(), [u8; 32], CachedToken>,
+    /// Per existing company: a user's role in it, or None for a user who is not a member.
+    pub memberships: StampedCache<i64, i64, Option<CompanyRole>>,
 }
 
 impl Caches {
@@ -38,6 +44,7 @@ impl Caches {
         Caches {
             thread_pages: StampedCache::new(THREAD_PAGES_BUDGET),
             tokens: StampedCache::new(TOKENS_BUDGET),
+            memberships: StampedCache::new(MEMBERSHIPS_BUDGET),
         }
     }
 
@@ -48,12 +55,15 @@ impl Caches {
                 Change::CompanyThreads(company_id) => self.thread_pages.invalidate(*company_id),
                 Change::AllThreads => self.thread_pages.invalidate_all(),
                 Change::Tokens => self.tokens.invalidate_all(),
+                Change::CompanyMembers(company_id) => self.memberships.invalidate(*company_id),
             }
         }
     }
 
     pub fn forget_everything(&self) {
-        self.apply(&[Change::AllThreads, Change::Tokens]);
+        self.thread_pages.invalidate_all();
+        self.tokens.invalidate_all();
+        self.memberships.invalidate_all();
     }
 }
 
@@ -63,11 +73,13 @@ pub(super) enum Change {
     /// Something shown in the thread list of one company: its threads, or a customer or
     /// location its threads embed.
     CompanyThreads(i64),
-    /// Anything: a write by another process, or an assistant (every thread embeds one) changed.
+    /// Something shown in every company's thread list: an assistant (every thread embeds one).
     AllThreads,
     /// Who a token belongs to or whether it still works: sign-out, a password change, a user
     /// deactivated, deleted or made (no longer) an admin.
     Tokens,
+    /// Who belongs to one company, or with which role.
+    CompanyMembers(i64),
 }
 
 thread_local! {
@@ -86,6 +98,14 @@ pub(super) fn company_threads_changed(company_id: i64) {
 /// this write (an assistant is changed).
 pub(super) fn all_threads_changed() {
     mark(Change::AllThreads);
+}
+
+/// Marks, from inside a `Store::write` closure, that company `company_id`'s members change with
+/// this write: one is added or removed, a role changes, or the company is deleted. Every write
+/// to `company_members` (cascades included) must mark it, except a new company's first owner:
+/// nothing is remembered about a company that does not exist.
+pub(super) fn company_members_changed(company_id: i64) {
+    mark(Change::CompanyMembers(company_id));
 }
 
 /// Marks, from inside a `Store::write` closure, a change to which tokens work or for whom.

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::cache::{company_members_changed, Caches};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Company, CompanyMember, CompanyRole, Timestamp};
 
@@ -19,15 +20,63 @@ pub(super) fn visible_company(
     viewer: Viewer,
     company_id: i64,
 ) -> StoreResult<CompanyRole> {
+    role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
+}
+
+/// `visible_company` as a read last found it, if no write has changed the company's members
+/// since. Lets the hottest reads check access without leaving the async thread.
+pub(super) fn remembered_visible_company(
+    caches: &Caches,
+    viewer: Viewer,
+    company_id: i64,
+) -> Option<StoreResult<CompanyRole>> {
+    let membership = caches.memberships.get(company_id, &viewer.user_id)?;
+    Some(role_seen_by(viewer, Some(membership)))
+}
+
+/// `visible_company` for reads: remembers what the database answered.
+pub(super) fn visible_company_remembered(
+    conn: &Connection,
+    caches: &Caches,
+    viewer: Viewer,
+    company_id: i64,
+) -> StoreResult<CompanyRole> {
+    if let Some(known) = remembered_visible_company(caches, viewer, company_id) {
+        return known;
+    }
+    let memberships = &caches.memberships;
+    let stamp = memberships.stamp(company_id);
+    let found = membership(conn, viewer.user_id, company_id)?;
+    match found {
+        Some(role) => memberships.put(company_id, stamp, viewer.user_id, role, 1),
+        // Ids of companies that do not exist leave nothing behind.
+        None => memberships.invalidate(company_id),
+    }
+    role_seen_by(viewer, found)
+}
+
+/// None when the company does not exist; else the user's role in it, None for a non-member.
+fn membership(
+    conn: &Connection,
+    user_id: i64,
+    company_id: i64,
+) -> StoreResult<Option<Option<CompanyRole>>> {
     let found: Option<Option<String>> = conn
         .prepare_cached(
             "SELECT m.role FROM companies c LEFT JOIN company_members m \
              ON m.company_id = c.id AND m.user_id = ?2 WHERE c.id = ?1",
         )?
-        .query_row(params![company_id, viewer.user_id], |row| row.get(0))
+        .query_row(params![company_id, user_id], |row| row.get(0))
         .optional()?;
-    match found {
-        Some(Some(role)) => Ok(CompanyRole::parse(&role).unwrap_or(CompanyRole::Member)),
+    Ok(found.map(|role| role.map(|role| CompanyRole::parse(&role).unwrap_or(CompanyRole::Member))))
+}
+
+fn role_seen_by(
+    viewer: Viewer,
+    membership: Option<Option<CompanyRole>>,
+) -> StoreResult<CompanyRole> {
+    match membership {
+        Some(Some(role)) => Ok(role),
         Some(None) if viewer.is_admin => Ok(CompanyRole::Owner),
         _ => Err(StoreError::NotFound("Company not found".into())),
     }
@@ -110,6 +159,7 @@ impl Store {
                 .prepare_cached("SELECT id FROM users WHERE email = ?1")?
                 .query_row([&email], |row| row.get(0))
                 .or_not_found(|| format!("No user with the email {email}"))?;
+            company_members_changed(company_id);
             let now = Timestamp::now();
             let inserted = conn
                 .prepare_cached(
@@ -196,6 +246,7 @@ impl Store {
                     ));
                 }
             }
+            company_members_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM company_members WHERE company_id = ?1 AND user_id = ?2",
             )?

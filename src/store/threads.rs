@@ -8,7 +8,9 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, Row};
 
 use super::cache::company_threads_changed;
-use super::companies::{visible_company, Viewer};
+use super::companies::{
+    remembered_visible_company, visible_company, visible_company_remembered, Viewer,
+};
 use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
 use super::{OptionalRow, Store, StoreResult};
 use crate::model::{
@@ -231,10 +233,17 @@ impl Store {
         viewer: Viewer,
         filter: ThreadFilter,
     ) -> StoreResult<ThreadPage> {
+        // Access is checked on every request. When both it and the page are in memory, the
+        // answer comes without a trip to the blocking pool.
+        if let Some(access) = remembered_visible_company(&self.caches, viewer, filter.company_id) {
+            access?;
+            if let Some(page) = self.caches.thread_pages.get(filter.company_id, &filter) {
+                return Ok(page);
+            }
+        }
         let caches = self.caches.clone();
         self.read(move |conn| {
-            // Access is checked on every request; only the page itself comes from the cache.
-            visible_company(conn, viewer, filter.company_id)?;
+            visible_company_remembered(conn, &caches, viewer, filter.company_id)?;
             let pages = &caches.thread_pages;
             if let Some(page) = pages.get(filter.company_id, &filter) {
                 return Ok(page);

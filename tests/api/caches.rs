@@ -88,6 +88,47 @@ fn a_cached_page_is_still_refused_to_a_non_member() {
     server.get(&outsider, &path).expect(404);
 }
 
+#[test]
+fn a_member_added_or_removed_sees_the_list_change_at_once() {
+    let server = Server::start();
+    let owner = server.user("owner@agency.test", false);
+    let colleague = server.user("colleague@agency.test", false);
+    let company = server.company(&owner, "Acme");
+    let thread = new_thread(
+        &server,
+        &owner,
+        &format!("company_id={company}"),
+        json!({"assistant_type": "general"}),
+    );
+    let path = format!("/api/v1/chat/threads?company_id={company}");
+    let members = format!("/api/v1/companies/{company}/members");
+    // Twice each time, so that the second answer could come from memory.
+    for _ in 0..2 {
+        server.get(&owner, &path).expect(200);
+        server.get(&colleague, &path).expect(404);
+    }
+
+    let added = server
+        .post(
+            &owner,
+            &members,
+            &json!({"email": "colleague@agency.test", "role": "member"}),
+        )
+        .expect(200);
+    for _ in 0..2 {
+        assert_eq!(
+            ids(&server.get(&colleague, &path).expect(200)),
+            std::slice::from_ref(&thread)
+        );
+    }
+
+    server
+        .delete(&owner, &format!("{members}/{}", added.body["user_id"]))
+        .expect(204);
+    server.get(&colleague, &path).expect(404);
+    server.get(&owner, &path).expect(200);
+}
+
 /// Waits (a few seconds at most) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -177,7 +218,12 @@ fn an_admin_made_ordinary_loses_admin_rights_at_once() {
     let server = Server::start();
     let admin = server.admin_token();
     let other = server.user("second-admin@agency.test", true);
+    let company = server.company(&admin, "Not theirs");
+    let threads = format!("/api/v1/chat/threads?company_id={company}");
     server.get(&other, "/api/v1/users").expect(200);
+    for _ in 0..2 {
+        server.get(&other, &threads).expect(200);
+    }
     let id = server.get(&other, "/api/v1/users/me").expect(200).body["id"]
         .as_i64()
         .unwrap();
@@ -189,4 +235,5 @@ fn an_admin_made_ordinary_loses_admin_rights_at_once() {
         )
         .expect(200);
     server.get(&other, "/api/v1/users").expect(403);
+    server.get(&other, &threads).expect(404);
 }
