@@ -7,6 +7,7 @@ mod types;
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
+use types::ObjectOnly;
 pub use types::{JsonObject, Nullable, Timestamp, MAX_JSON_DEPTH};
 
 use rules::{check_profile, FieldProblem};
@@ -146,6 +147,8 @@ pub struct GoogleAdsCustomerUpdate {
 /// The postal address of a Business Profile location.
 #[derive(Debug, Clone, PartialEq, Default, Object, Serialize, Deserialize)]
 #[oai(rename = "StorefrontAddressSchema")]
+// The derives become inherent functions, called by the impls below.
+#[serde(remote = "Self")]
 pub struct StorefrontAddress {
     #[serde(default)]
     pub region_code: Nullable<String>,
@@ -160,6 +163,18 @@ pub struct StorefrontAddress {
     #[serde(default)]
     pub sublocality: Nullable<String>,
     pub address_lines: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for StorefrontAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        StorefrontAddress::deserialize(ObjectOnly(deserializer))
+    }
+}
+
+impl Serialize for StorefrontAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StorefrontAddress::serialize(self, serializer)
+    }
 }
 
 /// A Google Business Profile location.

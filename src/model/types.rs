@@ -1,10 +1,12 @@
 //! Field types that poem-openapi lacks: a nullable value, an RFC 3339 timestamp kept as text,
-//! and a JSON object kept as its raw text so `extra_data` is never re-parsed on the way out.
+//! and a JSON object kept as its raw text so `extra_data` is never re-parsed on the way out;
+//! and `ObjectOnly`, for structs that must come from JSON objects.
 
 use std::borrow::Cow;
 
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -259,6 +261,25 @@ impl ParseFromJSON for JsonObject {
 impl ToJSON for JsonObject {
     fn to_json(&self) -> Option<Value> {
         Some(self.to_value())
+    }
+}
+
+/// Reads a struct from a JSON object only. serde's derive also fills a struct from an array,
+/// field by field (`[null, "FR", ...]`); the document promises an object. Use it through
+/// `#[serde(remote = "Self")]` and a `Deserialize` impl that wraps the deserializer in it.
+pub struct ObjectOnly<D>(pub D);
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_map(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
     }
 }
 

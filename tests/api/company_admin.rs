@@ -205,6 +205,28 @@ fn a_location_is_addressed_by_its_percent_encoded_resource_name() {
         bad.body["detail"][0]["loc"],
         json!(["body", "storefront_address", "address_lines"])
     );
+    // serde would fill the address field by field from an array; the schema says object.
+    let array = server
+        .patch(
+            &token,
+            &path,
+            &json!({"storefront_address": [null, null, null, null, "Paris", null, []]}),
+        )
+        .expect_invalid("storefront_address", "type_error");
+    assert!(array.body["detail"][0]["msg"]
+        .as_str()
+        .unwrap()
+        .contains("StorefrontAddress"));
+    assert_eq!(
+        server
+            .get(
+                &token,
+                &format!("/api/v1/companies/{company}/google-business-locations"),
+            )
+            .expect(200)
+            .body[0],
+        changed.body
+    );
     server
         .patch(
             &token,
