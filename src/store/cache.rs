@@ -1,12 +1,12 @@
 //! Caches of what the database answered, kept exact by stamps.
 //!
 //! A cache is split into parts (one per company for thread-list pages and for memberships; one
-//! for tokens). Each part
-//! has a stamp. A reader takes the part's stamp *before* it queries the database and may store
-//! its result only while the stamp is unchanged; a write that changes what a part caches drops
-//! the part (so it gets a new stamp) after its transaction has committed and before its caller
-//! is answered. So a result computed from a snapshot older than a committed change is never
-//! stored, and one stored before the change is gone before anyone learns of the change.
+//! for tokens). Each part has a stamp. A reader takes the part's stamp *before* it queries the
+//! database and may store its result only while the stamp is unchanged; a write that changes
+//! what a part caches drops the part (so it gets a new stamp) after its transaction has
+//! committed and before its caller is answered. So a result computed from a snapshot older than
+//! a committed change is never stored, and one stored before the change is gone before anyone
+//! learns of the change.
 //!
 //! Writes mark what they change with the hooks below, from inside their `Store::write` closure;
 //! the writer applies the marks after COMMIT (see `writer.rs`). A mark from a write that is

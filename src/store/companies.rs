@@ -1,5 +1,6 @@
 //! Companies and their members. Every company-scoped query in the store starts from
-//! `visible_company`: a company the viewer neither belongs to nor administers does not exist.
+//! `visible_company` (the thread list from its remembered form): a company the viewer neither
+//! belongs to nor administers does not exist.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
