@@ -7,10 +7,10 @@
 //! so the WAL is never started over and grows without bound (350 MB in 10 s of creates). Past
 //! `LONG_WAL_FRAMES`, this thread checkpoints back to back, each round copying what was written
 //! during the one before, until a round is quick (or rounds stop getting quicker, or the WAL is
-//! far too long); then it raises `catch_up`, and the writer
-//! copies the little that is left itself, between two transactions, so that its next
-//! transaction starts the WAL over. (Handing over without the quick rounds made every write wait
-//! 40-100 ms; a RESTART checkpoint from here made them wait on its lock.)
+//! far too long); then it raises `catch_up`, and the writer copies the little that is left
+//! itself, between two transactions, so that its next transaction starts the WAL over. (Handing
+//! over without the quick rounds made every write wait 40-100 ms; a RESTART checkpoint from here
+//! made them wait on its lock.)
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;

@@ -26,7 +26,7 @@ pub(super) fn visible_company(
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
-pub(super) fn remembered_visible_company(
+pub(super) fn visible_company_in_memory(
     caches: &Caches,
     viewer: Viewer,
     company_id: i64,
@@ -36,13 +36,13 @@ pub(super) fn remembered_visible_company(
 }
 
 /// `visible_company` for reads: remembers what the database answered.
-pub(super) fn visible_company_remembered(
+pub(super) fn visible_company_remembering(
     conn: &Connection,
     caches: &Caches,
     viewer: Viewer,
     company_id: i64,
 ) -> StoreResult<CompanyRole> {
-    if let Some(known) = remembered_visible_company(caches, viewer, company_id) {
+    if let Some(known) = visible_company_in_memory(caches, viewer, company_id) {
         return known;
     }
     let memberships = &caches.memberships;

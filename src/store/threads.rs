@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::cache::company_threads_changed;
 use super::companies::{
-    remembered_visible_company, visible_company, visible_company_remembered, Viewer,
+    visible_company, visible_company_in_memory, visible_company_remembering, Viewer,
 };
 use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
 use super::{OptionalRow, Store, StoreResult};
@@ -235,7 +235,7 @@ impl Store {
     ) -> StoreResult<ThreadPage> {
         // Access is checked on every request. When both it and the page are in memory, the
         // answer comes without a trip to the blocking pool.
-        if let Some(access) = remembered_visible_company(&self.caches, viewer, filter.company_id) {
+        if let Some(access) = visible_company_in_memory(&self.caches, viewer, filter.company_id) {
             access?;
             if let Some(page) = self.caches.thread_pages.get(filter.company_id, &filter) {
                 return Ok(page);
@@ -243,7 +243,7 @@ impl Store {
         }
         let caches = self.caches.clone();
         self.read(move |conn| {
-            visible_company_remembered(conn, &caches, viewer, filter.company_id)?;
+            visible_company_remembering(conn, &caches, viewer, filter.company_id)?;
             let pages = &caches.thread_pages;
             if let Some(page) = pages.get(filter.company_id, &filter) {
                 return Ok(page);
