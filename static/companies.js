@@ -171,6 +171,9 @@ const CUSTOMERS = {
   newId: (v) => idNumber(v.id),
 };
 
+// Locations saved before the server checked maps_uri may hold any text: never make it a link.
+const isWebLink = (text) => typeof text === 'string' && /^https?:\/\//i.test(text);
+
 const ADDRESS_FIELDS = [
   ['Region code', 'region_code', 'Such as FR'],
   ['Language code', 'language_code', 'Such as fr'],
@@ -187,7 +190,7 @@ const LOCATIONS = {
   list: (context) => context.locations,
   headings: ['Id', 'Title', 'Store code', 'Address', 'Maps'],
   cells: (l) => [l.id, l.title ?? '', l.store_code ?? '', addressText(l.storefront_address),
-    l.maps_uri ? h('a', { href: l.maps_uri, target: '_blank', rel: 'noopener noreferrer' }, 'map') : ''],
+    isWebLink(l.maps_uri) ? h('a', { href: l.maps_uri, target: '_blank', rel: 'noopener noreferrer' }, 'map') : ''],
   fields: (l = {}) => {
     const address = l.storefront_address || {};
     return [

@@ -188,6 +188,7 @@ pub struct GoogleBusinessLocation {
     pub title: Nullable<String>,
     #[serde(default)]
     pub store_code: Nullable<String>,
+    /// An absolute http(s) URL (422 otherwise).
     #[serde(default)]
     pub maps_uri: Nullable<String>,
     #[serde(default)]
@@ -203,6 +204,7 @@ pub struct GoogleBusinessLocationUpdate {
     pub title: Option<Nullable<String>>,
     #[serde(default, deserialize_with = "present")]
     pub store_code: Option<Nullable<String>>,
+    /// An absolute http(s) URL (422 otherwise).
     #[serde(default, deserialize_with = "present")]
     pub maps_uri: Option<Nullable<String>>,
     #[serde(default, deserialize_with = "present")]

@@ -118,6 +118,46 @@ pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProb
     }
 }
 
+/// pydantic's `HttpUrl` limit, so a client written for the published API sees the same bound.
+pub const MAX_LINK_URL_CHARS: usize = 2083;
+
+/// A URL the server stores and a page renders as a link (`maps_uri`): absolute http(s) with a
+/// host, so a stored value can never become a `javascript:` or `data:` link on someone's screen.
+pub fn check_link_url(field: &'static str, value: &str) -> Option<FieldProblem> {
+    if value.chars().count() > MAX_LINK_URL_CHARS {
+        return Some(FieldProblem::new(
+            field,
+            format!("URL should have at most {MAX_LINK_URL_CHARS} characters"),
+            "url_too_long",
+        ));
+    }
+    let parsed = match url::Url::parse(value) {
+        Ok(parsed) if !value.chars().any(|c| c.is_whitespace() || c.is_control()) => parsed,
+        _ => {
+            return Some(FieldProblem::new(
+                field,
+                "Input should be a valid URL, such as https://maps.google.com/?cid=1",
+                "url_parsing",
+            ))
+        }
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Some(FieldProblem::new(
+            field,
+            "URL scheme should be 'http' or 'https'",
+            "url_scheme",
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Some(FieldProblem::new(
+            field,
+            "URL should have a host",
+            "url_parsing",
+        ));
+    }
+    None
+}
+
 /// The problems of the profile fields that have a value, in the order given.
 pub fn check_profile<'a>(
     fields: impl IntoIterator<Item = (&'static str, Option<&'a str>)>,
@@ -131,6 +171,34 @@ pub fn check_profile<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_urls_must_be_absolute_http_with_a_host() {
+        for good in [
+            "https://maps.google.com/?cid=123",
+            "http://127.0.0.1:8080/map",
+        ] {
+            assert_eq!(check_link_url("maps_uri", good), None, "{good}");
+        }
+        for (bad, kind) in [
+            ("javascript:alert(1)", "url_scheme"),
+            ("data:text/html,<b>x</b>", "url_scheme"),
+            ("ftp://example.com/map", "url_scheme"),
+            ("/relative/path", "url_parsing"),
+            ("maps.google.com", "url_parsing"),
+            ("https://exa mple.com", "url_parsing"),
+            ("https://example.com/\nSet-Cookie:x", "url_parsing"),
+            ("", "url_parsing"),
+        ] {
+            let problem = check_link_url("maps_uri", bad).expect(bad);
+            assert_eq!((problem.field, problem.kind), ("maps_uri", kind), "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_LINK_URL_CHARS));
+        assert_eq!(
+            check_link_url("maps_uri", &long).map(|p| p.kind),
+            Some("url_too_long")
+        );
+    }
 
     #[test]
     fn emails() {

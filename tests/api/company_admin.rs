@@ -265,3 +265,46 @@ fn connections_of_another_company_are_not_found() {
         .expect(200);
     assert_eq!(still.body.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_maps_uri_must_be_an_absolute_web_address() {
+    let server = Server::start();
+    let token = server.admin_token();
+    let company = server.company(&token, "Acme");
+    let locations = format!("/api/v1/companies/{company}/google-business-locations");
+    for (uri, kind) in [
+        ("javascript:alert(document.cookie)", "url_scheme"),
+        ("data:text/html,<script>alert(1)</script>", "url_scheme"),
+        ("//evil.example/map", "url_parsing"),
+        ("maps/place/1", "url_parsing"),
+    ] {
+        server
+            .post(
+                &token,
+                &locations,
+                &json!({"id": "locations/7", "maps_uri": uri}),
+            )
+            .expect_invalid("maps_uri", kind);
+    }
+    assert_eq!(server.get(&token, &locations).expect(200).body, json!([]));
+
+    let good = "https://maps.google.com/?cid=7";
+    server
+        .post(
+            &token,
+            &locations,
+            &json!({"id": "locations/7", "maps_uri": good}),
+        )
+        .expect(200);
+    let one = format!("{locations}/locations%2F7");
+    server
+        .patch(&token, &one, &json!({"maps_uri": "javascript:alert(1)"}))
+        .expect_invalid("maps_uri", "url_scheme");
+    let listed = server.get(&token, &locations).expect(200);
+    assert_eq!(listed.body[0]["maps_uri"], good);
+    // null still clears it.
+    let cleared = server
+        .patch(&token, &one, &json!({"maps_uri": null}))
+        .expect(200);
+    assert_eq!(cleared.body["maps_uri"], json!(null));
+}
