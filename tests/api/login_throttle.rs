@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use crate::harness::{create_user_cli, Answer, Server};
 
-fn retry_after(answer: &Answer) -> u64 {
+/// The seconds of a throttled answer's `Retry-After`.
+pub fn retry_after(answer: &Answer) -> u64 {
     answer
         .header("retry-after")
         .expect("a Retry-After header")
