@@ -151,9 +151,13 @@ impl<K: Hash + Eq + Copy> Counts<K> {
 
     fn record(&mut self, key: K, now: Instant, memory: Duration) {
         let count = self.current(&key, now, memory).map_or(0, |f| f.count);
-        if !self.map.contains_key(&key) {
-            self.make_room(now, memory);
-        }
+        make_room(
+            &mut self.map,
+            &key,
+            self.capacity,
+            |failures| now.duration_since(failures.last) >= memory,
+            |failures| failures.last,
+        );
         self.map.insert(
             key,
             Failures {
@@ -161,21 +165,6 @@ impl<K: Hash + Eq + Copy> Counts<K> {
                 last: now,
             },
         );
-    }
-
-    fn make_room(&mut self, now: Instant, memory: Duration) {
-        if self.map.len() < self.capacity {
-            return;
-        }
-        self.map
-            .retain(|_, failures| now.duration_since(failures.last) < memory);
-        if self.map.len() < self.capacity {
-            return;
-        }
-        let oldest = self.map.iter().min_by_key(|(_, f)| f.last).map(|(k, _)| *k);
-        if let Some(oldest) = oldest {
-            self.map.remove(&oldest);
-        }
     }
 
     fn forget(&mut self, key: &K) {
@@ -186,6 +175,31 @@ impl<K: Hash + Eq + Copy> Counts<K> {
         if let Some(failures) = self.map.get_mut(key) {
             failures.count = failures.count.saturating_sub(1);
         }
+    }
+}
+
+/// Before `key` is added to a table holding `capacity` entries: drops the stale ones, and if that
+/// is not enough, the one that is oldest by `age`.
+fn make_room<K: Hash + Eq + Copy, V>(
+    map: &mut HashMap<K, V>,
+    key: &K,
+    capacity: usize,
+    stale: impl Fn(&V) -> bool,
+    age: impl Fn(&V) -> Instant,
+) {
+    if map.len() < capacity || map.contains_key(key) {
+        return;
+    }
+    map.retain(|_, value| !stale(value));
+    if map.len() < capacity {
+        return;
+    }
+    let oldest = map
+        .iter()
+        .min_by_key(|(_, value)| age(value))
+        .map(|(k, _)| *k);
+    if let Some(oldest) = oldest {
+        map.remove(&oldest);
     }
 }
 
@@ -210,31 +224,16 @@ impl Paces {
         if !self.wait(&account, now, policy).is_zero() {
             return;
         }
-        if !self.full_at.contains_key(&account) {
-            self.make_room(now);
-        }
+        // An account back to full loses nothing by being dropped.
+        make_room(
+            &mut self.full_at,
+            &account,
+            self.capacity,
+            |full_at| *full_at <= now,
+            |full_at| *full_at,
+        );
         let start = self.full_at.get(&account).copied().unwrap_or(now).max(now);
         self.full_at.insert(account, start + policy.pace_interval());
-    }
-
-    /// Accounts back to full lose nothing by being dropped; failing that, the one closest to
-    /// full goes.
-    fn make_room(&mut self, now: Instant) {
-        if self.full_at.len() < self.capacity {
-            return;
-        }
-        self.full_at.retain(|_, full_at| *full_at > now);
-        if self.full_at.len() < self.capacity {
-            return;
-        }
-        let closest = self
-            .full_at
-            .iter()
-            .min_by_key(|(_, at)| **at)
-            .map(|(k, _)| *k);
-        if let Some(closest) = closest {
-            self.full_at.remove(&closest);
-        }
     }
 }
 
