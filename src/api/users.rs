@@ -179,7 +179,8 @@ impl UsersApi {
     /// Change the signed-in user's profile or password
     ///
     /// Only the fields sent change. A new password needs the current one and signs out every
-    /// other session of the user; the token of this request keeps working.
+    /// other session of the user; the token of this request keeps working. Wrong current
+    /// passwords are throttled as sign-ins are: 429 with `Retry-After`.
     #[oai(path = "/me", method = "patch")]
     async fn update_me(
         &self,

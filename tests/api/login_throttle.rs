@@ -1,4 +1,5 @@
-//! Repeated failed sign-ins slow down, then get 429 with Retry-After; the owner gets back in soon.
+//! Repeated failed sign-ins from one address slow down, then get 429 with Retry-After; the owner
+//! gets back in soon. Other addresses, proxies and password changes: `hostile_clients.rs`.
 
 use std::time::Duration;
 
