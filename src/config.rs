@@ -1,6 +1,8 @@
 //! Settings: built-in defaults, then `config.toml`, then `ADTHREAD_*` variables, then flags.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use serde::Deserialize;
 
@@ -47,6 +49,45 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Origins allowed to call the API from a browser (CORS); empty turns CORS off.
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` says who the client is.
+    pub trusted_proxies: Vec<AddressRange>,
+    /// The base of the URLs the server writes (`Link` headers); empty: relative references.
+    pub public_url: String,
+}
+
+/// An address or a CIDR range (`10.0.0.0/8`, `::1`), as `server.trusted_proxies` lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct AddressRange(ipnet::IpNet);
+
+impl AddressRange {
+    pub fn contains(&self, address: IpAddr) -> bool {
+        self.0.contains(&address)
+    }
+}
+
+impl FromStr for AddressRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let range = match text.parse::<ipnet::IpNet>() {
+            Ok(range) => range.trunc(),
+            Err(_) => text
+                .parse::<IpAddr>()
+                .map(ipnet::IpNet::from)
+                .map_err(|_| format!("{text:?} is not an address or a CIDR range"))?,
+        };
+        Ok(AddressRange(range))
+    }
+}
+
+impl TryFrom<String> for AddressRange {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -77,6 +118,9 @@ pub struct AuthConfig {
     pub login_failures_per_address: u32,
     pub login_block_max_secs: u64,
     pub login_failure_memory_secs: u64,
+    pub login_account_checks_per_minute: u32,
+    pub registrations_per_address: u32,
+    pub registration_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,6 +145,8 @@ impl Default for ServerConfig {
             max_header_bytes: 16 * 1024,
             request_timeout_secs: 30,
             cors_allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            public_url: String::new(),
         }
     }
 }
@@ -128,6 +174,9 @@ impl Default for AuthConfig {
             login_failures_per_address: 20,
             login_block_max_secs: 60,
             login_failure_memory_secs: 900,
+            login_account_checks_per_minute: 10,
+            registrations_per_address: 5,
+            registration_window_secs: 3600,
         }
     }
 }
@@ -181,13 +230,20 @@ impl Config {
             &mut self.server.request_timeout_secs,
         )?;
         if let Some(origins) = var("ADTHREAD_CORS_ORIGINS") {
-            self.server.cors_allowed_origins = origins
-                .split(',')
-                .map(str::trim)
-                .filter(|origin| !origin.is_empty())
-                .map(String::from)
-                .collect();
+            self.server.cors_allowed_origins =
+                comma_separated(&origins).map(String::from).collect();
         }
+        if let Some(proxies) = var("ADTHREAD_TRUSTED_PROXIES") {
+            self.server.trusted_proxies = comma_separated(&proxies)
+                .map(str::parse)
+                .collect::<Result<_, String>>()
+                .map_err(|reason| ConfigError::Env {
+                    name: "ADTHREAD_TRUSTED_PROXIES",
+                    value: proxies.clone(),
+                    reason,
+                })?;
+        }
+        env.string("ADTHREAD_PUBLIC_URL", &mut self.server.public_url);
         if let Some(path) = var("ADTHREAD_DATABASE") {
             self.database.path = PathBuf::from(path);
         }
@@ -224,6 +280,18 @@ impl Config {
             "ADTHREAD_LOGIN_FAILURE_MEMORY_SECS",
             &mut self.auth.login_failure_memory_secs,
         )?;
+        env.parse(
+            "ADTHREAD_LOGIN_ACCOUNT_CHECKS_PER_MINUTE",
+            &mut self.auth.login_account_checks_per_minute,
+        )?;
+        env.parse(
+            "ADTHREAD_REGISTRATIONS_PER_ADDRESS",
+            &mut self.auth.registrations_per_address,
+        )?;
+        env.parse(
+            "ADTHREAD_REGISTRATION_WINDOW_SECS",
+            &mut self.auth.registration_window_secs,
+        )?;
         env.string("ADTHREAD_LLM_BASE_URL", &mut self.llm.base_url);
         env.string("ADTHREAD_LLM_MODEL", &mut self.llm.model);
         env.string("ADTHREAD_LLM_API_KEY", &mut self.llm.api_key);
@@ -257,6 +325,12 @@ impl Config {
         if self.server.request_timeout_secs == 0 {
             return invalid("server.request_timeout_secs must be at least 1");
         }
+        if !self.server.public_url.is_empty() && !is_base_url(&self.server.public_url) {
+            return invalid(
+                "server.public_url must be an http:// or https:// URL with no query or \
+                 fragment, such as https://adthread.example.com",
+            );
+        }
         if let Some(origin) = self
             .server
             .cors_allowed_origins
@@ -270,6 +344,15 @@ impl Config {
         }
         if self.auth.login_failures_per_account == 0 || self.auth.login_failures_per_address == 0 {
             return invalid("auth.login_failures_per_account and _per_address must be at least 1");
+        }
+        if self.auth.login_account_checks_per_minute == 0 {
+            return invalid("auth.login_account_checks_per_minute must be at least 1");
+        }
+        if self.auth.registrations_per_address == 0 || self.auth.registration_window_secs == 0 {
+            return invalid(
+                "auth.registrations_per_address and auth.registration_window_secs must be at \
+                 least 1 (turn registration off with auth.allow_registration = false)",
+            );
         }
         if self.auth.token_lifetime_secs == 0 {
             return invalid("auth.token_lifetime_secs must be at least 1");
@@ -298,6 +381,23 @@ impl Config {
         let dir = self.database.path.parent().unwrap_or(Path::new("."));
         dir.join("initial-admin-password")
     }
+}
+
+fn comma_separated(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+}
+
+/// `scheme://host[:port][/path]`: a base that a path and query can be appended to.
+fn is_base_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && !rest.contains(['?', '#', ' ', '<', '>', '"'])
 }
 
 /// `scheme://host[:port]`, nothing after it: what a browser sends in `Origin`.
@@ -380,6 +480,47 @@ mod tests {
         assert!(config.validate().is_err());
         config.server.cors_allowed_origins = vec!["https://a.example/path".into()];
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges_from_a_comma_separated_variable() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| {
+                (name == "ADTHREAD_TRUSTED_PROXIES").then(|| "127.0.0.1, 10.0.0.0/8,::1".into())
+            })
+            .unwrap();
+        let proxies = &config.server.trusted_proxies;
+        assert_eq!(proxies.len(), 3);
+        assert!(proxies[0].contains([127, 0, 0, 1].into()));
+        assert!(!proxies[0].contains([127, 0, 0, 2].into()));
+        assert!(proxies[1].contains([10, 200, 0, 1].into()));
+        let err = config
+            .apply_env(|name| (name == "ADTHREAD_TRUSTED_PROXIES").then(|| "10.0.0/8".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("CIDR"), "{err}");
+        assert!(toml::from_str::<Config>("[server]\ntrusted_proxies = [\"nope\"]").is_err());
+    }
+
+    #[test]
+    fn a_public_url_is_an_http_base_without_query() {
+        let mut config = Config::default();
+        for url in [
+            "https://adthread.example",
+            "http://127.0.0.1:8000/adthread/",
+        ] {
+            config.server.public_url = url.into();
+            assert!(config.validate().is_ok(), "{url}");
+        }
+        for url in [
+            "adthread.example",
+            "https://",
+            "https://a.example/?x=1",
+            "ftp://a",
+        ] {
+            config.server.public_url = url.into();
+            assert!(config.validate().is_err(), "{url}");
+        }
     }
 
     #[test]

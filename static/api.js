@@ -153,13 +153,20 @@ export async function signOut() {
   }
 }
 
-/** The URL in a `Link: <url>; rel="next"` header, or null. */
+/**
+ * The path and query of the URL in a `Link: <url>; rel="next"` header, or null. The server
+ * sends a reference relative to the page it answered (absolute with `server.public_url`):
+ * resolved here, and kept to this origin, which is the one the page may call.
+ */
 export function nextLink(headers) {
   const link = headers.get('Link');
   if (!link) return null;
   for (const part of link.split(',')) {
     const match = part.match(/<([^>]*)>\s*;\s*rel="?next"?/);
-    if (match) return match[1];
+    if (match) {
+      const url = new URL(match[1], location.href);
+      return url.pathname + url.search;
+    }
   }
   return null;
 }

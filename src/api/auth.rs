@@ -5,7 +5,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::security::SignedIn;
-use super::{ApiTags, AppState};
+use super::{ApiTags, AppState, ClientAddress};
 use crate::error::ApiError;
 use crate::model::Token;
 
@@ -76,7 +76,7 @@ impl AuthApi {
     #[oai(path = "/token", method = "post")]
     async fn token(
         &self,
-        http: &poem::Request,
+        client: ClientAddress,
         form: Form<TokenRequest>,
     ) -> Result<TokenResponse, ApiError> {
         let Form(request) = form;
@@ -96,11 +96,7 @@ impl AuthApi {
             ));
         };
         let _ = request.scope;
-        match self
-            .state
-            .sign_in(http.remote_addr(), email, password)
-            .await?
-        {
+        match self.state.sign_in(client, email, password).await? {
             Some(signed_in) => Ok(TokenResponse::Ok(
                 Json(signed_in.token),
                 "no-store".into(),

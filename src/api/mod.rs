@@ -4,6 +4,7 @@ mod assistants;
 mod auth;
 mod body;
 mod browser;
+mod client;
 mod companies;
 mod cursor;
 mod events;
@@ -23,7 +24,7 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::assistant::Assistants;
-use crate::auth::{Passwords, SignIn, SignInGate, Throttle};
+use crate::auth::{PasswordGate, Passwords, SignIn, Throttle};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::model::Token;
@@ -31,6 +32,7 @@ use crate::store::Store;
 
 pub use body::{FormBody, JsonBody, JsonBytes, JsonOut};
 pub use browser::{content_security_policy, SecurityHeaders};
+pub use client::ClientAddress;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -69,23 +71,30 @@ pub struct SignedInUser {
 }
 
 impl AppState {
-    /// Signs in with an email and password sent from `client` (`request.remote_addr()`); None
-    /// when they do not match an active user; 429 with Retry-After after too many failures.
-    /// Both sign-in endpoints come through here, so both are throttled.
-    pub async fn sign_in(
-        &self,
-        client: &poem::web::RemoteAddr,
-        email: String,
-        password: String,
-    ) -> Result<Option<SignedInUser>, ApiError> {
-        let gate = SignInGate {
+    /// What every check of a password goes through.
+    pub fn password_gate(&self) -> PasswordGate<'_> {
+        PasswordGate {
             store: &self.store,
             passwords: &self.passwords,
             throttle: &self.throttle,
             token_lifetime_secs: self.config.auth.token_lifetime_secs,
-        };
-        let client = client.as_socket_addr().map(|address| address.ip());
-        match gate.sign_in(client, email, password).await? {
+        }
+    }
+
+    /// Signs in with an email and password sent from `client`; None when they do not match an
+    /// active user; 429 with Retry-After after too many failures. Both sign-in endpoints come
+    /// through here, so both are throttled.
+    pub async fn sign_in(
+        &self,
+        client: ClientAddress,
+        email: String,
+        password: String,
+    ) -> Result<Option<SignedInUser>, ApiError> {
+        match self
+            .password_gate()
+            .sign_in(client.0, email, password)
+            .await?
+        {
             SignIn::Issued { user_id, token } => Ok(Some(SignedInUser {
                 user_id,
                 token: Token {

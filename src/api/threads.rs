@@ -21,7 +21,8 @@ pub const MAX_PAGE: u32 = 500;
 
 #[derive(ApiResponse)]
 pub enum ThreadList {
-    /// Newest first. When more threads exist, `Link` holds the next page's URL (`rel="next"`).
+    /// Newest first. When more threads exist, `Link` holds the next page's URL (`rel="next"`),
+    /// relative to this one unless the server has a `server.public_url`.
     #[oai(status = 200)]
     Ok(
         JsonBytes<Vec<AssistantChatThread>>,
@@ -36,12 +37,10 @@ pub enum Deleted {
     Done,
 }
 
-/// The URL of the next page: this request's, with `cursor` replaced.
-fn next_link(request: &Request, cursor: &str) -> String {
-    let headers = request.headers();
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let scheme = header("x-forwarded-proto").unwrap_or("http");
-    let host = header("host").unwrap_or("localhost");
+/// The next page: this request's path and query with `cursor` replaced, as a relative
+/// reference, or under `public_url` when one is set. Never built from `Host` or
+/// `X-Forwarded-*`: whoever sends the request chooses those.
+fn next_link(request: &Request, public_url: &str, cursor: &str) -> String {
     let mut query: Vec<(String, String)> = request
         .uri()
         .query()
@@ -55,7 +54,8 @@ fn next_link(request: &Request, cursor: &str) -> String {
     query.push(("cursor".into(), cursor.into()));
     let query = serde_urlencoded::to_string(&query).unwrap_or_default();
     format!(
-        "<{scheme}://{host}{path}?{query}>; rel=\"next\"",
+        "<{base}{path}?{query}>; rel=\"next\"",
+        base = public_url.trim_end_matches('/'),
         path = request.uri().path()
     )
 }
@@ -134,9 +134,10 @@ impl ThreadsApi {
             .store
             .list_threads(caller.0.viewer(), filter)
             .await?;
-        let link = page
-            .next_before_seq
-            .map(|seq| next_link(request, &Cursor::encode(seq)));
+        let link = page.next_before_seq.map(|seq| {
+            let public_url = &self.state.config.server.public_url;
+            next_link(request, public_url, &Cursor::encode(seq))
+        });
         Ok(ThreadList::Ok(JsonBytes::new(page.json), link))
     }
 

@@ -7,7 +7,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::security::{Caller, SignedIn};
-use super::{ApiTags, AppState, FormBody, JsonBody, JsonOut};
+use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
+use crate::auth::Confirmation;
 use crate::error::ApiError;
 use crate::model::rules::{check_password, new_account_problems, FieldProblem};
 use crate::model::{
@@ -128,10 +129,12 @@ fn requested_password_change(
 }
 
 impl UsersApi {
-    /// Checks the current password, then sets the new one, signing out every other session.
+    /// Checks the current password (throttled like a sign-in), then sets the new one, signing
+    /// out every other session.
     async fn change_password(
         &self,
         caller: &Caller,
+        client: ClientAddress,
         current: Option<String>,
         new: String,
     ) -> Result<(), ApiError> {
@@ -140,15 +143,25 @@ impl UsersApi {
                 "current_password is required to change the password",
             ));
         };
-        let store = &self.state.store;
-        let hash = store.password_hash(caller.user_id).await?;
-        if !self.state.passwords.verify(current, Some(hash)).await {
+        let gate = self.state.password_gate();
+        match gate
+            .confirm_password(client.0, caller.user_id, current)
+            .await?
+        {
+            Confirmation::Confirmed => {}
             // 403, not 422: the request is well formed, the caller may not do this (and not
             // 401: the token is fine).
-            return Err(ApiError::forbidden("Incorrect password"));
+            Confirmation::Wrong => return Err(ApiError::forbidden("Incorrect password")),
+            Confirmation::Throttled(retry_after) => {
+                return Err(ApiError::too_many_requests(
+                    "Too many wrong passwords; try again later",
+                    retry_after.0,
+                ))
+            }
         }
         let new_hash = self.state.passwords.hash(new).await?;
-        store
+        self.state
+            .store
             .set_password(caller.user_id, new_hash, Some(caller.token_hash))
             .await?;
         Ok(())
@@ -166,11 +179,13 @@ impl UsersApi {
     /// Change the signed-in user's profile or password
     ///
     /// Only the fields sent change. A new password needs the current one and signs out every
-    /// other session of the user; the token of this request keeps working.
+    /// other session of the user; the token of this request keeps working. Wrong current
+    /// passwords are throttled as sign-ins are: 429 with `Retry-After`.
     #[oai(path = "/me", method = "patch")]
     async fn update_me(
         &self,
         caller: SignedIn,
+        client: ClientAddress,
         body: JsonBody<UserUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
         let UserUpdate {
@@ -195,7 +210,8 @@ impl UsersApi {
             return Err(ApiError::invalid_body(problems));
         }
         if let Some((current, new)) = password_change {
-            self.change_password(&caller.0, current, new).await?;
+            self.change_password(&caller.0, client, current, new)
+                .await?;
         }
         let user_id = caller.0.user_id;
         let store = &self.state.store;
@@ -214,7 +230,7 @@ impl UsersApi {
     #[oai(path = "/authorization/token", method = "post")]
     async fn token(
         &self,
-        http: &poem::Request,
+        client: ClientAddress,
         form: FormBody<LoginForm>,
     ) -> Result<LoggedIn, ApiError> {
         let FormBody(form) = form;
@@ -229,7 +245,7 @@ impl UsersApi {
         }
         let signed_in = self
             .state
-            .sign_in(http.remote_addr(), form.username, form.password)
+            .sign_in(client, form.username, form.password)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Incorrect email or password"))?;
         let user = self.state.store.user(signed_in.user_id).await?;
@@ -239,11 +255,13 @@ impl UsersApi {
     /// Register
     ///
     /// Creates an ordinary (not administrator) user and signs it in. Off unless
-    /// `auth.allow_registration` is on: 403 then.
+    /// `auth.allow_registration` is on: 403 then. Throttled per client address: 429 with
+    /// `Retry-After` past `auth.registrations_per_address`.
     #[oai(path = "/authorization/register", method = "post")]
     async fn register(
         &self,
         _open: RegistrationOpen,
+        client: ClientAddress,
         body: JsonBody<UserRegister>,
     ) -> Result<LoggedIn, ApiError> {
         let request = body.0;
@@ -262,6 +280,15 @@ impl UsersApi {
         if !problems.is_empty() {
             return Err(ApiError::invalid_body(problems));
         }
+        self.state
+            .throttle
+            .register(client.0)
+            .map_err(|retry_after| {
+                ApiError::too_many_requests(
+                    "Too many registrations from this address; try again later",
+                    retry_after.0,
+                )
+            })?;
         let password_hash = self.state.passwords.hash(request.password).await?;
         let new_user = NewUser {
             email,

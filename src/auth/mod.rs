@@ -32,26 +32,33 @@ pub enum SignIn {
     Throttled(RetryAfter),
 }
 
-/// What every way of signing in goes through.
-pub struct SignInGate<'a> {
+/// What a check of a signed-in user's current password came to.
+pub enum Confirmation {
+    Confirmed,
+    Wrong,
+    /// Too many recent failures; the password was not even checked.
+    Throttled(RetryAfter),
+}
+
+/// What every check of a password goes through: sign-ins and password changes.
+pub struct PasswordGate<'a> {
     pub store: &'a Store,
     pub passwords: &'a Passwords,
     pub throttle: &'a Throttle,
     pub token_lifetime_secs: u64,
 }
 
-impl SignInGate<'_> {
+impl PasswordGate<'_> {
     /// Checks an email and password, from `client`; on success stores and returns a new token.
     /// A wrong email, a wrong password and a deactivated account all get the same password
     /// check and the same answer.
     pub async fn sign_in(
         &self,
-        client: Option<IpAddr>,
+        client: IpAddr,
         email: String,
         password: String,
     ) -> StoreResult<SignIn> {
-        if let Err(retry_after) = self.throttle.attempt(&email, client) {
-            tracing::warn!(client = ?client, "sign-in throttled");
+        if let Err(retry_after) = self.admit(&email, client) {
             return Ok(SignIn::Throttled(retry_after));
         }
         let credentials = self.store.credentials(email.clone()).await?;
@@ -64,6 +71,32 @@ impl SignInGate<'_> {
         Ok(SignIn::Issued {
             user_id: user.user_id,
             token: issue_token(self.store, user.user_id, self.token_lifetime_secs).await?,
+        })
+    }
+
+    /// Checks the current password of the signed-in `user_id`, sent from `client`, under the
+    /// same throttle as signing in to that account.
+    pub async fn confirm_password(
+        &self,
+        client: IpAddr,
+        user_id: i64,
+        password: String,
+    ) -> StoreResult<Confirmation> {
+        let email = self.store.user(user_id).await?.email;
+        if let Err(retry_after) = self.admit(&email, client) {
+            return Ok(Confirmation::Throttled(retry_after));
+        }
+        let hash = self.store.password_hash(user_id).await?;
+        if !self.passwords.verify(password, Some(hash)).await {
+            return Ok(Confirmation::Wrong);
+        }
+        self.throttle.succeeded(&email, client);
+        Ok(Confirmation::Confirmed)
+    }
+
+    fn admit(&self, email: &str, client: IpAddr) -> Result<(), RetryAfter> {
+        self.throttle.attempt(email, client).inspect_err(|_| {
+            tracing::warn!(client = %client, "password check throttled");
         })
     }
 }

@@ -549,11 +549,13 @@ pub fn ids(answer: &Answer) -> Vec<String> {
         .collect()
 }
 
-/// The path and query of a `Link: <url>; rel="next"` header.
+/// The path and query of a `Link: <url>; rel="next"` header: a relative reference resolved
+/// against the server, or an absolute URL under `base`.
 pub fn next_page(answer: &Answer, base: &str) -> Option<String> {
     let link = answer.header("link")?;
     assert!(link.ends_with("; rel=\"next\""), "{link}");
     let url = link.trim_start_matches('<').split('>').next().unwrap();
-    assert!(url.starts_with("http://"), "absolute URL: {url}");
-    Some(url.replacen(base, "", 1))
+    let path = url.strip_prefix(base).unwrap_or(url);
+    assert!(path.starts_with('/'), "a path or a URL under {base}: {url}");
+    Some(path.to_string())
 }

@@ -1,10 +1,12 @@
-//! Repeated failed sign-ins slow down, then get 429 with Retry-After; the owner gets back in soon.
+//! Repeated failed sign-ins from one address slow down, then get 429 with Retry-After; the owner
+//! gets back in soon. Other addresses, proxies and password changes: `hostile_clients.rs`.
 
 use std::time::Duration;
 
 use crate::harness::{create_user_cli, Answer, Server};
 
-fn retry_after(answer: &Answer) -> u64 {
+/// The seconds of a throttled answer's `Retry-After`.
+pub fn retry_after(answer: &Answer) -> u64 {
     answer
         .header("retry-after")
         .expect("a Retry-After header")
