@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::cache::{company_members_changed, Caches};
+use super::cache::{company_members_changed, Caches, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Company, CompanyMember, CompanyRole, Timestamp};
 
@@ -23,6 +23,8 @@ pub(super) fn visible_company(
 ) -> StoreResult<CompanyRole> {
     role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
 }
+
+impl OwnedBytes for CompanyRole {}
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
@@ -49,7 +51,7 @@ pub(super) fn visible_company_remembering(
     let stamp = memberships.stamp(company_id);
     let found = membership(conn, viewer.user_id, company_id)?;
     match found {
-        Some(role) => memberships.put(company_id, stamp, viewer.user_id, role, 1),
+        Some(role) => memberships.put(company_id, stamp, viewer.user_id, role),
         // Ids of companies that do not exist leave nothing behind.
         None => memberships.invalidate(company_id),
     }

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::cache::tokens_changed;
+use super::cache::{tokens_changed, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
@@ -40,6 +40,8 @@ pub(super) struct CachedToken {
     owner: TokenOwner,
     expires_at: i64,
 }
+
+impl OwnedBytes for CachedToken {}
 
 const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
                             date_added, date_updated";
@@ -314,7 +316,7 @@ impl Store {
             })
             .await?;
         if let Some(known) = found {
-            tokens.put((), stamp, token_hash, known, 1);
+            tokens.put((), stamp, token_hash, known);
         }
         Ok(found.map(|known| known.owner))
     }
