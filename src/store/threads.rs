@@ -446,8 +446,8 @@ mod tests {
 
     const COMPANY: i64 = 1;
 
-    /// A company with customer 42, location `locations/1` and one thread scoped to both; the
-    /// thread's `seq`.
+    /// A company with customer 42, locations `locations/1` and `locations/2`, and one thread
+    /// scoped to customer 42 and `locations/1`; the thread's `seq`.
     async fn company_with_a_thread(store: &Store) -> i64 {
         store
             .write(|conn| {
@@ -457,7 +457,7 @@ mod tests {
                        VALUES (1, 42, 'now', 'now'); \
                      INSERT INTO google_business_locations \
                        (company_id, id, date_added, date_updated) \
-                       VALUES (1, 'locations/1', 'now', 'now'); \
+                       VALUES (1, 'locations/1', 'now', 'now'), (1, 'locations/2', 'now', 'now'); \
                      INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
                        location_id, date_added, date_updated) \
                        VALUES ('thr_1', 1, 'asst_general', 42, 'locations/1', 'now', 'now');",
@@ -514,6 +514,34 @@ mod tests {
             store.list_threads(admin, filter.clone()).await.unwrap();
             assert!(remembered(&store, &filter), "{filter:?}");
         }
+        store.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deleting_a_location_forgets_the_pages_filtered_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::open_in(dir.path());
+        company_with_a_thread(&store).await;
+        let admin = Viewer {
+            user_id: 1,
+            is_admin: true,
+        };
+        let unused_location = ThreadFilter {
+            company_id: COMPANY,
+            location_id: Some("locations/2".into()),
+            limit: 50,
+            ..ThreadFilter::default()
+        };
+        store
+            .list_threads(admin, unused_location.clone())
+            .await
+            .unwrap();
+        assert!(remembered(&store, &unused_location));
+        store
+            .delete_location(admin, COMPANY, "locations/2".into())
+            .await
+            .unwrap();
+        assert!(!remembered(&store, &unused_location));
         store.close();
     }
 }
