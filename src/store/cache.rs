@@ -27,12 +27,12 @@ const THREAD_PAGES_BUDGET: Budget = Budget {
     bytes: 8 << 20,
     entries: 20_000,
 };
-/// Signed-in tokens (about 200 bytes each).
+/// Signed-in tokens (about 160 bytes each, so the entry bound is the one reached).
 const TOKENS_BUDGET: Budget = Budget {
     bytes: 16 << 20,
     entries: 50_000,
 };
-/// (company, user) memberships (about 100 bytes each).
+/// (company, user) memberships (about 80 bytes each; likewise).
 const MEMBERSHIPS_BUDGET: Budget = Budget {
     bytes: 16 << 20,
     entries: 100_000,
