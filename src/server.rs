@@ -3,13 +3,14 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::listener::TcpListener;
 
 use crate::api::{app, AppState};
 use crate::assistant::Assistants;
 use crate::auth::{Passwords, Throttle, ThrottlePolicy};
-use crate::config::Config;
+use crate::config::{AuthConfig, Config};
 use crate::model::UserProfile;
 use crate::store::{NewUser, Store};
 
@@ -21,6 +22,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let passwords = Passwords::new(&config.auth).map_err(|err| err.to_string())?;
     bootstrap_admin(&store, &passwords, &config).await?;
     let assistants = Assistants::new(store.clone(), &config.llm)?;
+    let token_purge = tokio::spawn(
+        store
+            .clone()
+            .purge_expired_tokens_forever(token_purge_interval(&config.auth)),
+    );
     let state = AppState {
         assistants: Arc::new(assistants),
         store: store.clone(),
@@ -37,9 +43,16 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let served = poem::Server::new(listener)
         .run_with_graceful_shutdown(app(state), shutdown_signal(), None)
         .await;
+    token_purge.abort();
     store.close();
     tracing::info!("adthread stopped");
     served.map_err(|err| format!("cannot serve on {}: {err}", config.server.bind))
+}
+
+/// Once per token lifetime, at most an hour apart: the token table then holds at most about two
+/// lifetimes' worth of sign-ins (25 hours' with the default lifetime of a day).
+fn token_purge_interval(auth: &AuthConfig) -> Duration {
+    Duration::from_secs(auth.token_lifetime_secs.clamp(1, 3600))
 }
 
 fn init_logging() {

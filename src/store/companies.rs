@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::cache::{company_members_changed, Caches};
+use super::cache::{company_members_changed, Caches, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Company, CompanyMember, CompanyRole, Timestamp};
 
@@ -23,6 +23,8 @@ pub(super) fn visible_company(
 ) -> StoreResult<CompanyRole> {
     role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
 }
+
+impl OwnedBytes for CompanyRole {}
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
@@ -47,13 +49,14 @@ pub(super) fn visible_company_remembering(
     }
     let memberships = &caches.memberships;
     let stamp = memberships.stamp(company_id);
-    let found = membership(conn, viewer.user_id, company_id)?;
-    match found {
-        Some(role) => memberships.put(company_id, stamp, viewer.user_id, role, 1),
-        // Ids of companies that do not exist leave nothing behind.
-        None => memberships.invalidate(company_id),
+    let found = membership(conn, viewer.user_id, company_id);
+    match &found {
+        Ok(Some(role)) => memberships.put(company_id, stamp, viewer.user_id, *role),
+        // Ids of companies that do not exist leave nothing behind, nor do failed reads (the id
+        // may be one).
+        Ok(None) | Err(_) => memberships.invalidate(company_id),
     }
-    role_seen_by(viewer, found)
+    role_seen_by(viewer, found?)
 }
 
 /// None when the company does not exist; else the user's role in it, None for a non-member.

@@ -392,6 +392,9 @@ impl Store {
                     threads,
                 ));
             }
+            // No thread shows it, but list pages filtered by it are remembered only while it
+            // exists.
+            company_threads_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM google_ads_customers WHERE company_id = ?1 AND id = ?2",
             )?
@@ -461,6 +464,8 @@ impl Store {
                     threads,
                 ));
             }
+            // As for a customer: pages filtered by it are remembered only while it exists.
+            company_threads_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM google_business_locations WHERE company_id = ?1 AND id = ?2",
             )?

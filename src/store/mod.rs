@@ -212,3 +212,13 @@ fn is_unique_violation(err: &rusqlite::Error) -> bool {
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
 }
+
+/// A store on a fresh database in `dir`, for tests.
+#[cfg(test)]
+fn open_in(dir: &Path) -> Store {
+    let config = DatabaseConfig {
+        path: dir.join("adthread.db"),
+        ..DatabaseConfig::default()
+    };
+    Store::open(&config).unwrap()
+}

@@ -7,7 +7,7 @@ use rand::RngCore;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, Row};
 
-use super::cache::company_threads_changed;
+use super::cache::{company_threads_changed, OwnedBytes};
 use super::companies::{
     visible_company, visible_company_in_memory, visible_company_remembering, Viewer,
 };
@@ -38,6 +38,18 @@ pub struct ThreadPage {
     pub json: Bytes,
     /// The `seq` to continue after, when more threads exist.
     pub next_before_seq: Option<i64>,
+}
+
+impl OwnedBytes for ThreadFilter {
+    fn owned_bytes(&self) -> usize {
+        self.location_id.as_ref().map_or(0, String::capacity)
+    }
+}
+
+impl OwnedBytes for ThreadPage {
+    fn owned_bytes(&self) -> usize {
+        self.json.len()
+    }
 }
 
 /// Scope of a new thread: the company and, optionally, its customer and location.
@@ -250,13 +262,9 @@ impl Store {
             }
             let stamp = pages.stamp(filter.company_id);
             let page = list(conn, &filter)?;
-            pages.put(
-                filter.company_id,
-                stamp,
-                filter,
-                page.clone(),
-                page.json.len(),
-            );
+            if names_only_what_exists(conn, &filter)? {
+                pages.put(filter.company_id, stamp, filter, page.clone());
+            }
             Ok(page)
         })
         .await
@@ -353,6 +361,36 @@ pub(super) fn record_chat_effects(
     Ok(())
 }
 
+/// Whether every id the filter names exists in its company: the customer, the location, and
+/// the thread whose position the cursor is. Only such pages are remembered. A made-up value is
+/// still answered (an empty page, or the threads after that position), but there are as many of
+/// those as a client cares to send, and remembering them would fill the cache with pages nobody
+/// else asks for. Deleting a customer or location drops its company's pages (see
+/// `connections.rs`), so nothing stays remembered for an id that no longer exists.
+fn names_only_what_exists(conn: &Connection, filter: &ThreadFilter) -> StoreResult<bool> {
+    if filter.customer_id.is_none() && filter.location_id.is_none() && filter.before_seq.is_none() {
+        return Ok(true);
+    }
+    Ok(conn
+        .prepare_cached(
+            "SELECT (?2 IS NULL OR EXISTS (SELECT 1 FROM google_ads_customers \
+                                           WHERE company_id = ?1 AND id = ?2)) \
+                AND (?3 IS NULL OR EXISTS (SELECT 1 FROM google_business_locations \
+                                           WHERE company_id = ?1 AND id = ?3)) \
+                AND (?4 IS NULL OR EXISTS (SELECT 1 FROM chat_threads \
+                                           WHERE company_id = ?1 AND seq = ?4))",
+        )?
+        .query_row(
+            params![
+                filter.company_id,
+                filter.customer_id,
+                filter.location_id,
+                filter.before_seq
+            ],
+            |row| row.get(0),
+        )?)
+}
+
 /// One statement per combination of filters, so each can walk the index that fits it.
 fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     let mut sql = SELECT_THREADS.clone();
@@ -393,8 +431,117 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
         last_seq = Some(seq);
         threads.push(thread);
     }
+    let mut json = serde_json::to_vec(&threads)?;
+    // A cached page is charged its length; its buffer should be no larger.
+    json.shrink_to_fit();
     Ok(ThreadPage {
-        json: serde_json::to_vec(&threads)?.into(),
+        json: json.into(),
         next_before_seq,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPANY: i64 = 1;
+
+    /// A company with customer 42, locations `locations/1` and `locations/2`, and one thread
+    /// scoped to customer 42 and `locations/1`; the thread's `seq`.
+    async fn company_with_a_thread(store: &Store) -> i64 {
+        store
+            .write(|conn| {
+                conn.execute_batch(
+                    "INSERT INTO companies VALUES (1, 'Acme', 'now', 'now'); \
+                     INSERT INTO google_ads_customers (company_id, id, date_added, date_updated) \
+                       VALUES (1, 42, 'now', 'now'); \
+                     INSERT INTO google_business_locations \
+                       (company_id, id, date_added, date_updated) \
+                       VALUES (1, 'locations/1', 'now', 'now'), (1, 'locations/2', 'now', 'now'); \
+                     INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
+                       location_id, date_added, date_updated) \
+                       VALUES ('thr_1', 1, 'asst_general', 42, 'locations/1', 'now', 'now');",
+                )?;
+                Ok(conn.last_insert_rowid())
+            })
+            .await
+            .unwrap()
+    }
+
+    fn remembered(store: &Store, filter: &ThreadFilter) -> bool {
+        store.caches.thread_pages.get(COMPANY, filter).is_some()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pages_for_ids_that_do_not_exist_are_answered_but_not_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::open_in(dir.path());
+        let seq = company_with_a_thread(&store).await;
+        let admin = Viewer {
+            user_id: 1,
+            is_admin: true,
+        };
+        let registered = ThreadFilter {
+            company_id: COMPANY,
+            customer_id: Some(42),
+            location_id: Some("locations/1".into()),
+            limit: 50,
+            ..ThreadFilter::default()
+        };
+        let made_up = [
+            ThreadFilter {
+                location_id: Some("x".repeat(4096)),
+                ..registered.clone()
+            },
+            ThreadFilter {
+                customer_id: Some(7),
+                ..registered.clone()
+            },
+            ThreadFilter {
+                before_seq: Some(seq + 1000),
+                ..registered.clone()
+            },
+        ];
+        for filter in made_up {
+            store.list_threads(admin, filter.clone()).await.unwrap();
+            assert!(!remembered(&store, &filter), "{filter:?}");
+        }
+        let at_the_thread = ThreadFilter {
+            before_seq: Some(seq),
+            ..registered.clone()
+        };
+        for filter in [registered, at_the_thread] {
+            store.list_threads(admin, filter.clone()).await.unwrap();
+            assert!(remembered(&store, &filter), "{filter:?}");
+        }
+        store.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn deleting_a_location_forgets_the_pages_filtered_by_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::open_in(dir.path());
+        company_with_a_thread(&store).await;
+        let admin = Viewer {
+            user_id: 1,
+            is_admin: true,
+        };
+        let unused_location = ThreadFilter {
+            company_id: COMPANY,
+            location_id: Some("locations/2".into()),
+            limit: 50,
+            ..ThreadFilter::default()
+        };
+        store
+            .list_threads(admin, unused_location.clone())
+            .await
+            .unwrap();
+        assert!(remembered(&store, &unused_location));
+        store
+            .delete_location(admin, COMPANY, "locations/2".into())
+            .await
+            .unwrap();
+        assert!(!remembered(&store, &unused_location));
+        store.close();
+    }
 }

@@ -1,8 +1,11 @@
 //! Users and their access tokens.
 
+use std::time::Duration;
+
+use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::cache::tokens_changed;
+use super::cache::{tokens_changed, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
@@ -40,6 +43,8 @@ pub(super) struct CachedToken {
     owner: TokenOwner,
     expires_at: i64,
 }
+
+impl OwnedBytes for CachedToken {}
 
 const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
                             date_added, date_updated";
@@ -108,6 +113,31 @@ fn insert_token_row(
         expires_at
     ])?;
     Ok(())
+}
+
+/// Expired tokens deleted per write, so that each batch is a short turn of the writer.
+const PURGE_BATCH: usize = 500;
+
+/// Up to `limit` tokens that expired at `now` or before. A scan (there is no index on expiry),
+/// so it runs on a read connection, off the writer.
+fn expired_tokens(conn: &Connection, now: i64, limit: usize) -> StoreResult<Vec<[u8; 32]>> {
+    let mut statement = conn
+        .prepare_cached("SELECT token_hash FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2")?;
+    let rows = statement.query_map(params![now, limit], |row| row.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Deletes these tokens by key, each only if it has indeed expired; answers how many went.
+/// The token cache is left alone: it checks expiry itself, and dropping it would cost every
+/// valid token a database read.
+fn delete_expired_tokens(conn: &Connection, hashes: &[[u8; 32]], now: i64) -> StoreResult<usize> {
+    let mut statement = conn
+        .prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1 AND expires_at <= ?2")?;
+    let mut deleted = 0;
+    for hash in hashes {
+        deleted += statement.execute(params![&hash[..], now])?;
+    }
+    Ok(deleted)
 }
 
 /// Deletes every token of the user but `except` (the session that asked, when it stays).
@@ -314,9 +344,43 @@ impl Store {
             })
             .await?;
         if let Some(known) = found {
-            tokens.put((), stamp, token_hash, known, 1);
+            tokens.put((), stamp, token_hash, known);
         }
         Ok(found.map(|known| known.owner))
+    }
+
+    /// Deletes every token that expired at `now` or before, a batch per write, so that other
+    /// writes go between batches. Answers how many were deleted.
+    pub async fn purge_expired_tokens(&self, now: i64) -> StoreResult<usize> {
+        let mut purged = 0;
+        loop {
+            let expired = self
+                .read(move |conn| expired_tokens(conn, now, PURGE_BATCH))
+                .await?;
+            let found = expired.len();
+            let deleted = self
+                .write(move |conn| delete_expired_tokens(conn, &expired, now))
+                .await?;
+            purged += deleted;
+            if found < PURGE_BATCH || deleted == 0 {
+                return Ok(purged);
+            }
+        }
+    }
+
+    /// Purges expired tokens every `every`, for as long as the task runs, so that the table
+    /// does not grow with every sign-in.
+    pub async fn purge_expired_tokens_forever(self, every: Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match self.purge_expired_tokens(Utc::now().timestamp()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::debug!(purged, "expired tokens deleted"),
+                Err(err) => tracing::warn!(error = %err, "cannot delete expired tokens"),
+            }
+        }
     }
 
     pub async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
@@ -324,11 +388,52 @@ impl Store {
             conn.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
                 .execute([&token_hash[..]])?;
             tokens_changed();
-            // Expired tokens are of no use to anyone; sweeping them here keeps the table small.
-            conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at <= unixepoch()")?
-                .execute([])?;
             Ok(())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_purge_deletes_expired_tokens_only_however_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::open_in(dir.path());
+        let now = 1_000_000;
+        let expiries = (0..(2 * PURGE_BATCH as i64 + 7)).map(move |n| now - n);
+        let live = [now + 1, now + 3600];
+        store
+            .write(move |conn| {
+                conn.execute_batch(
+                    "INSERT INTO users (id, email, password_hash, date_added, date_updated) \
+                     VALUES (1, 'a@example.com', 'x', 'now', 'now')",
+                )?;
+                for (n, expires_at) in expiries.chain(live).enumerate() {
+                    let mut hash = [0u8; 32];
+                    hash[..8].copy_from_slice(&(n as u64).to_be_bytes());
+                    insert_token_row(conn, &hash, 1, expires_at)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            store.purge_expired_tokens(now).await.unwrap(),
+            2 * PURGE_BATCH + 7
+        );
+        let left: Vec<i64> = store
+            .read(|conn| {
+                let mut statement =
+                    conn.prepare("SELECT expires_at FROM access_tokens ORDER BY expires_at")?;
+                let rows = statement.query_map([], |row| row.get(0))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(left, live);
+        store.close();
     }
 }

@@ -180,6 +180,17 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// The server process's resident memory in KiB (`VmRSS` in Linux's `/proc/PID/status`).
+    pub fn rss_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("server running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
     /// SIGKILL: no chance to flush or close anything.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -13,6 +13,7 @@ mod concurrency;
 mod crash;
 mod create_thread;
 mod hostile_clients;
+mod hostile_memory;
 mod limits;
 mod login_throttle;
 mod messages;
