@@ -146,8 +146,7 @@ impl Drop for Checkpointer {
 mod tests {
     use std::path::Path;
 
-    use crate::config::DatabaseConfig;
-    use crate::store::Store;
+    use crate::store::testing::store_with_table;
 
     const PAGE: usize = 4096;
 
@@ -161,15 +160,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_starts_over_under_writes_that_never_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let config = DatabaseConfig {
-            path: dir.path().join("adthread.db"),
-            ..DatabaseConfig::default()
-        };
-        let store = Store::open(&config).unwrap();
-        store
-            .write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (page BLOB)")?))
-            .await
-            .unwrap();
+        let (store, database) =
+            store_with_table(dir.path(), "CREATE TABLE filler (page BLOB)").await;
         // Six times the WAL length that starts a catch-up (three times the length at which the
         // writer takes over whatever is left), one page at a time from 8 writers.
         let writes = 6 * super::LONG_WAL_FRAMES as usize;
@@ -199,7 +191,7 @@ mod tests {
             writer.await.unwrap();
         }
         let written = (writes * PAGE) as u64;
-        let wal = wal_bytes(&config.path);
+        let wal = wal_bytes(&database);
         store.close();
         assert!(
             wal < written / 2,

@@ -40,6 +40,12 @@ pub enum StoreError {
     Forbidden(String),
     #[error("the database is busy; try again")]
     Busy,
+    /// SQLite could not write for lack of space (or an I/O error while writing): nothing of
+    /// the write was kept, and writes work again once there is room.
+    #[error("the server's disk is full")]
+    DiskFull,
+    #[error("a write failed unexpectedly and was rolled back")]
+    Panicked,
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("no database connection available: {0}")]
@@ -60,9 +66,28 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy
             }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            _ if is_failed_write(&err) => StoreError::DiskFull,
             _ => StoreError::Sqlite(err),
         }
     }
+}
+
+/// The I/O errors SQLite reports when the file system refuses to write or grow a file (a full
+/// disk shows as these too, not only as SQLITE_FULL, depending on where it ran out).
+fn is_failed_write(err: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if matches!(
+                e.extended_code,
+                ffi::SQLITE_IOERR_WRITE
+                    | ffi::SQLITE_IOERR_FSYNC
+                    | ffi::SQLITE_IOERR_TRUNCATE
+                    | ffi::SQLITE_IOERR_SHMSIZE
+            )
+    )
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -211,4 +236,27 @@ fn is_unique_violation(err: &rusqlite::Error) -> bool {
             if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    use super::Store;
+    use crate::config::DatabaseConfig;
+
+    /// A store on a new database in `dir`, with a scratch table made by `create_table`;
+    /// returns it and the database's path.
+    pub async fn store_with_table(dir: &Path, create_table: &'static str) -> (Store, PathBuf) {
+        let config = DatabaseConfig {
+            path: dir.join("adthread.db"),
+            ..DatabaseConfig::default()
+        };
+        let store = Store::open(&config).unwrap();
+        store
+            .write(move |conn| Ok(conn.execute_batch(create_table)?))
+            .await
+            .unwrap();
+        (store, config.path)
+    }
 }
