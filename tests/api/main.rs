@@ -12,6 +12,7 @@ mod company_admin;
 mod concurrency;
 mod crash;
 mod create_thread;
+mod disk_full;
 mod limits;
 mod login_throttle;
 mod messages;
