@@ -45,6 +45,11 @@ pub struct ServerConfig {
     /// Seconds a request may take before it is answered 408; the chat message endpoints,
     /// which wait for the model, are bounded by `llm.timeout_secs` instead.
     pub request_timeout_secs: u64,
+    /// Seconds a client has to send a request's line and headers once its connection waits for
+    /// them (also how long an idle keep-alive connection stays open); then it is closed.
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once, at most; past it new ones wait until one closes.
+    pub max_connections: usize,
     /// Origins allowed to call the API from a browser (CORS); empty turns CORS off.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -100,6 +105,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 16 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -180,6 +187,11 @@ impl Config {
             "ADTHREAD_REQUEST_TIMEOUT_SECS",
             &mut self.server.request_timeout_secs,
         )?;
+        env.parse(
+            "ADTHREAD_HEADER_READ_TIMEOUT_SECS",
+            &mut self.server.header_read_timeout_secs,
+        )?;
+        env.parse("ADTHREAD_MAX_CONNECTIONS", &mut self.server.max_connections)?;
         if let Some(origins) = var("ADTHREAD_CORS_ORIGINS") {
             self.server.cors_allowed_origins = origins
                 .split(',')
@@ -257,6 +269,14 @@ impl Config {
         if self.server.request_timeout_secs == 0 {
             return invalid("server.request_timeout_secs must be at least 1");
         }
+        if self.server.header_read_timeout_secs == 0 {
+            return invalid("server.header_read_timeout_secs must be at least 1");
+        }
+        if !(1..=MAX_CONNECTIONS_CEILING).contains(&self.server.max_connections) {
+            return Err(ConfigError::Invalid(format!(
+                "server.max_connections must be between 1 and {MAX_CONNECTIONS_CEILING}"
+            )));
+        }
         if let Some(origin) = self
             .server
             .cors_allowed_origins
@@ -299,6 +319,9 @@ impl Config {
         dir.join("initial-admin-password")
     }
 }
+
+/// More connections than this would be more file descriptors than any system gives a process.
+const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
 
 /// `scheme://host[:port]`, nothing after it: what a browser sends in `Origin`.
 fn is_origin(origin: &str) -> bool {

@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-
-use poem::listener::TcpListener;
+use std::time::Duration;
 
 use crate::api::{app, AppState};
 use crate::assistant::Assistants;
 use crate::auth::{Passwords, Throttle, ThrottlePolicy};
 use crate::config::Config;
+use crate::connections::ConnectionLimits;
 use crate::model::UserProfile;
 use crate::store::{NewUser, Store};
 
@@ -20,26 +20,35 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let store = Store::open(&config.database).map_err(|err| err.to_string())?;
     let passwords = Passwords::new(&config.auth).map_err(|err| err.to_string())?;
     bootstrap_admin(&store, &passwords, &config).await?;
-    let assistants = Assistants::new(store.clone(), &config.llm)?;
-    let state = AppState {
-        assistants: Arc::new(assistants),
-        store: store.clone(),
-        config: Arc::new(config.clone()),
-        passwords,
-        throttle: Arc::new(Throttle::new(ThrottlePolicy::from_config(&config.auth))),
-    };
-    let listener = TcpListener::bind(config.server.bind.clone());
+    let state = app_state(&config, store.clone(), passwords)?;
+    let cannot_serve = |err| format!("cannot serve on {}: {err}", config.server.bind);
+    let listener = tokio::net::TcpListener::bind(&config.server.bind)
+        .await
+        .map_err(cannot_serve)?;
     tracing::info!(
         bind = %config.server.bind,
         database = %config.database.path.display(),
         "adthread listening"
     );
-    let served = poem::Server::new(listener)
-        .run_with_graceful_shutdown(app(state), shutdown_signal(), None)
-        .await;
+    let limits = ConnectionLimits {
+        max_connections: config.server.max_connections,
+        header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+    };
+    let served = crate::connections::serve(listener, app(state), limits, shutdown_signal()).await;
     store.close();
     tracing::info!("adthread stopped");
-    served.map_err(|err| format!("cannot serve on {}: {err}", config.server.bind))
+    served.map_err(cannot_serve)
+}
+
+/// What the handlers share, built from the configuration around an open store.
+pub fn app_state(config: &Config, store: Store, passwords: Passwords) -> Result<AppState, String> {
+    Ok(AppState {
+        assistants: Arc::new(Assistants::new(store.clone(), &config.llm)?),
+        store,
+        config: Arc::new(config.clone()),
+        passwords,
+        throttle: Arc::new(Throttle::new(ThrottlePolicy::from_config(&config.auth))),
+    })
 }
 
 fn init_logging() {
@@ -51,6 +60,9 @@ fn init_logging() {
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+    // A panic is answered 500 (a request) or an error (a write) and the server goes on; its
+    // message and place go to the log, inside the span of the request that hit it.
+    std::panic::set_hook(Box::new(|panic| tracing::error!(%panic, "panic")));
 }
 
 async fn shutdown_signal() {

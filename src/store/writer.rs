@@ -124,15 +124,11 @@ fn retold(err: &StoreError) -> StoreError {
 
 /// A panic in a request's work becomes that request's error; its savepoint is then rolled back
 /// like any failing request's. The work holds only the connection and what the request owns, so
-/// nothing it leaves half-changed outlives it but the savepoint, which is rolled back.
+/// nothing it leaves half-changed outlives it but the savepoint. (The panic hook has logged the
+/// panic's message and place.)
 fn unless_it_panics<T>(work: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
-    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|text| text.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        tracing::error!(panic = %message, "a write panicked; it was rolled back");
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        tracing::error!("a write panicked; it was rolled back");
         Err(StoreError::Panicked)
     })
 }

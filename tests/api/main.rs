@@ -21,6 +21,7 @@ mod profile;
 mod published_auth;
 mod published_connections;
 mod schemathesis;
+mod slow_clients;
 mod spec;
 mod thread_lifecycle;
 mod user_admin;
