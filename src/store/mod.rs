@@ -7,6 +7,7 @@ mod cache;
 mod checkpointer;
 mod companies;
 mod connections;
+mod files;
 pub mod maintenance;
 mod messages;
 mod migrate;
@@ -105,15 +106,7 @@ impl Store {
     /// Opens (creating when missing) the database, brings its schema up to date and starts
     /// the writer.
     pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {
-        if let Some(dir) = config
-            .path
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|err| {
-                StoreError::Migration(format!("cannot create {}: {err}", dir.display()))
-            })?;
-        }
+        files::prepare_private_database(&config.path)?;
         let mut conn = Connection::open(&config.path)?;
         configure(&conn, config)?;
         migrate::apply(&mut conn)?;

@@ -145,6 +145,16 @@ impl Store {
     }
 
     /// Creates `user` with a token already issued to it, in one transaction.
+    /// The user `create_first_user` made (users are never deleted, so the oldest one).
+    pub async fn first_user_id(&self) -> StoreResult<Option<i64>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT min(id) FROM users")?
+                .query_row([], |row| row.get(0))?)
+        })
+        .await
+    }
+
     pub async fn create_user_with_token(
         &self,
         user: NewUser,

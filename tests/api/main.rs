@@ -13,6 +13,7 @@ mod concurrency;
 mod crash;
 mod create_thread;
 mod disk_full;
+mod files_on_disk;
 mod limits;
 mod login_throttle;
 mod messages;
