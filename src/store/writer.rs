@@ -324,4 +324,54 @@ mod tests {
         assert_eq!(texts, ["after", "before", "later"]);
         store.close();
     }
+
+    /// When SQLite gives up the whole transaction (as it may on a full disk), every request of
+    /// the batch is told its write was not saved, and the rest of the batch does not run
+    /// outside a transaction. A request that ends the transaction itself stands in for SQLite.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_sqlite_rolled_back_is_a_failure_for_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_table(dir.path(), "CREATE TABLE note (text TEXT)").await;
+        // Holds the writer while the three below queue up, so they share one transaction.
+        let holding = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut batch = Vec::new();
+        for text in ["saved first", "loses the transaction", "queued after"] {
+            let store = store.clone();
+            batch.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        if text == "loses the transaction" {
+                            conn.execute_batch("ROLLBACK")?;
+                            return Err(StoreError::DiskFull);
+                        }
+                        conn.execute("INSERT INTO note VALUES (?1)", [text])?;
+                        Ok(())
+                    })
+                    .await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        holding.await.unwrap().unwrap();
+        for write in batch {
+            let outcome = write.await.unwrap();
+            assert!(matches!(outcome, Err(StoreError::DiskFull)), "{outcome:?}");
+        }
+        let saved: i64 = store
+            .write(|conn| Ok(conn.query_row("SELECT count(*) FROM note", [], |row| row.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(saved, 0);
+        store.close();
+    }
 }
