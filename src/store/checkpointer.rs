@@ -68,10 +68,16 @@ impl Checkpointer {
 fn run(conn: &Connection, stopped: &mpsc::Receiver<()>, catch_up: &AtomicBool) {
     let mut pause = INTERVAL;
     let mut last_round = None;
+    // A full disk fails every checkpoint, ten a second, until someone frees space: say so once.
+    let mut failing = false;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
         pause = INTERVAL;
         let started = Instant::now();
-        match checkpoint(conn) {
+        let outcome = checkpoint(conn);
+        if outcome.is_ok() && std::mem::take(&mut failing) {
+            tracing::info!("WAL checkpoints work again");
+        }
+        match outcome {
             Ok(frames) if frames > LONG_WAL_FRAMES && !catch_up.load(Ordering::Relaxed) => {
                 if let Err(err) = flush_database_file(conn) {
                     tracing::warn!(error = %err, "cannot flush the database file");
@@ -86,7 +92,11 @@ fn run(conn: &Connection, stopped: &mpsc::Receiver<()>, catch_up: &AtomicBool) {
                 }
             }
             Ok(_) => last_round = None,
-            Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; retrying"),
+            Err(err) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %err, "WAL checkpoint failed; retrying until one works");
+                }
+            }
         }
     }
 }
