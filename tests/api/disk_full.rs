@@ -111,12 +111,16 @@ fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_by_itself() {
     let filler = fill_leaving(&filler_path, 512 * 1024);
 
     let mut saved = vec!["before".to_string()];
+    let mut saved_ids = Vec::new();
     let mut refused = Vec::new();
     for attempt in 0..400 {
         let name = format!("attempt {attempt}");
         let answer = create_thread(&server, &token, company, &name);
         match answer.status.as_u16() {
-            200 => saved.push(name),
+            200 => {
+                saved.push(name);
+                saved_ids.push(answer.body["thread_id"].as_str().unwrap().to_string());
+            }
             503 => {
                 let detail = answer.body["detail"].as_str().unwrap_or_default();
                 assert!(detail.contains("disk is full"), "{}", answer.body);
@@ -132,6 +136,7 @@ fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_by_itself() {
         }
     }
     assert_eq!(refused.len(), 5, "the disk never filled up");
+    assert!(!saved_ids.is_empty(), "the room left took no write at all");
 
     // Reads go on: the list, each saved thread, and nothing of a refused write is there.
     let listed = names(&server.all_threads(&token, company));
@@ -143,6 +148,11 @@ fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_by_itself() {
             !listed.contains(name),
             "{name} was answered 503 but is saved"
         );
+    }
+    for id in &saved_ids {
+        server
+            .get(&token, &format!("/api/v1/chat/threads/{id}"))
+            .expect(200);
     }
     server.get(&token, "/api/v1/users/me").expect(200);
 
