@@ -117,9 +117,15 @@ async fn serve_connection<E: Endpoint<Output = Response> + 'static>(
         .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+    let ended = tokio::select! {
+        ended = connection.as_mut() => ended,
+        _ = stopping.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    // Header timeouts, clients gone mid-request: routine, but worth seeing when looking.
+    if let Err(err) = ended {
+        tracing::debug!(error = %err, %remote_addr, "connection ended");
     }
-    let _ = connection.await;
 }
