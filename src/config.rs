@@ -417,6 +417,26 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_must_leave_room_for_a_client() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "ADTHREAD_MAX_CONNECTIONS" => Some("64".into()),
+                "ADTHREAD_HEADER_READ_TIMEOUT_SECS" => Some("5".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.server.max_connections, 64);
+        assert_eq!(config.server.header_read_timeout_secs, 5);
+        config.validate().unwrap();
+        config.server.max_connections = 0;
+        assert!(config.validate().is_err());
+        config.server.max_connections = 64;
+        config.server.header_read_timeout_secs = 0;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
     fn bad_numbers_in_the_environment_are_refused() {
         let mut config = Config::default();
         let err = config
