@@ -47,6 +47,11 @@ pub struct ServerConfig {
     /// Seconds a request may take before it is answered 408; the chat message endpoints,
     /// which wait for the model, are bounded by `llm.timeout_secs` instead.
     pub request_timeout_secs: u64,
+    /// Seconds a client has to send a request's line and headers once its connection waits for
+    /// them (also how long an idle keep-alive connection stays open); then it is closed.
+    pub header_read_timeout_secs: u64,
+    /// Connections open at once, at most; past it new ones wait until one closes.
+    pub max_connections: usize,
     /// Origins allowed to call the API from a browser (CORS); empty turns CORS off.
     pub cors_allowed_origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` says who the client is.
@@ -144,6 +149,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_header_bytes: 16 * 1024,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
             cors_allowed_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             public_url: String::new(),
@@ -229,6 +236,11 @@ impl Config {
             "ADTHREAD_REQUEST_TIMEOUT_SECS",
             &mut self.server.request_timeout_secs,
         )?;
+        env.parse(
+            "ADTHREAD_HEADER_READ_TIMEOUT_SECS",
+            &mut self.server.header_read_timeout_secs,
+        )?;
+        env.parse("ADTHREAD_MAX_CONNECTIONS", &mut self.server.max_connections)?;
         if let Some(origins) = var("ADTHREAD_CORS_ORIGINS") {
             self.server.cors_allowed_origins =
                 comma_separated(&origins).map(String::from).collect();
@@ -331,6 +343,14 @@ impl Config {
                  fragment, such as https://adthread.example.com",
             );
         }
+        if self.server.header_read_timeout_secs == 0 {
+            return invalid("server.header_read_timeout_secs must be at least 1");
+        }
+        if !(1..=MAX_CONNECTIONS_CEILING).contains(&self.server.max_connections) {
+            return Err(ConfigError::Invalid(format!(
+                "server.max_connections must be between 1 and {MAX_CONNECTIONS_CEILING}"
+            )));
+        }
         if let Some(origin) = self
             .server
             .cors_allowed_origins
@@ -399,6 +419,8 @@ fn is_base_url(url: &str) -> bool {
         && !host.is_empty()
         && !rest.contains(['?', '#', ' ', '<', '>', '"'])
 }
+/// More connections than this would be more file descriptors than any system gives a process.
+const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
 
 /// `scheme://host[:port]`, nothing after it: what a browser sends in `Origin`.
 fn is_origin(origin: &str) -> bool {
@@ -532,6 +554,26 @@ mod tests {
             config.llm.base_url = url.into();
             assert!(config.validate().is_ok(), "{url}");
         }
+    }
+
+    #[test]
+    fn connection_limits_must_leave_room_for_a_client() {
+        let mut config = Config::default();
+        config
+            .apply_env(|name| match name {
+                "ADTHREAD_MAX_CONNECTIONS" => Some("64".into()),
+                "ADTHREAD_HEADER_READ_TIMEOUT_SECS" => Some("5".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.server.max_connections, 64);
+        assert_eq!(config.server.header_read_timeout_secs, 5);
+        config.validate().unwrap();
+        config.server.max_connections = 0;
+        assert!(config.validate().is_err());
+        config.server.max_connections = 64;
+        config.server.header_read_timeout_secs = 0;
+        assert!(config.validate().is_err());
     }
 
     #[test]

@@ -87,13 +87,17 @@ pub enum ApiError {
     /// The language model's server failed or answered an error.
     #[oai(status = 502)]
     BadGateway(Json<Detail>),
-    /// The database is busy, or the assistant has no model configured.
+    /// The database is busy, the server's disk is full (then with `Retry-After`), or the
+    /// assistant has no model configured.
     #[oai(status = 503)]
-    Unavailable(Json<Detail>),
+    Unavailable(Json<Detail>, #[oai(header = "Retry-After")] Option<u64>),
     /// The language model did not answer in time.
     #[oai(status = 504)]
     GatewayTimeout(Json<Detail>),
 }
+
+/// Freeing disk space takes an operator; asking clients back sooner only adds load.
+const DISK_FULL_RETRY_AFTER_SECS: u64 = 30;
 
 fn detail(message: impl Into<String>) -> Json<Detail> {
     Json(Detail {
@@ -123,7 +127,16 @@ impl ApiError {
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        ApiError::Unavailable(detail(message))
+        ApiError::Unavailable(detail(message), None)
+    }
+
+    /// A write refused for lack of disk space: nothing was changed, and it will work again
+    /// once an operator frees space.
+    pub fn disk_full() -> Self {
+        ApiError::Unavailable(
+            detail("The server's disk is full; the change was not saved. Try again later"),
+            Some(DISK_FULL_RETRY_AFTER_SECS),
+        )
     }
 
     pub fn bad_gateway(message: impl Into<String>) -> Self {
@@ -202,7 +215,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(detail)
             | ApiError::Internal(detail)
             | ApiError::BadGateway(detail)
-            | ApiError::Unavailable(detail)
+            | ApiError::Unavailable(detail, _)
             | ApiError::GatewayTimeout(detail) => detail.0.detail.clone(),
         }
     }
@@ -222,6 +235,10 @@ impl From<StoreError> for ApiError {
             StoreError::Busy | StoreError::Pool(_) => {
                 tracing::warn!(error = %err, "database busy");
                 ApiError::unavailable("The database is busy; try again")
+            }
+            StoreError::DiskFull => {
+                tracing::error!("a write was refused: the disk is full");
+                ApiError::disk_full()
             }
             other => {
                 tracing::error!(error = %other, "store error");

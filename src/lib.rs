@@ -5,6 +5,7 @@ pub mod assistant;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod model;
 pub mod server;

@@ -19,8 +19,8 @@ mod users;
 
 use std::sync::Arc;
 
-use poem::middleware::Tracing;
-use poem::{Endpoint, EndpointExt, Route};
+use poem::middleware::{CatchPanic, Tracing};
+use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::assistant::Assistants;
@@ -155,17 +155,94 @@ pub fn app(state: AppState) -> impl Endpoint {
     let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
     let document_paths = paths::DocumentPaths::from_document(&service.spec());
-    Route::new()
+    let routes = Route::new()
         .nest("/", service)
         .at("/openapi.json", document)
         .nest("/docs", swagger)
         .nest("/admin", page::AdminPage)
         .with(limits::Limits::from_config(&state.config))
-        .with(document_paths)
+        .with(document_paths);
+    guarded(routes, SecurityHeaders::new(&[&swagger_page]), state)
+}
+
+/// What stands around the routes: a panic anywhere inside is answered 500 in the API's shape
+/// (its text only in the log), and every answer, that one included, gets CORS and the
+/// security headers.
+pub fn guarded(
+    routes: impl Endpoint + 'static,
+    security_headers: SecurityHeaders,
+    state: AppState,
+) -> impl Endpoint {
+    routes
+        .with(CatchPanic::new().with_handler(answer_panic))
         .with(browser::AllowedOrigins::new(
             &state.config.server.cors_allowed_origins,
         ))
-        .with(SecurityHeaders::new(&[&swagger_page]))
+        .with(security_headers)
         .data(state)
         .with(Tracing)
+}
+
+/// The panic's message and place were logged by the panic hook (see `server::init_logging`).
+fn answer_panic(_panic: Box<dyn std::any::Any + Send>) -> Response {
+    ApiError::internal().into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use poem::endpoint::make_sync;
+    use poem::Route;
+    use serde_json::{json, Value};
+
+    use super::{guarded, SecurityHeaders};
+    use crate::auth::Passwords;
+    use crate::config::Config;
+    use crate::connections::{serve, ConnectionLimits};
+    use crate::store::Store;
+
+    /// The real middleware stack and connection loop, around a route that panics (no such
+    /// route exists in the application, and none is built into it for tests).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_answered_500_without_its_text_and_the_server_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.database.path = dir.path().join("adthread.db");
+        let store = Store::open(&config.database).unwrap();
+        let passwords = Passwords::new(&config.auth).unwrap();
+        let state = crate::server::app_state(&config, store.clone(), passwords).unwrap();
+        let routes = Route::new()
+            .at(
+                "/panics",
+                make_sync(|_| -> &'static str { panic!("secret internals") }),
+            )
+            .at("/works", make_sync(|_| "fine"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let limits = ConnectionLimits {
+            max_connections: 8,
+            header_read_timeout: Duration::from_secs(5),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = guarded(routes, SecurityHeaders::new(&[]), state);
+        let server = tokio::spawn(serve(listener, app, limits, async {
+            let _ = stopped.await;
+        }));
+
+        let client = reqwest::Client::new();
+        for _ in 0..2 {
+            let answer = client.get(format!("{base}/panics")).send().await.unwrap();
+            assert_eq!(answer.status(), 500);
+            assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(body, json!({"detail": "Internal server error"}));
+        }
+        let answer = client.get(format!("{base}/works")).send().await.unwrap();
+        assert_eq!(answer.text().await.unwrap(), "fine");
+
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+        store.close();
+    }
 }

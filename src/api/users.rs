@@ -164,6 +164,12 @@ impl UsersApi {
             .store
             .set_password(caller.user_id, new_hash, Some(caller.token_hash))
             .await?;
+        crate::server::forget_initial_password(
+            &self.state.config,
+            &self.state.store,
+            caller.user_id,
+        )
+        .await;
         Ok(())
     }
 }
@@ -379,6 +385,7 @@ impl UsersApi {
         if let Some(hash) = password_hash {
             let keep = (user_id == caller.0.user_id).then_some(caller.0.token_hash);
             store.set_password(user_id, hash, keep).await?;
+            crate::server::forget_initial_password(&self.state.config, store, user_id).await;
             user = store.user(user_id).await?;
         }
         Ok(JsonOut(user))

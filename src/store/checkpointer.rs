@@ -68,10 +68,16 @@ impl Checkpointer {
 fn run(conn: &Connection, stopped: &mpsc::Receiver<()>, catch_up: &AtomicBool) {
     let mut pause = INTERVAL;
     let mut last_round = None;
+    // A full disk fails every checkpoint, ten a second, until someone frees space: say so once.
+    let mut failing = false;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(pause) {
         pause = INTERVAL;
         let started = Instant::now();
-        match checkpoint(conn) {
+        let outcome = checkpoint(conn);
+        if outcome.is_ok() && std::mem::take(&mut failing) {
+            tracing::info!("WAL checkpoints work again");
+        }
+        match outcome {
             Ok(frames) if frames > LONG_WAL_FRAMES && !catch_up.load(Ordering::Relaxed) => {
                 if let Err(err) = flush_database_file(conn) {
                     tracing::warn!(error = %err, "cannot flush the database file");
@@ -86,7 +92,11 @@ fn run(conn: &Connection, stopped: &mpsc::Receiver<()>, catch_up: &AtomicBool) {
                 }
             }
             Ok(_) => last_round = None,
-            Err(err) => tracing::warn!(error = %err, "WAL checkpoint failed; retrying"),
+            Err(err) => {
+                if !std::mem::replace(&mut failing, true) {
+                    tracing::warn!(error = %err, "WAL checkpoint failed; retrying until one works");
+                }
+            }
         }
     }
 }
@@ -146,8 +156,7 @@ impl Drop for Checkpointer {
 mod tests {
     use std::path::Path;
 
-    use crate::config::DatabaseConfig;
-    use crate::store::Store;
+    use crate::store::testing::store_with_table;
 
     const PAGE: usize = 4096;
 
@@ -161,15 +170,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_starts_over_under_writes_that_never_pause() {
         let dir = tempfile::tempdir().unwrap();
-        let config = DatabaseConfig {
-            path: dir.path().join("adthread.db"),
-            ..DatabaseConfig::default()
-        };
-        let store = Store::open(&config).unwrap();
-        store
-            .write(|conn| Ok(conn.execute_batch("CREATE TABLE filler (page BLOB)")?))
-            .await
-            .unwrap();
+        let (store, database) =
+            store_with_table(dir.path(), "CREATE TABLE filler (page BLOB)").await;
         // Six times the WAL length that starts a catch-up (three times the length at which the
         // writer takes over whatever is left), one page at a time from 8 writers.
         let writes = 6 * super::LONG_WAL_FRAMES as usize;
@@ -199,7 +201,7 @@ mod tests {
             writer.await.unwrap();
         }
         let written = (writes * PAGE) as u64;
-        let wal = wal_bytes(&config.path);
+        let wal = wal_bytes(&database);
         store.close();
         assert!(
             wal < written / 2,

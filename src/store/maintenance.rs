@@ -59,6 +59,8 @@ fn write_copy(conn: &Connection, partial: &Path) -> StoreResult<()> {
     let name = partial.to_str().ok_or_else(|| {
         StoreError::Conflict(format!("{} is not a UTF-8 path", partial.display()))
     })?;
+    // The copy is the data too: it is written into a file only its owner can read.
+    super::files::create_private_file(partial)?;
     conn.execute("VACUUM INTO ?1", [name])?;
     let io_error = |err: std::io::Error| {
         StoreError::Commit(format!("cannot sync {}: {err}", partial.display()))

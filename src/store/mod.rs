@@ -7,6 +7,7 @@ mod cache;
 mod checkpointer;
 mod companies;
 mod connections;
+mod files;
 pub mod maintenance;
 mod messages;
 mod migrate;
@@ -40,6 +41,12 @@ pub enum StoreError {
     Forbidden(String),
     #[error("the database is busy; try again")]
     Busy,
+    /// SQLite could not write for lack of space (or an I/O error while writing): nothing of
+    /// the write was kept, and writes work again once there is room.
+    #[error("the server's disk is full")]
+    DiskFull,
+    #[error("a write failed unexpectedly and was rolled back")]
+    Panicked,
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("no database connection available: {0}")]
@@ -60,9 +67,28 @@ impl From<rusqlite::Error> for StoreError {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Busy
             }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            _ if is_failed_write(&err) => StoreError::DiskFull,
             _ => StoreError::Sqlite(err),
         }
     }
+}
+
+/// The I/O errors SQLite reports when the file system refuses to write or grow a file (a full
+/// disk shows as these too, not only as SQLITE_FULL, depending on where it ran out).
+fn is_failed_write(err: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if matches!(
+                e.extended_code,
+                ffi::SQLITE_IOERR_WRITE
+                    | ffi::SQLITE_IOERR_FSYNC
+                    | ffi::SQLITE_IOERR_TRUNCATE
+                    | ffi::SQLITE_IOERR_SHMSIZE
+            )
+    )
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -80,15 +106,7 @@ impl Store {
     /// Opens (creating when missing) the database, brings its schema up to date and starts
     /// the writer.
     pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {
-        if let Some(dir) = config
-            .path
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|err| {
-                StoreError::Migration(format!("cannot create {}: {err}", dir.display()))
-            })?;
-        }
+        files::prepare_private_database(&config.path)?;
         let mut conn = Connection::open(&config.path)?;
         configure(&conn, config)?;
         migrate::apply(&mut conn)?;
@@ -213,12 +231,30 @@ fn is_unique_violation(err: &rusqlite::Error) -> bool {
     )
 }
 
-/// A store on a fresh database in `dir`, for tests.
 #[cfg(test)]
-fn open_in(dir: &Path) -> Store {
-    let config = DatabaseConfig {
-        path: dir.join("adthread.db"),
-        ..DatabaseConfig::default()
-    };
-    Store::open(&config).unwrap()
+pub(crate) mod testing {
+    use std::path::{Path, PathBuf};
+
+    use super::Store;
+    use crate::config::DatabaseConfig;
+
+    /// A store on a fresh database in `dir`.
+    pub fn open_in(dir: &Path) -> Store {
+        let config = DatabaseConfig {
+            path: dir.join("adthread.db"),
+            ..DatabaseConfig::default()
+        };
+        Store::open(&config).unwrap()
+    }
+
+    /// A store on a new database in `dir`, with a scratch table made by `create_table`;
+    /// returns it and the database's path.
+    pub async fn store_with_table(dir: &Path, create_table: &'static str) -> (Store, PathBuf) {
+        let store = open_in(dir);
+        store
+            .write(move |conn| Ok(conn.execute_batch(create_table)?))
+            .await
+            .unwrap();
+        (store, dir.join("adthread.db"))
+    }
 }

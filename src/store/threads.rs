@@ -475,7 +475,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn pages_for_ids_that_do_not_exist_are_answered_but_not_remembered() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::super::open_in(dir.path());
+        let store = super::super::testing::open_in(dir.path());
         let seq = company_with_a_thread(&store).await;
         let admin = Viewer {
             user_id: 1,
@@ -520,7 +520,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn deleting_a_location_forgets_the_pages_filtered_by_it() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::super::open_in(dir.path());
+        let store = super::super::testing::open_in(dir.path());
         company_with_a_thread(&store).await;
         let admin = Viewer {
             user_id: 1,

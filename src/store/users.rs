@@ -175,6 +175,16 @@ impl Store {
     }
 
     /// Creates `user` with a token already issued to it, in one transaction.
+    /// The user `create_first_user` made (users are never deleted, so the oldest one).
+    pub async fn first_user_id(&self) -> StoreResult<Option<i64>> {
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT min(id) FROM users")?
+                .query_row([], |row| row.get(0))?)
+        })
+        .await
+    }
+
     pub async fn create_user_with_token(
         &self,
         user: NewUser,
@@ -401,7 +411,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_purge_deletes_expired_tokens_only_however_many() {
         let dir = tempfile::tempdir().unwrap();
-        let store = super::super::open_in(dir.path());
+        let store = super::super::testing::open_in(dir.path());
         let now = 1_000_000;
         let expiries = (0..(2 * PURGE_BATCH as i64 + 7)).map(move |n| now - n);
         let live = [now + 1, now + 3600];

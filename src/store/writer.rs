@@ -1,7 +1,10 @@
 //! The single writer. Requests that arrive while a transaction is being committed wait in the
 //! queue and go into the next one together: one COMMIT for many writes. Each request runs in its
 //! own savepoint, so a failing request undoes only itself; every caller is answered after COMMIT.
+//! A request that panics is answered an error like any failing one: the writer thread, and the
+//! requests batched with it, go on.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -26,9 +29,10 @@ pub fn on_writer_thread() -> bool {
 }
 
 /// Runs a request against the writer connection (or, when its transaction could not even start,
-/// takes that error as its result); returns whether it succeeded and how to tell its caller the
-/// outcome once the transaction has ended.
-type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> (bool, Reply) + Send>;
+/// takes that error as its result); returns how it failed, if it did, and how to tell its caller
+/// the outcome once the transaction has ended.
+type Job =
+    Box<dyn FnOnce(Result<&Connection, StoreError>) -> (Result<(), StoreError>, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
 pub struct Writer {
@@ -61,16 +65,17 @@ impl Writer {
     {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let result = conn.and_then(work);
-            let ok = result.is_ok();
-            let reply: Reply = Box::new(move |commit_error| {
-                let outcome = match commit_error {
-                    Some(err) if ok => Err(commit_failure(err)),
+            let result = conn.and_then(|conn| unless_it_panics(|| work(conn)));
+            let failure = result.as_ref().map(|_| ()).map_err(retold);
+            let ok = failure.is_ok();
+            let reply: Reply = Box::new(move |transaction_error| {
+                let outcome = match transaction_error {
+                    Some(err) if ok => Err(retold(err)),
                     _ => result,
                 };
                 let _ = answer.send(outcome);
             });
-            (ok, reply)
+            (failure, reply)
         });
         let sent = match self.queue.lock().expect("writer queue lock").as_ref() {
             Some(queue) => queue.send(job).is_ok(),
@@ -107,11 +112,25 @@ fn clone_error(err: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-fn commit_failure(err: &StoreError) -> StoreError {
+/// The same failure, told to another caller: StoreError is not Clone, and what a caller needs
+/// from it is its kind (busy and full disk are answered 503) and its words.
+fn retold(err: &StoreError) -> StoreError {
     match err {
         StoreError::Busy => StoreError::Busy,
+        StoreError::DiskFull => StoreError::DiskFull,
         other => StoreError::Commit(other.to_string()),
     }
+}
+
+/// A panic in a request's work becomes that request's error; its savepoint is then rolled back
+/// like any failing request's. The work holds only the connection and what the request owns, so
+/// nothing it leaves half-changed outlives it but the savepoint. (The panic hook has logged the
+/// panic's message and place.)
+fn unless_it_panics<T>(work: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        tracing::error!("a write panicked; it was rolled back");
+        Err(StoreError::Panicked)
+    })
 }
 
 fn run(conn: Connection, queue: mpsc::Receiver<Job>, caches: &Caches, catch_up: &AtomicBool) {
@@ -183,28 +202,64 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, caches: &Caches) {
         return;
     }
     let mut replies = Vec::with_capacity(batch.len());
-    for job in batch {
-        replies.push(run_in_savepoint(conn, job));
+    let mut jobs = batch.into_iter();
+    let mut lost = None;
+    for job in jobs.by_ref() {
+        let (failure, reply) = run_in_savepoint(conn, job);
+        replies.push(reply);
+        if let (Err(err), true) = (&failure, conn.is_autocommit()) {
+            lost = Some(transaction_lost(err));
+            break;
+        }
     }
-    let commit_error = run_statement(conn, "COMMIT").err().map(|err| {
-        let _ = run_statement(conn, "ROLLBACK");
-        tracing::error!(error = %err, "write transaction failed to commit");
-        StoreError::from(err)
-    });
+    let transaction_error = match lost {
+        Some(err) => {
+            // What was not run yet gets the same answer, without touching the database.
+            for job in jobs {
+                replies.push(job(Err(retold(&err))).1);
+            }
+            Some(err)
+        }
+        None => commit(conn),
+    };
     // Before anyone is answered, so nobody who learns of a write can still read around it.
     caches.apply(&cache::take_marks());
     for reply in replies {
-        reply(commit_error.as_ref());
+        reply(transaction_error.as_ref());
     }
 }
 
-fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
-    if let Err(err) = run_statement(conn, "SAVEPOINT request") {
-        return job(Err(StoreError::from(err))).1;
+/// SQLite may roll back the whole transaction on its own when a statement fails for a full
+/// disk, an I/O error or lack of memory. Every request of the batch run so far went with it,
+/// and going on would run the rest outside any transaction, each committed on its own.
+fn transaction_lost(cause: &StoreError) -> StoreError {
+    tracing::error!(error = %cause, "the write transaction was rolled back by SQLite");
+    retold(cause)
+}
+
+/// A COMMIT that fails (a full disk, most often) leaves the transaction open: rolling it back
+/// lets the next batch begin, and its callers are told their writes did not happen.
+fn commit(conn: &Connection) -> Option<StoreError> {
+    let err = run_statement(conn, "COMMIT").err()?;
+    tracing::error!(error = %err, "write transaction failed to commit");
+    if !conn.is_autocommit() {
+        if let Err(rollback) = run_statement(conn, "ROLLBACK") {
+            tracing::error!(error = %rollback, "cannot roll back the failed transaction");
+        }
     }
-    let (ok, reply) = job(Ok(conn));
-    let ended = if ok {
+    Some(StoreError::from(err))
+}
+
+fn run_in_savepoint(conn: &Connection, job: Job) -> (Result<(), StoreError>, Reply) {
+    if let Err(err) = run_statement(conn, "SAVEPOINT request") {
+        return job(Err(StoreError::from(err)));
+    }
+    let (failure, reply) = job(Ok(conn));
+    let ended = if failure.is_ok() {
         run_statement(conn, "RELEASE request")
+    } else if conn.is_autocommit() {
+        // SQLite rolled back the whole transaction, savepoint and all (see `transaction_lost`).
+        Ok(())
     } else {
         run_statement(conn, "ROLLBACK TO request")
             .and_then(|()| run_statement(conn, "RELEASE request"))
@@ -212,11 +267,111 @@ fn run_in_savepoint(conn: &Connection, job: Job) -> Reply {
     if let Err(err) = ended {
         tracing::error!(error = %err, "cannot end a savepoint");
     }
-    reply
+    (failure, reply)
 }
 
 /// Through the statement cache: these run two to four times per request, and parsing them
 /// again each time was a tenth of the writer's work.
 fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::testing::store_with_table;
+    use crate::store::StoreError;
+
+    /// A write that panics gets an error and leaves nothing behind; the writes batched with it
+    /// and those after it are committed as usual.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_write_is_answered_an_error_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_table(dir.path(), "CREATE TABLE note (text TEXT)").await;
+        let insert = |text: &'static str| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        conn.execute("INSERT INTO note VALUES (?1)", [text])?;
+                        if text == "panics" {
+                            panic!("a bug in a write");
+                        }
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let writes: Vec<_> = ["before", "panics", "after"].map(insert).into();
+        let mut outcomes = Vec::new();
+        for write in writes {
+            outcomes.push(write.await.expect("the caller's task survives"));
+        }
+        assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+        assert!(matches!(outcomes[1], Err(StoreError::Panicked)));
+        assert!(outcomes[2].is_ok(), "{:?}", outcomes[2]);
+
+        insert("later").await.unwrap().unwrap();
+        let texts = store
+            .read(|conn| {
+                let mut statement = conn.prepare("SELECT text FROM note ORDER BY text")?;
+                let texts = statement
+                    .query_map([], |row| row.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(texts)
+            })
+            .await
+            .unwrap();
+        assert_eq!(texts, ["after", "before", "later"]);
+        store.close();
+    }
+
+    /// When SQLite gives up the whole transaction (as it may on a full disk), every request of
+    /// the batch is told its write was not saved, and the rest of the batch does not run
+    /// outside a transaction. A request that ends the transaction itself stands in for SQLite.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_sqlite_rolled_back_is_a_failure_for_the_whole_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_table(dir.path(), "CREATE TABLE note (text TEXT)").await;
+        // Holds the writer while the three below queue up, so they share one transaction.
+        let holding = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|_| {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let mut batch = Vec::new();
+        for text in ["saved first", "loses the transaction", "queued after"] {
+            let store = store.clone();
+            batch.push(tokio::spawn(async move {
+                store
+                    .write(move |conn| {
+                        if text == "loses the transaction" {
+                            conn.execute_batch("ROLLBACK")?;
+                            return Err(StoreError::DiskFull);
+                        }
+                        conn.execute("INSERT INTO note VALUES (?1)", [text])?;
+                        Ok(())
+                    })
+                    .await
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        holding.await.unwrap().unwrap();
+        for write in batch {
+            let outcome = write.await.unwrap();
+            assert!(matches!(outcome, Err(StoreError::DiskFull)), "{outcome:?}");
+        }
+        let saved: i64 = store
+            .write(|conn| Ok(conn.query_row("SELECT count(*) FROM note", [], |row| row.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(saved, 0);
+        store.close();
+    }
 }
