@@ -6,7 +6,6 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::error::ApiError;
-use crate::model::rules;
 use crate::model::{
     BusinessProfile, Company, CompanyCreate, CompanyMember, CompanyMemberCreate, CompanyUsage,
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
@@ -266,7 +265,6 @@ impl CompaniesApi {
                 "string_too_short",
             ));
         }
-        check_maps_uri(body.0.maps_uri.0.as_deref())?;
         let location = self
             .state
             .store
@@ -305,7 +303,6 @@ impl CompaniesApi {
         location_id: Path<String>,
         body: JsonBody<GoogleBusinessLocationUpdate>,
     ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
-        check_maps_uri(body.0.maps_uri.as_ref().and_then(|uri| uri.0.as_deref()))?;
         let location = self
             .state
             .store
@@ -375,13 +372,5 @@ impl CompaniesApi {
             month_tokens,
             monthly_token_quota: Nullable((quota > 0).then_some(quota)),
         }))
-    }
-}
-
-/// The admin page renders `maps_uri` as a link: only absolute http(s) URLs are stored.
-fn check_maps_uri(maps_uri: Option<&str>) -> Result<(), ApiError> {
-    match maps_uri.and_then(|uri| rules::check_link_url("maps_uri", uri)) {
-        Some(problem) => Err(ApiError::invalid_body(vec![problem])),
-        None => Ok(()),
     }
 }

@@ -8,7 +8,7 @@ use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
 use types::ObjectOnly;
-pub use types::{JsonObject, Nullable, Timestamp, MAX_JSON_DEPTH};
+pub use types::{JsonObject, Nullable, Timestamp, WebUrl, MAX_JSON_DEPTH};
 
 use rules::{check_profile, FieldProblem};
 
@@ -190,7 +190,7 @@ pub struct GoogleBusinessLocation {
     pub store_code: Nullable<String>,
     /// An absolute http(s) URL (422 otherwise).
     #[serde(default)]
-    pub maps_uri: Nullable<String>,
+    pub maps_uri: Nullable<WebUrl>,
     #[serde(default)]
     pub storefront_address: Nullable<StorefrontAddress>,
 }
@@ -206,7 +206,7 @@ pub struct GoogleBusinessLocationUpdate {
     pub store_code: Option<Nullable<String>>,
     /// An absolute http(s) URL (422 otherwise).
     #[serde(default, deserialize_with = "present")]
-    pub maps_uri: Option<Nullable<String>>,
+    pub maps_uri: Option<Nullable<WebUrl>>,
     #[serde(default, deserialize_with = "present")]
     pub storefront_address: Option<Nullable<StorefrontAddress>>,
 }

@@ -1,4 +1,5 @@
-//! Field types that poem-openapi lacks: a nullable value, an RFC 3339 timestamp kept as text,
+//! Field types that poem-openapi lacks: a nullable value, an RFC 3339 timestamp kept as text, a
+//! web link,
 //! and a JSON object kept as its raw text so `extra_data` is never re-parsed on the way out;
 //! and `ObjectOnly`, for structs that must come from JSON objects.
 
@@ -12,9 +13,16 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A field that is always sent, as `null` when empty (FastAPI's `T | None`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Nullable<T>(pub Option<T>);
+
+// Not derived: the derive would ask `T: Default`, which an empty value never needs.
+impl<T> Default for Nullable<T> {
+    fn default() -> Self {
+        Nullable(None)
+    }
+}
 
 impl<T> From<Option<T>> for Nullable<T> {
     fn from(value: Option<T>) -> Self {
@@ -137,6 +145,63 @@ impl ParseFromJSON for Timestamp {
 }
 
 impl ToJSON for Timestamp {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+/// A URL a page renders as a link: absolute http(s) with a host (`rules::check_link_url`),
+/// documented as `format: uri` with the same bounds, and refused at reading otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct WebUrl(pub String);
+
+impl<'de> Deserialize<'de> for WebUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match super::rules::check_link_url("url", &text) {
+            Some(problem) => Err(serde::de::Error::custom(problem.message)),
+            None => Ok(WebUrl(text)),
+        }
+    }
+}
+
+impl Type for WebUrl {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_uri".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let mut schema = MetaSchema::new_with_format("string", "uri");
+        schema.max_length = Some(super::rules::MAX_LINK_URL_CHARS);
+        schema.pattern = Some(WEB_URL_PATTERN.into());
+        MetaSchemaRef::Inline(Box::new(schema))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+/// What the document promises of a `WebUrl`'s start; the parser checks the rest.
+const WEB_URL_PATTERN: &str = "^[Hh][Tt][Tt][Pp][Ss]?://";
+
+impl ParseFromJSON for WebUrl {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        let value = value.unwrap_or_default();
+        WebUrl::deserialize(&value).map_err(|_| ParseError::expected_type(value))
+    }
+}
+
+impl ToJSON for WebUrl {
     fn to_json(&self) -> Option<Value> {
         Some(Value::String(self.0.clone()))
     }

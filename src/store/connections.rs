@@ -11,6 +11,7 @@ use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::model::{
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
     GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable, StorefrontAddress, Timestamp,
+    WebUrl,
 };
 
 pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
@@ -40,7 +41,7 @@ pub(super) fn location_at(row: &Row, at: usize) -> rusqlite::Result<GoogleBusine
         id: row.get(at)?,
         title: Nullable(row.get(at + 1)?),
         store_code: Nullable(row.get(at + 2)?),
-        maps_uri: Nullable(row.get(at + 3)?),
+        maps_uri: Nullable(row.get::<_, Option<String>>(at + 3)?.map(WebUrl)),
         storefront_address: Nullable(
             address.and_then(|text| serde_json::from_str::<StorefrontAddress>(&text).ok()),
         ),
@@ -198,7 +199,7 @@ impl Store {
                 new.id,
                 new.title.0,
                 new.store_code.0,
-                new.maps_uri.0,
+                new.maps_uri.0.map(|uri| uri.0),
                 address,
                 now.0
             ])
@@ -418,6 +419,7 @@ impl Store {
             let (title_sent, title) = sent(&change.title);
             let (code_sent, code) = sent(&change.store_code);
             let (uri_sent, uri) = sent(&change.maps_uri);
+            let uri = uri.map(|uri| uri.0);
             let (address_sent, address) = sent(&change.storefront_address);
             let address = address_text(address.as_ref());
             conn.prepare_cached(

@@ -120,6 +120,7 @@ impl Spec {
             "string" => json!(match schema["format"].as_str() {
                 Some("date-time") => "2026-01-01T00:00:00Z".to_string(),
                 Some("email") => "someone@example.com".to_string(),
+                Some("uri") => "https://maps.example.com/place/1".to_string(),
                 _ => "x".repeat(schema["minLength"].as_u64().unwrap_or(1).max(1) as usize),
             }),
             _ => {
