@@ -12,6 +12,7 @@ mod company_admin;
 mod concurrency;
 mod crash;
 mod create_thread;
+mod hostile_model;
 mod limits;
 mod login_throttle;
 mod messages;
