@@ -104,10 +104,7 @@ impl ModelClient {
             request = request.bearer_auth(key);
         }
         let mut response = request.send().await.map_err(|err| {
-            self.failure(
-                "Cannot reach the language model's server",
-                &err.without_url(),
-            )
+            self.failure("Cannot reach the language model's server", &causes(err))
         })?;
         let status = response.status();
         if !status.is_success() {
@@ -157,7 +154,7 @@ impl ModelClient {
         response.chunk().await.map_err(|err| {
             self.failure(
                 "The language model's server broke off its answer",
-                &err.without_url(),
+                &causes(err),
             )
         })
     }
@@ -211,4 +208,18 @@ impl ModelClient {
             detail,
         }
     }
+}
+
+/// A transport error and its causes (reqwest's own text stops at "error sending request"),
+/// for the log; without the URL, which the configuration already names.
+fn causes(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

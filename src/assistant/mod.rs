@@ -455,5 +455,13 @@ mod tests {
         assert_eq!(locks.map()["thr_busy"].users, 1);
         drop(held);
         assert_eq!(locks.map().len(), 0);
+
+        // Nor does one that was waiting when the holder left, and gave up before its turn.
+        let held = locks.lock("thr_handover").await;
+        let mut waiting = Box::pin(locks.lock("thr_handover"));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        drop(held);
+        drop(waiting);
+        assert_eq!(locks.map().len(), 0);
     }
 }
