@@ -386,3 +386,45 @@ fn what_the_model_is_sent_is_bounded_in_bytes() {
     assert!(!history.is_empty(), "the latest exchanges are kept");
     assert_eq!(history[0]["role"], "user");
 }
+
+/// A client that goes away does not cancel its answer (hyper does not notice a closed
+/// connection while the handler runs), so its model call still counts until it ends; then its
+/// place is given back, although nobody is there to receive the answer.
+#[test]
+fn a_client_that_goes_away_holds_its_place_until_its_model_call_ends() {
+    let chat = Chat::start(
+        "general",
+        &[("ADTHREAD_LLM_MAX_CONCURRENT_PER_COMPANY", "1")],
+    );
+    chat.llm
+        .script([Answer::text("too late").after(Duration::from_secs(4))]);
+    let impatient = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let gone = impatient
+        .post(chat.server.url(&path(&chat.thread)))
+        .bearer_auth(&chat.token)
+        .json(&user("hi"))
+        .send();
+    assert!(gone.is_err(), "the client gave up");
+    let other = threads(&chat, 1);
+    let started = Instant::now();
+    let mut refused = 0;
+    loop {
+        let answer = chat.server.post(&chat.token, &path(&other[0]), &user("hi"));
+        if answer.status == 200 {
+            break;
+        }
+        assert_eq!(answer.status, 429, "{}", answer.body);
+        refused += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the place was never given back"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(refused > 0, "the abandoned model call did not count");
+    let stored = chat.server.get(&chat.token, &path(&chat.thread)).body;
+    assert_eq!(stored[1]["content"], "too late");
+}
