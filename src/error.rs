@@ -251,13 +251,12 @@ impl From<AssistantError> for ApiError {
                 tracing::warn!(error = %err, "language model timed out");
                 ApiError::gateway_timeout(err.to_string())
             }
-            err @ AssistantError::QuotaSpent {
+            err @ (AssistantError::QuotaSpent {
                 retry_after_secs, ..
-            } => ApiError::too_many_requests(err.to_string(), retry_after_secs),
-            err @ AssistantError::Busy(_) => ApiError::too_many_requests(
-                err.to_string(),
-                crate::assistant::Assistants::busy_retry_after_secs(),
-            ),
+            }
+            | AssistantError::Busy {
+                retry_after_secs, ..
+            }) => ApiError::too_many_requests(err.to_string(), retry_after_secs),
         }
     }
 }

@@ -40,10 +40,10 @@ pub enum AssistantError {
     #[error("This company has used its monthly quota of {quota} tokens")]
     QuotaSpent { quota: u64, retry_after_secs: u64 },
     #[error(
-        "This company already has {0} messages being answered by the language model; try again \
-         in a moment"
+        "This company already has {limit} messages being answered by the language model; try \
+         again in a moment"
     )]
-    Busy(u32),
+    Busy { limit: u32, retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -135,10 +135,14 @@ impl Assistants {
             0
         };
         let limit = self.config.max_concurrent_per_company;
+        let busy = AssistantError::Busy {
+            limit,
+            retry_after_secs: BUSY_RETRY_AFTER_SECS,
+        };
         let slot = self
             .in_flight
             .take(company_id, limit, reserved)
-            .ok_or(AssistantError::Busy(limit))?;
+            .ok_or(busy)?;
         if quota > 0 {
             let used = u64::try_from(self.store.month_tokens(company_id).await?).unwrap_or(0);
             if used.saturating_add(slot.reserved_by_others) >= quota {
@@ -149,11 +153,6 @@ impl Assistants {
             }
         }
         Ok(slot)
-    }
-
-    /// How long a client refused with `Busy` should wait.
-    pub fn busy_retry_after_secs() -> u64 {
-        BUSY_RETRY_AFTER_SECS
     }
 
     /// Answers the turn's message and stores the exchange; answers the user's message and the
