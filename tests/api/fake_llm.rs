@@ -34,6 +34,9 @@ pub enum Hostile {
     Raw(String),
     /// Reply text that never ends, sent as fast as it is read.
     Endless,
+    /// This text again and again, as fast as it is read (e.g. event-stream comments, which
+    /// carry no reply text at all).
+    Forever(String),
     /// A piece of reply text every interval, never ending: each read is quick, the whole never
     /// comes.
     Drip(Duration),
@@ -312,6 +315,7 @@ fn misbehave(hostile: Hostile, streaming: bool, request: &poem::Request) -> Resp
     let body = match hostile {
         Hostile::Raw(body) => poem::Body::from_string(body),
         Hostile::Endless => endless(opening, piece, Duration::ZERO),
+        Hostile::Forever(text) => endless(String::new(), text, Duration::ZERO),
         Hostile::Drip(interval) => endless(opening, piece, interval),
         Hostile::Leaky(status) => {
             let authorization = request.header("authorization").unwrap_or_default();

@@ -117,6 +117,13 @@ fn replies_past_the_caps_answer_502_and_store_nothing() {
             nothing_stored(&chat);
         }
     }
+    // A stream of nothing but comments ends at the byte cap, not at the timeout.
+    chat.llm
+        .script([Answer::hostile(Hostile::Forever(": keep-alive\n".into()))]);
+    let started = Instant::now();
+    let error = stream_error(&chat.server, &chat.token, &chat.thread, "hi");
+    assert!(detail(&error).contains("more than 262144 bytes"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(20));
     let profile = chat
         .server
         .get(
