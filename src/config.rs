@@ -138,8 +138,23 @@ pub struct LlmConfig {
     pub timeout_secs: u64,
     pub max_tool_rounds: u32,
     pub history_messages: u32,
+    /// Bytes of earlier messages (content and tool calls) the model is sent at most.
+    pub history_bytes: usize,
+    /// A tool result longer than this is cut (marked, valid JSON) before the model sees it.
+    pub max_tool_result_bytes: usize,
     /// Tokens per company per calendar month; 0 turns the quota off.
     pub monthly_token_quota: u64,
+    /// Prompt and completion tokens one message may cost over all its model calls; the quota
+    /// reserves this much per message being answered.
+    pub max_tokens_per_message: u64,
+    /// Messages of one company being answered by the model at once; more get 429.
+    pub max_concurrent_per_company: u32,
+    /// Caps on one reply of the model's server: its whole body, its text, its tool calls
+    /// (count, and so the highest streamed `index`) and each tool call's bytes.
+    pub max_reply_bytes: usize,
+    pub max_reply_text_bytes: usize,
+    pub max_tool_calls: usize,
+    pub max_tool_argument_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -197,7 +212,15 @@ impl Default for LlmConfig {
             timeout_secs: 120,
             max_tool_rounds: 4,
             history_messages: 40,
+            history_bytes: 64 * 1024,
+            max_tool_result_bytes: 16 * 1024,
             monthly_token_quota: 0,
+            max_tokens_per_message: 100_000,
+            max_concurrent_per_company: 32,
+            max_reply_bytes: 2 * 1024 * 1024,
+            max_reply_text_bytes: 64 * 1024,
+            max_tool_calls: 16,
+            max_tool_argument_bytes: 64 * 1024,
         }
     }
 }
@@ -316,9 +339,35 @@ impl Config {
             "ADTHREAD_LLM_HISTORY_MESSAGES",
             &mut self.llm.history_messages,
         )?;
+        env.parse("ADTHREAD_LLM_HISTORY_BYTES", &mut self.llm.history_bytes)?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_TOOL_RESULT_BYTES",
+            &mut self.llm.max_tool_result_bytes,
+        )?;
         env.parse(
             "ADTHREAD_MONTHLY_TOKEN_QUOTA",
             &mut self.llm.monthly_token_quota,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_TOKENS_PER_MESSAGE",
+            &mut self.llm.max_tokens_per_message,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_CONCURRENT_PER_COMPANY",
+            &mut self.llm.max_concurrent_per_company,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_REPLY_BYTES",
+            &mut self.llm.max_reply_bytes,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_REPLY_TEXT_BYTES",
+            &mut self.llm.max_reply_text_bytes,
+        )?;
+        env.parse("ADTHREAD_LLM_MAX_TOOL_CALLS", &mut self.llm.max_tool_calls)?;
+        env.parse(
+            "ADTHREAD_LLM_MAX_TOOL_ARGUMENT_BYTES",
+            &mut self.llm.max_tool_argument_bytes,
         )?;
         Ok(())
     }
@@ -377,12 +426,7 @@ impl Config {
         if self.auth.token_lifetime_secs == 0 {
             return invalid("auth.token_lifetime_secs must be at least 1");
         }
-        if self.llm.timeout_secs == 0 {
-            return invalid("llm.timeout_secs must be at least 1");
-        }
-        if self.llm.max_tool_rounds == 0 {
-            return invalid("llm.max_tool_rounds must be at least 1");
-        }
+        self.llm.validate()?;
         let base_url = self.llm.base_url.trim();
         if !base_url.is_empty()
             && !base_url.starts_with("http://")
@@ -419,8 +463,67 @@ fn is_base_url(url: &str) -> bool {
         && !host.is_empty()
         && !rest.contains(['?', '#', ' ', '<', '>', '"'])
 }
+
 /// More connections than this would be more file descriptors than any system gives a process.
 const MAX_CONNECTIONS_CEILING: usize = 1_000_000;
+
+impl LlmConfig {
+    /// Each cap within bounds that keep it meaningful: a tool-call cap of 10^12 would let a
+    /// streamed index allocate again, a token cap near i64::MAX could overflow the sums.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bounded: [(&str, u64, u64, u64); 10] = [
+            ("timeout_secs", self.timeout_secs, 1, 86_400),
+            ("max_tool_rounds", self.max_tool_rounds.into(), 1, 64),
+            ("history_bytes", self.history_bytes as u64, 1, 1 << 30),
+            (
+                "max_tool_result_bytes",
+                self.max_tool_result_bytes as u64,
+                256,
+                1 << 30,
+            ),
+            (
+                "max_tokens_per_message",
+                self.max_tokens_per_message,
+                1,
+                1 << 40,
+            ),
+            (
+                "max_concurrent_per_company",
+                self.max_concurrent_per_company.into(),
+                1,
+                100_000,
+            ),
+            (
+                "max_reply_bytes",
+                self.max_reply_bytes as u64,
+                1024,
+                1 << 30,
+            ),
+            (
+                "max_reply_text_bytes",
+                self.max_reply_text_bytes as u64,
+                1,
+                1 << 30,
+            ),
+            ("max_tool_calls", self.max_tool_calls as u64, 1, 1024),
+            (
+                "max_tool_argument_bytes",
+                self.max_tool_argument_bytes as u64,
+                1,
+                1 << 30,
+            ),
+        ];
+        match bounded
+            .iter()
+            .find(|(_, value, min, max)| value < min || value > max)
+        {
+            Some((key, _, min, max)) => Err(ConfigError::Invalid(format!(
+                "llm.{key} must be from {min} to {max}"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
 
 /// `scheme://host[:port]`, nothing after it: what a browser sends in `Origin`.
 fn is_origin(origin: &str) -> bool {
@@ -573,6 +676,18 @@ mod tests {
         assert!(config.validate().is_err());
         config.server.max_connections = 64;
         config.server.header_read_timeout_secs = 0;
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn model_caps_are_bounded() {
+        let mut config = Config::default();
+        config.validate().unwrap();
+        config.llm.max_tool_calls = 1_000_000_000_000;
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("llm.max_tool_calls"), "{err}");
+        config.llm.max_tool_calls = 16;
+        config.llm.max_concurrent_per_company = 0;
         assert!(config.validate().is_err());
     }
 

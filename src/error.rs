@@ -260,17 +260,20 @@ impl From<AssistantError> for ApiError {
         match err {
             AssistantError::Store(err) => err.into(),
             AssistantError::NoModel(message) => ApiError::unavailable(message),
-            AssistantError::Provider(message) => {
-                tracing::warn!(error = %message, "language model failed");
-                ApiError::bad_gateway(message)
+            AssistantError::Provider { public, detail } => {
+                tracing::warn!(error = %detail, "language model failed");
+                ApiError::bad_gateway(public)
             }
             err @ AssistantError::Timeout(_) => {
                 tracing::warn!(error = %err, "language model timed out");
                 ApiError::gateway_timeout(err.to_string())
             }
-            err @ AssistantError::QuotaSpent {
+            err @ (AssistantError::QuotaSpent {
                 retry_after_secs, ..
-            } => ApiError::too_many_requests(err.to_string(), retry_after_secs),
+            }
+            | AssistantError::Busy {
+                retry_after_secs, ..
+            }) => ApiError::too_many_requests(err.to_string(), retry_after_secs),
         }
     }
 }

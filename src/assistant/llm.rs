@@ -1,21 +1,26 @@
 //! A client for any server that speaks OpenAI's chat-completions protocol, plain or streamed
 //! (server-sent events). Every call is async: waiting for the model holds no thread.
+//!
+//! The server at `llm.base_url` is not trusted: its reply is read within the `[llm]` caps
+//! (see `reply.rs`), the whole call is bounded by `llm.timeout_secs`, and what it says never
+//! reaches a client. Errors carry a public message naming what failed on our side, and a
+//! detail for the log with the API key taken out.
 
 use std::time::Duration;
 
-use eventsource_stream::Eventsource;
-use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::reply::{parse_whole, ReplyError, ReplyLimits, StreamParser};
 use super::AssistantError;
 use crate::config::LlmConfig;
+
+pub use super::reply::Completion;
 
 /// Called with each piece of the reply's text as the model produces it.
 pub type OnDelta<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
-/// How much of a provider's error body is repeated in ours.
-const ERROR_BODY_CHARS: usize = 300;
+/// How much of an error body is read, for the log only.
+const ERROR_BODY_BYTES: usize = 1024;
 
 pub struct ModelClient {
     http: reqwest::Client,
@@ -23,6 +28,7 @@ pub struct ModelClient {
     model: String,
     api_key: Option<String>,
     timeout_secs: u64,
+    limits: ReplyLimits,
 }
 
 // Hand-written so the API key can never reach a log through `{:?}`.
@@ -35,96 +41,6 @@ impl std::fmt::Debug for ModelClient {
     }
 }
 
-/// A tool call as the protocol carries it; `arguments` is JSON text.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    #[serde(rename = "type", default = "function_kind")]
-    pub kind: String,
-    pub function: FunctionCall,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct FunctionCall {
-    pub name: String,
-    #[serde(default)]
-    pub arguments: String,
-}
-
-fn function_kind() -> String {
-    "function".into()
-}
-
-/// One answer of the model.
-#[derive(Debug, Default)]
-pub struct Completion {
-    pub content: String,
-    pub tool_calls: Vec<ToolCall>,
-    pub prompt_tokens: i64,
-    pub completion_tokens: i64,
-}
-
-#[derive(Deserialize)]
-struct Usage {
-    #[serde(default)]
-    prompt_tokens: i64,
-    #[serde(default)]
-    completion_tokens: i64,
-}
-
-#[derive(Deserialize)]
-struct Reply {
-    choices: Vec<ReplyChoice>,
-    usage: Option<Usage>,
-}
-
-#[derive(Deserialize)]
-struct ReplyChoice {
-    message: ReplyMessage,
-}
-
-#[derive(Deserialize)]
-struct ReplyMessage {
-    content: Option<String>,
-    #[serde(default)]
-    tool_calls: Vec<ToolCall>,
-}
-
-#[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<ChunkChoice>,
-    usage: Option<Usage>,
-}
-
-#[derive(Deserialize)]
-struct ChunkChoice {
-    #[serde(default)]
-    delta: ChunkDelta,
-}
-
-#[derive(Default, Deserialize)]
-struct ChunkDelta {
-    content: Option<String>,
-    #[serde(default)]
-    tool_calls: Vec<ToolCallPiece>,
-}
-
-/// A streamed tool call arrives in pieces, tied together by `index`.
-#[derive(Deserialize)]
-struct ToolCallPiece {
-    #[serde(default)]
-    index: usize,
-    id: Option<String>,
-    function: Option<FunctionPiece>,
-}
-
-#[derive(Deserialize)]
-struct FunctionPiece {
-    name: Option<String>,
-    arguments: Option<String>,
-}
-
 impl ModelClient {
     /// None when no model is configured (`llm.base_url` empty).
     pub fn from_config(config: &LlmConfig) -> Result<Option<ModelClient>, String> {
@@ -133,7 +49,7 @@ impl ModelClient {
             return Ok(None);
         }
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(config.timeout_secs))
+            .connect_timeout(Duration::from_secs(config.timeout_secs))
             .build()
             .map_err(|err| format!("cannot set up the language model client: {err}"))?;
         Ok(Some(ModelClient {
@@ -142,12 +58,31 @@ impl ModelClient {
             model: config.model.clone(),
             api_key: Some(config.api_key.clone()).filter(|key| !key.is_empty()),
             timeout_secs: config.timeout_secs,
+            limits: ReplyLimits {
+                reply_bytes: config.max_reply_bytes,
+                text_bytes: config.max_reply_text_bytes,
+                tool_calls: config.max_tool_calls,
+                tool_call_bytes: config.max_tool_argument_bytes,
+            },
         }))
     }
 
     /// Asks the model once. With `on_delta`, the answer is streamed and each piece of text is
-    /// passed on as it arrives.
+    /// passed on as it arrives. `llm.timeout_secs` bounds the whole call, from connecting to
+    /// the reply's last byte, so a server that drips its answer is cut off too.
     pub async fn complete(
+        &self,
+        messages: &[Value],
+        tools: &[Value],
+        on_delta: Option<OnDelta<'_>>,
+    ) -> Result<Completion, AssistantError> {
+        let deadline = Duration::from_secs(self.timeout_secs);
+        tokio::time::timeout(deadline, self.call(messages, tools, on_delta))
+            .await
+            .unwrap_or(Err(AssistantError::Timeout(self.timeout_secs)))
+    }
+
+    async fn call(
         &self,
         messages: &[Value],
         tools: &[Value],
@@ -168,117 +103,123 @@ impl ModelClient {
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().await.map_err(|err| self.failure(err))?;
+        let mut response = request.send().await.map_err(|err| {
+            self.failure("Cannot reach the language model's server", &causes(err))
+        })?;
         let status = response.status();
         if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            let text: String = text.chars().take(ERROR_BODY_CHARS).collect();
-            return Err(AssistantError::Provider(format!(
-                "The language model's server answered {status}: {text}"
-            )));
+            return Err(self.refusal(status, &mut response).await);
         }
         match on_delta {
             Some(on_delta) => self.read_stream(response, on_delta).await,
-            None => {
-                let reply: Reply = response.json().await.map_err(|err| self.failure(err))?;
-                Ok(completion_of(reply))
-            }
+            None => self.read_whole(response).await,
         }
+    }
+
+    async fn read_whole(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Completion, AssistantError> {
+        let mut body = Vec::new();
+        while let Some(bytes) = self.next_chunk(&mut response).await? {
+            if body.len() + bytes.len() > self.limits.reply_bytes {
+                return Err(self.rejected(ReplyError::TooLarge {
+                    what: "bytes",
+                    limit: self.limits.reply_bytes,
+                }));
+            }
+            body.extend_from_slice(&bytes);
+        }
+        parse_whole(&body, self.limits).map_err(|err| self.rejected(err))
     }
 
     async fn read_stream(
         &self,
-        response: reqwest::Response,
+        mut response: reqwest::Response,
         on_delta: OnDelta<'_>,
     ) -> Result<Completion, AssistantError> {
-        let mut events = response.bytes_stream().eventsource();
-        let mut completion = Completion::default();
-        while let Some(event) = events.next().await {
-            let event = event.map_err(|err| match err {
-                eventsource_stream::EventStreamError::Transport(err) => self.failure(err),
-                other => AssistantError::Provider(format!(
-                    "The language model's stream could not be read: {other}"
-                )),
-            })?;
-            if event.data.trim() == "[DONE]" {
-                break;
+        let mut parser = StreamParser::new(self.limits);
+        while let Some(bytes) = self.next_chunk(&mut response).await? {
+            for text in parser.feed(&bytes).map_err(|err| self.rejected(err))? {
+                on_delta(&text);
             }
-            let chunk: Chunk = serde_json::from_str(&event.data).map_err(|err| {
-                AssistantError::Provider(format!(
-                    "The language model sent a chunk that is not a chat completion chunk: {err}"
-                ))
-            })?;
-            add_chunk(&mut completion, chunk, on_delta);
         }
-        Ok(completion)
+        parser.finish().map_err(|err| self.rejected(err))
     }
 
-    fn failure(&self, err: reqwest::Error) -> AssistantError {
-        if err.is_timeout() {
-            AssistantError::Timeout(self.timeout_secs)
-        } else if err.is_decode() {
-            AssistantError::Provider(format!(
-                "The language model's answer is not a chat completion: {err}"
-            ))
+    async fn next_chunk(
+        &self,
+        response: &mut reqwest::Response,
+    ) -> Result<Option<bytes::Bytes>, AssistantError> {
+        response.chunk().await.map_err(|err| {
+            self.failure(
+                "The language model's server broke off its answer",
+                &causes(err),
+            )
+        })
+    }
+
+    /// An error status: the client learns the status, the log also the start of the body.
+    async fn refusal(
+        &self,
+        status: reqwest::StatusCode,
+        response: &mut reqwest::Response,
+    ) -> AssistantError {
+        let mut body = Vec::new();
+        while body.len() < ERROR_BODY_BYTES {
+            match response.chunk().await {
+                Ok(Some(bytes)) => body.extend_from_slice(&bytes),
+                _ => break,
+            }
+        }
+        body.truncate(ERROR_BODY_BYTES);
+        let verb = if status.is_client_error() {
+            "refused the request"
         } else {
-            AssistantError::Provider(format!("Cannot reach the language model: {err}"))
+            "failed"
+        };
+        self.failure(
+            &format!("The language model's server {verb} ({})", status.as_u16()),
+            &format!("{status}: {:?}", String::from_utf8_lossy(&body)),
+        )
+    }
+
+    fn rejected(&self, err: ReplyError) -> AssistantError {
+        let public = match &err {
+            ReplyError::TooLarge { what, limit } => format!(
+                "The language model's answer was larger than adthread accepts (more than \
+                 {limit} {what}; see the [llm] limits)"
+            ),
+            ReplyError::Malformed(_) => {
+                "The language model's answer is not a chat completion".into()
+            }
+        };
+        self.failure(&public, &err)
+    }
+
+    /// What the client is told, and what only the log is told, without the API key.
+    fn failure(&self, public: &str, detail: &dyn std::fmt::Display) -> AssistantError {
+        let mut detail = format!("{public}: {detail}");
+        if let Some(key) = &self.api_key {
+            detail = detail.replace(key.as_str(), "[api key]");
+        }
+        AssistantError::Provider {
+            public: public.to_string(),
+            detail,
         }
     }
 }
 
-fn completion_of(reply: Reply) -> Completion {
-    let (prompt_tokens, completion_tokens) = reply.usage.map_or((0, 0), |usage| {
-        (usage.prompt_tokens, usage.completion_tokens)
-    });
-    let message = reply
-        .choices
-        .into_iter()
-        .next()
-        .map(|choice| choice.message);
-    Completion {
-        content: message
-            .as_ref()
-            .and_then(|message| message.content.clone())
-            .unwrap_or_default(),
-        tool_calls: message
-            .map(|message| message.tool_calls)
-            .unwrap_or_default(),
-        prompt_tokens,
-        completion_tokens,
+/// A transport error and its causes (reqwest's own text stops at "error sending request"),
+/// for the log; without the URL, which the configuration already names.
+fn causes(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
-}
-
-fn add_chunk(completion: &mut Completion, chunk: Chunk, on_delta: OnDelta<'_>) {
-    if let Some(usage) = chunk.usage {
-        completion.prompt_tokens = usage.prompt_tokens;
-        completion.completion_tokens = usage.completion_tokens;
-    }
-    for choice in chunk.choices {
-        if let Some(text) = choice.delta.content.filter(|text| !text.is_empty()) {
-            on_delta(&text);
-            completion.content.push_str(&text);
-        }
-        for piece in choice.delta.tool_calls {
-            if completion.tool_calls.len() <= piece.index {
-                completion
-                    .tool_calls
-                    .resize_with(piece.index + 1, || ToolCall {
-                        kind: function_kind(),
-                        ..ToolCall::default()
-                    });
-            }
-            let call = &mut completion.tool_calls[piece.index];
-            if let Some(id) = piece.id {
-                call.id = id;
-            }
-            if let Some(function) = piece.function {
-                call.function
-                    .name
-                    .push_str(&function.name.unwrap_or_default());
-                call.function
-                    .arguments
-                    .push_str(&function.arguments.unwrap_or_default());
-            }
-        }
-    }
+    text
 }

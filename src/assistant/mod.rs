@@ -3,13 +3,15 @@
 //! The model is awaited holding no database connection; the exchange is stored in one write
 //! once it has answered.
 
+mod in_flight;
 mod interview;
 mod llm;
 mod prompts;
+mod reply;
 mod tools;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::{json, Value};
 use tokio::sync::OwnedMutexGuard;
@@ -28,13 +30,20 @@ pub enum AssistantError {
     /// No model is configured and this assistant needs one.
     #[error("{0}")]
     NoModel(String),
-    /// The model's server could not be reached, or answered an error or nonsense.
-    #[error("{0}")]
-    Provider(String),
+    /// The model's server could not be reached, or answered an error or nonsense, or more
+    /// than the caps allow. `public` says what failed on our side; `detail`, for the log only,
+    /// may quote the server (never the API key).
+    #[error("{public}")]
+    Provider { public: String, detail: String },
     #[error("The language model did not answer within {0} seconds")]
     Timeout(u64),
     #[error("This company has used its monthly quota of {quota} tokens")]
     QuotaSpent { quota: u64, retry_after_secs: u64 },
+    #[error(
+        "This company already has {limit} messages being answered by the language model; try \
+         again in a moment"
+    )]
+    Busy { limit: u32, retry_after_secs: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,16 +58,22 @@ pub struct Assistants {
     model: Option<llm::ModelClient>,
     config: LlmConfig,
     turns: ThreadLocks,
+    in_flight: in_flight::InFlight,
 }
 
-/// A message being answered: its thread is locked until the turn is dropped.
+/// A message being answered: its thread is locked, and its company's place among the model's
+/// answers in flight held, until the turn is dropped.
 pub struct Turn {
     viewer: Viewer,
     context: ChatContext,
     /// The user's message as it will be stored.
     pub user: NewMessage,
     _lock: ThreadLock,
+    _slot: Option<in_flight::Slot>,
 }
+
+/// Seconds a client refused for too many answers in flight is told to wait.
+const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 impl Assistants {
     pub fn new(store: Store, config: &LlmConfig) -> Result<Assistants, String> {
@@ -67,6 +82,7 @@ impl Assistants {
             model: llm::ModelClient::from_config(config)?,
             config: config.clone(),
             turns: ThreadLocks::default(),
+            in_flight: in_flight::InFlight::default(),
         })
     }
 
@@ -76,7 +92,8 @@ impl Assistants {
     }
 
     /// Waits for the thread's previous message to be answered, then reads what answering
-    /// needs and checks that it may be answered (404, 409, 503, 429).
+    /// needs and checks that it may be answered (404, 409, 503, 429: quota or too many
+    /// answers in flight).
     pub async fn begin(
         &self,
         viewer: Viewer,
@@ -92,19 +109,50 @@ impl Assistants {
         if let Some(reason) = self.unavailable_reason(kind) {
             return Err(AssistantError::NoModel(reason.into()));
         }
-        let quota = self.config.monthly_token_quota;
-        if self.model.is_some() && quota > 0 && context.month_tokens >= quota as i64 {
-            return Err(AssistantError::QuotaSpent {
-                quota,
-                retry_after_secs: seconds_to_next_month(),
-            });
-        }
+        let slot = match self.model {
+            Some(_) => Some(self.admit(context.company_id).await?),
+            None => None,
+        };
         Ok(Turn {
             viewer,
             context,
             user: NewMessage::new("user", content),
             _lock: lock,
+            _slot: slot,
         })
+    }
+
+    /// Takes a place among the company's answers in flight and, with a quota, reserves what
+    /// one message may cost at most. The reservation is taken before the month's usage is
+    /// read: an answer stored meanwhile is then counted, in the usage or in the reservations
+    /// (perhaps both, for a moment, which errs on the safe side). So parallel messages
+    /// overshoot the quota by at most one message's cost.
+    async fn admit(&self, company_id: i64) -> Result<in_flight::Slot, AssistantError> {
+        let quota = self.config.monthly_token_quota;
+        let reserved = if quota > 0 {
+            self.config.max_tokens_per_message
+        } else {
+            0
+        };
+        let limit = self.config.max_concurrent_per_company;
+        let busy = AssistantError::Busy {
+            limit,
+            retry_after_secs: BUSY_RETRY_AFTER_SECS,
+        };
+        let slot = self
+            .in_flight
+            .take(company_id, limit, reserved)
+            .ok_or(busy)?;
+        if quota > 0 {
+            let used = u64::try_from(self.store.month_tokens(company_id).await?).unwrap_or(0);
+            if used.saturating_add(slot.reserved_by_others) >= quota {
+                return Err(AssistantError::QuotaSpent {
+                    quota,
+                    retry_after_secs: seconds_to_next_month(),
+                });
+            }
+        }
+        Ok(slot)
     }
 
     /// Answers the turn's message and stores the exchange; answers the user's message and the
@@ -119,6 +167,7 @@ impl Assistants {
             context,
             user,
             _lock,
+            _slot,
         } = turn;
         let mut workspace = tools::Workspace::new(&context);
         let (steps, mut reply) = match &self.model {
@@ -169,21 +218,21 @@ impl Assistants {
             "role": "system",
             "content": prompts::system_message(instructions, context),
         })];
-        messages.extend(context.history.iter().map(protocol_message));
+        let history = recent_history(&context.history, self.config.history_bytes);
+        messages.extend(history.iter().map(protocol_message));
         messages.push(json!({"role": "user", "content": user.content}));
         let tools = tools::tools_for(kind);
         let rounds = self.config.max_tool_rounds;
         let mut steps = Vec::new();
-        let (mut prompt_tokens, mut completion_tokens) = (0, 0);
+        let mut cost = Cost::default();
         for round in 1..=rounds {
             let offered: &[Value] = if round < rounds { &tools } else { &[] };
             let completion = model.complete(&messages, offered, on_delta).await?;
-            prompt_tokens += completion.prompt_tokens;
-            completion_tokens += completion.completion_tokens;
+            cost.add(&completion, self.config.max_tokens_per_message)?;
             if completion.tool_calls.is_empty() || offered.is_empty() {
                 let mut reply = NewMessage::new("assistant", completion.content);
-                reply.prompt_tokens = prompt_tokens;
-                reply.completion_tokens = completion_tokens;
+                reply.prompt_tokens = cost.prompt_tokens;
+                reply.completion_tokens = cost.completion_tokens;
                 return Ok((steps, reply));
             }
             let calls = serde_json::to_value(&completion.tool_calls).expect("calls serialize");
@@ -196,7 +245,10 @@ impl Assistants {
             call_step.tool_calls = Some(calls.to_string());
             steps.push(call_step);
             for call in &completion.tool_calls {
-                let result = workspace.run(&call.function.name, &call.function.arguments);
+                let result = tools::capped(
+                    workspace.run(&call.function.name, &call.function.arguments),
+                    self.config.max_tool_result_bytes,
+                );
                 messages.push(json!({
                     "role": "tool",
                     "tool_call_id": call.id,
@@ -209,6 +261,61 @@ impl Assistants {
         }
         unreachable!("the last round offers no tools and so always returns")
     }
+}
+
+/// Tokens one message has cost so far, over its model calls.
+#[derive(Default)]
+struct Cost {
+    prompt_tokens: i64,
+    completion_tokens: i64,
+}
+
+impl Cost {
+    /// Adds a model call's tokens; past `limit` (`llm.max_tokens_per_message`, what the quota
+    /// reserves per message) the message fails and, storing nothing, is not charged.
+    fn add(&mut self, completion: &llm::Completion, limit: u64) -> Result<(), AssistantError> {
+        let prompt = completion.prompt_tokens.min(limit + 1) as i64;
+        let answer = completion.completion_tokens.min(limit + 1) as i64;
+        self.prompt_tokens += prompt;
+        self.completion_tokens += answer;
+        let total = (self.prompt_tokens + self.completion_tokens) as u64;
+        if total > limit {
+            let public = format!(
+                "The language model used more than the {limit} tokens one message may cost \
+                 (llm.max_tokens_per_message)"
+            );
+            return Err(AssistantError::Provider {
+                detail: format!("{public}: {total} tokens"),
+                public,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The newest stored messages whose content fits in `budget` bytes, starting at a user
+/// message: a window that started inside an exchange would show tool results without their
+/// call.
+fn recent_history(history: &[HistoryMessage], budget: usize) -> &[HistoryMessage] {
+    let mut spent = 0usize;
+    let fitting = history
+        .iter()
+        .rev()
+        .take_while(|message| {
+            spent = spent.saturating_add(history_bytes(message));
+            spent <= budget
+        })
+        .count();
+    let window = &history[history.len() - fitting..];
+    let start = window
+        .iter()
+        .position(|message| message.role == "user")
+        .unwrap_or(window.len());
+    &window[start..]
+}
+
+fn history_bytes(message: &HistoryMessage) -> usize {
+    message.content.len() + message.tool_calls.as_ref().map_or(0, String::len)
 }
 
 fn protocol_message(message: &HistoryMessage) -> Value {
@@ -238,12 +345,22 @@ fn seconds_to_next_month() -> u64 {
 }
 
 /// One async lock per thread, so two messages to a thread are answered one after the other.
-/// A thread's entry lives only while someone holds or waits for its lock.
+/// A thread's entry lives only while someone holds or waits for its lock (counted, not
+/// guessed from reference counts), so the map holds at most one entry per request in
+/// progress, whatever thread ids clients send.
 #[derive(Default, Clone)]
 struct ThreadLocks {
-    locks: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    locks: Arc<Mutex<HashMap<String, ThreadEntry>>>,
 }
 
+#[derive(Default)]
+struct ThreadEntry {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    users: usize,
+}
+
+/// A thread's lock, held or waited for. Dropping it, also while still waiting (a client that
+/// went away), forgets the thread's entry when nobody else holds or waits for it.
 struct ThreadLock {
     guard: Option<OwnedMutexGuard<()>>,
     thread_id: String,
@@ -252,30 +369,98 @@ struct ThreadLock {
 
 impl ThreadLocks {
     async fn lock(&self, thread_id: &str) -> ThreadLock {
-        let lock = self
-            .locks
-            .lock()
-            .expect("thread locks")
-            .entry(thread_id.to_string())
-            .or_default()
-            .clone();
-        ThreadLock {
-            guard: Some(lock.lock_owned().await),
+        let lock = {
+            let mut map = self.map();
+            let entry = map.entry(thread_id.to_string()).or_default();
+            entry.users += 1;
+            entry.lock.clone()
+        };
+        let mut held = ThreadLock {
+            guard: None,
             thread_id: thread_id.to_string(),
             locks: self.clone(),
-        }
+        };
+        held.guard = Some(lock.lock_owned().await);
+        held
+    }
+
+    /// Nothing panics while this is held, so a poisoned map is still sound.
+    fn map(&self) -> MutexGuard<'_, HashMap<String, ThreadEntry>> {
+        self.locks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl Drop for ThreadLock {
     fn drop(&mut self) {
         self.guard.take();
-        let mut locks = self.locks.locks.lock().expect("thread locks");
-        if locks
-            .get(&self.thread_id)
-            .is_some_and(|lock| Arc::strong_count(lock) == 1)
-        {
-            locks.remove(&self.thread_id);
+        let mut locks = self.locks.map();
+        if let Some(entry) = locks.get_mut(&self.thread_id) {
+            entry.users -= 1;
+            if entry.users == 0 {
+                locks.remove(&self.thread_id);
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(role: &str, content: &str) -> HistoryMessage {
+        HistoryMessage {
+            role: role.into(),
+            content: content.into(),
+            tool_calls: None,
+            tool_call_id: None,
+        }
+    }
+
+    #[test]
+    fn history_is_bounded_in_bytes_and_starts_at_a_user_message() {
+        let history = [
+            message("user", &"a".repeat(100)),
+            message("assistant", "b"),
+            message("user", "question"),
+            message("assistant", ""),
+            message("tool", &"t".repeat(40)),
+            message("assistant", "answer"),
+        ];
+        assert_eq!(recent_history(&history, 10_000).len(), 6);
+        let kept = recent_history(&history, 60);
+        assert_eq!(kept.len(), 4);
+        assert_eq!(kept[0].content, "question");
+        // The budget would start the window at the tool result: it starts after it instead.
+        assert!(recent_history(&history, 50).is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_thread_lock_map_forgets_threads_nobody_holds_or_waits_for() {
+        let locks = ThreadLocks::default();
+        for n in 0..1000 {
+            let held = locks.lock(&format!("thr_{n}")).await;
+            drop(held);
+        }
+        assert_eq!(locks.map().len(), 0);
+
+        // Waiters that give up (clients that went away) leave nothing behind either.
+        let held = locks.lock("thr_busy").await;
+        for _ in 0..100 {
+            let waiting = locks.lock("thr_busy");
+            let gave_up = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
+            assert!(gave_up.is_err());
+        }
+        assert_eq!(locks.map().len(), 1);
+        assert_eq!(locks.map()["thr_busy"].users, 1);
+        drop(held);
+        assert_eq!(locks.map().len(), 0);
+
+        // Nor does one that was waiting when the holder left, and gave up before its turn.
+        let held = locks.lock("thr_handover").await;
+        let mut waiting = Box::pin(locks.lock("thr_handover"));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        drop(held);
+        drop(waiting);
+        assert_eq!(locks.map().len(), 0);
     }
 }

@@ -123,6 +123,32 @@ pub fn campaign_draft(thread_id: String, draft: Option<&Value>) -> CampaignDraft
     }
 }
 
+/// A tool's result as the model is sent it and as it is stored, to be sent again with every
+/// later message of the thread: past `limit` bytes (`llm.max_tool_result_bytes`), a JSON
+/// object that says it was cut, with as much of the result's start as fits.
+pub fn capped(result: String, limit: usize) -> String {
+    if result.len() <= limit {
+        return result;
+    }
+    let mut end = limit;
+    loop {
+        while !result.is_char_boundary(end) {
+            end -= 1;
+        }
+        let marked = json!({
+            "truncated": true,
+            "original_bytes": result.len(),
+            "start": &result[..end],
+        })
+        .to_string();
+        // Escaping can lengthen the text; cut more until the whole fits.
+        if marked.len() <= limit || end == 0 {
+            return marked;
+        }
+        end = end.saturating_sub((marked.len() - limit).max(end / 8).max(1));
+    }
+}
+
 /// What one answer's tools have done so far.
 pub struct Workspace<'a> {
     context: &'a ChatContext,
@@ -248,5 +274,24 @@ impl<'a> Workspace<'a> {
             self.act(action);
         }
         Ok(json!({"saved_step": step, "campaign_draft": draft}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_tool_results_are_cut_into_marked_valid_json() {
+        assert_eq!(capped("{\"a\":1}".into(), 256), "{\"a\":1}");
+        let long = json!({"extra_data": {"notes": "\"é\n".repeat(5000)}}).to_string();
+        for limit in [256, 1000, 4096] {
+            let cut = capped(long.clone(), limit);
+            assert!(cut.len() <= limit, "{} > {limit}", cut.len());
+            let parsed: Value = serde_json::from_str(&cut).unwrap();
+            assert_eq!(parsed["truncated"], true);
+            assert_eq!(parsed["original_bytes"], long.len());
+            assert!(long.starts_with(parsed["start"].as_str().unwrap()));
+        }
     }
 }

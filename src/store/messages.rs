@@ -33,12 +33,11 @@ pub struct ChatContext {
     pub instructions: Option<String>,
     pub business_profile: Value,
     pub campaign_draft: Option<Value>,
-    /// The last messages of the thread, oldest first, starting at a user message.
+    /// The last messages of the thread, oldest first (the window may start inside an
+    /// exchange: the assistant chooses where the model's view starts).
     pub history: Vec<HistoryMessage>,
     /// Replies (not tool calls) the assistant has given in this thread so far.
     pub replies_so_far: u32,
-    /// Tokens the company has used this calendar month.
-    pub month_tokens: i64,
 }
 
 /// One message to store.
@@ -122,12 +121,7 @@ fn history(conn: &Connection, seq: i64, window: u32) -> StoreResult<Vec<HistoryM
     })?;
     let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     messages.reverse();
-    // A window that starts inside an exchange would show tool results without their call.
-    let start = messages
-        .iter()
-        .position(|message| message.role == "user")
-        .unwrap_or(messages.len());
-    Ok(messages.split_off(start))
+    Ok(messages)
 }
 
 fn replies_so_far(conn: &Connection, seq: i64) -> StoreResult<u32> {
@@ -230,7 +224,6 @@ impl Store {
                      JOIN assistants a ON a.id = t.assistant_id WHERE t.seq = ?1",
                 )?
                 .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            let (prompt, completion) = tokens_since(conn, company_id, &month_start())?;
             Ok(ChatContext {
                 company_id,
                 company_name: company_by_id(conn, company_id)?.name,
@@ -239,7 +232,6 @@ impl Store {
                 campaign_draft: campaign_draft.and_then(|text| serde_json::from_str(&text).ok()),
                 history: history(conn, seq, history_window)?,
                 replies_so_far: replies_so_far(conn, seq)?,
-                month_tokens: prompt + completion,
                 thread,
             })
         })
@@ -315,6 +307,16 @@ impl Store {
                 profile: JsonObject::from_value(&profile),
                 date_updated: Nullable(date.map(Timestamp)),
             })
+        })
+        .await
+    }
+
+    /// Tokens a company has used this calendar month, for its quota (the company comes from a
+    /// thread the caller could see).
+    pub async fn month_tokens(&self, company_id: i64) -> StoreResult<i64> {
+        self.read(move |conn| {
+            let (prompt, completion) = tokens_since(conn, company_id, &month_start())?;
+            Ok(prompt + completion)
         })
         .await
     }

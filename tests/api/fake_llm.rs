@@ -1,7 +1,8 @@
 //! A stand-in language model: a real HTTP server on loopback speaking OpenAI's chat-completions
 //! protocol (JSON answers, or server-sent events with `data: {...}` chunks and `data: [DONE]`
 //! when the request asks to stream). Each test scripts its answers in order and reads back the
-//! requests it received. With nothing scripted it answers "OK".
+//! requests it received. With nothing scripted it answers "OK". `Hostile` answers play a
+//! broken or malicious server.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,30 @@ pub struct Answer {
     pub status: Option<u16>,
     pub delay: Duration,
     pub usage: (i64, i64),
+    /// Misbehaviour instead of an answer.
+    pub hostile: Option<Hostile>,
 }
+
+/// Ways a broken or malicious model server answers.
+#[derive(Debug, Clone)]
+pub enum Hostile {
+    /// This body, verbatim, with status 200.
+    Raw(String),
+    /// Reply text that never ends, sent as fast as it is read.
+    Endless,
+    /// This text again and again, as fast as it is read (e.g. event-stream comments, which
+    /// carry no reply text at all).
+    Forever(String),
+    /// A piece of reply text every interval, never ending: each read is quick, the whole never
+    /// comes.
+    Drip(Duration),
+    /// This status, with a body quoting the request's Authorization header and naming
+    /// `LEAKY_SECRET`.
+    Leaky(u16),
+}
+
+/// What a `Hostile::Leaky` body says, which must never reach a client.
+pub const LEAKY_SECRET: &str = "internal-cluster-7.corp: quota for org-secret-99 exceeded";
 
 impl Answer {
     pub fn text(content: &str) -> Answer {
@@ -32,7 +56,20 @@ impl Answer {
             status: None,
             delay: Duration::ZERO,
             usage: (10, 5),
+            hostile: None,
         }
+    }
+
+    pub fn hostile(hostile: Hostile) -> Answer {
+        Answer {
+            hostile: Some(hostile),
+            ..Answer::text("")
+        }
+    }
+
+    pub fn with_usage(mut self, prompt: i64, completion: i64) -> Answer {
+        self.usage = (prompt, completion);
+        self
     }
 
     pub fn tool(name: &str, arguments: Value) -> Answer {
@@ -145,6 +182,11 @@ impl FakeLlm {
         self.script.lock().unwrap().answers.extend(answers);
     }
 
+    /// Drops the answers no request has taken.
+    pub fn forget_script(&self) {
+        self.script.lock().unwrap().answers.clear();
+    }
+
     pub fn received(&self) -> Vec<Received> {
         self.script.lock().unwrap().received.clone()
     }
@@ -181,6 +223,9 @@ async fn completions(
             .unwrap_or_else(|| Answer::text("OK"))
     };
     tokio::time::sleep(answer.delay).await;
+    if let Some(hostile) = answer.hostile {
+        return misbehave(hostile, body["stream"] == true, request);
+    }
     if let Some(status) = answer.status {
         return Response::builder()
             .status(poem::http::StatusCode::from_u16(status).unwrap())
@@ -253,4 +298,50 @@ fn stream(answer: &Answer) -> Response {
     Response::builder()
         .content_type("text/event-stream")
         .body(body)
+}
+
+fn misbehave(hostile: Hostile, streaming: bool, request: &poem::Request) -> Response {
+    let (content_type, opening, piece) = if streaming {
+        let piece = json!({"choices": [{"index": 0, "delta": {"content": "x".repeat(1024)}}]});
+        (
+            "text/event-stream",
+            String::new(),
+            format!("data: {piece}\n\n"),
+        )
+    } else {
+        let opening = r#"{"choices":[{"message":{"role":"assistant","content":""#;
+        ("application/json", opening.to_string(), "x".repeat(1024))
+    };
+    let body = match hostile {
+        Hostile::Raw(body) => poem::Body::from_string(body),
+        Hostile::Endless => endless(opening, piece, Duration::ZERO),
+        Hostile::Forever(text) => endless(String::new(), text, Duration::ZERO),
+        Hostile::Drip(interval) => endless(opening, piece, interval),
+        Hostile::Leaky(status) => {
+            let authorization = request.header("authorization").unwrap_or_default();
+            return Response::builder()
+                .status(poem::http::StatusCode::from_u16(status).unwrap())
+                .content_type("application/json")
+                .body(
+                    json!({"error": {"message": format!(
+                        "{LEAKY_SECRET}; you sent {authorization}"
+                    )}})
+                    .to_string(),
+                );
+        }
+    };
+    Response::builder().content_type(content_type).body(body)
+}
+
+/// `opening`, then `piece` again and again (every `interval`), never ending.
+fn endless(opening: String, piece: String, interval: Duration) -> poem::Body {
+    use futures_util::StreamExt;
+    let first = futures_util::stream::once(async move { bytes::Bytes::from(opening) });
+    let rest = futures_util::stream::unfold(bytes::Bytes::from(piece), move |piece| async move {
+        if !interval.is_zero() {
+            tokio::time::sleep(interval).await;
+        }
+        Some((piece.clone(), piece))
+    });
+    poem::Body::from_bytes_stream(first.chain(rest).map(Ok::<_, std::io::Error>))
 }

@@ -16,6 +16,7 @@ mod disk_full;
 mod files_on_disk;
 mod hostile_clients;
 mod hostile_memory;
+mod hostile_model;
 mod limits;
 mod login_throttle;
 mod messages;

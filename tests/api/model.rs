@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::fake_llm::{Answer, FakeLlm};
 use crate::harness::Server;
 
-const API_KEY: &str = "sk-test-do-not-log-4711";
+pub const API_KEY: &str = "sk-test-do-not-log-4711";
 
 fn server_for(llm: &FakeLlm, extra: &[(&str, &str)]) -> Server {
     let mut env = vec![
@@ -21,16 +21,16 @@ fn server_for(llm: &FakeLlm, extra: &[(&str, &str)]) -> Server {
 
 /// A server answering with the stand-in model, and a thread of one assistant type in a company
 /// with the sample Google connections.
-struct Chat {
-    llm: FakeLlm,
-    server: Server,
-    token: String,
-    company: i64,
-    thread: String,
+pub struct Chat {
+    pub llm: FakeLlm,
+    pub server: Server,
+    pub token: String,
+    pub company: i64,
+    pub thread: String,
 }
 
 impl Chat {
-    fn start(assistant_type: &str, env: &[(&str, &str)]) -> Chat {
+    pub fn start(assistant_type: &str, env: &[(&str, &str)]) -> Chat {
         let llm = FakeLlm::start();
         let server = server_for(&llm, env);
         let token = server.admin_token();
@@ -46,15 +46,15 @@ impl Chat {
     }
 }
 
-fn path(thread: &str) -> String {
+pub fn path(thread: &str) -> String {
     format!("/api/v1/chat/{thread}/messages")
 }
 
-fn user(content: &str) -> Value {
+pub fn user(content: &str) -> Value {
     json!({"role": "user", "content": content})
 }
 
-fn say(server: &Server, token: &str, thread: &str, content: &str) -> Value {
+pub fn say(server: &Server, token: &str, thread: &str, content: &str) -> Value {
     server
         .post(token, &path(thread), &user(content))
         .expect(200)

@@ -1,0 +1,100 @@
+//! Messages being answered by the model, per company: how many (capped by
+//! `llm.max_concurrent_per_company`) and the tokens they have reserved from the monthly quota.
+//! A `Slot` is taken before the model is called and given back when it is dropped, on every
+//! path: a stored reply, an error, or a client that went away.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+#[derive(Default, Clone)]
+pub struct InFlight {
+    companies: Arc<Mutex<HashMap<i64, CompanyLoad>>>,
+}
+
+#[derive(Default)]
+struct CompanyLoad {
+    answers: u32,
+    reserved_tokens: u64,
+}
+
+/// One message's place among its company's answers in flight.
+pub struct Slot {
+    company_id: i64,
+    reserved_tokens: u64,
+    /// Tokens reserved by the company's other answers when this one was admitted.
+    pub reserved_by_others: u64,
+    in_flight: InFlight,
+}
+
+impl InFlight {
+    /// Takes one of the company's `limit` places, reserving `tokens`; None when all are taken.
+    pub fn take(&self, company_id: i64, limit: u32, tokens: u64) -> Option<Slot> {
+        let mut companies = self.companies();
+        let load = companies.entry(company_id).or_default();
+        if load.answers >= limit {
+            return None;
+        }
+        let reserved_by_others = load.reserved_tokens;
+        load.answers += 1;
+        load.reserved_tokens = load.reserved_tokens.saturating_add(tokens);
+        Some(Slot {
+            company_id,
+            reserved_tokens: tokens,
+            reserved_by_others,
+            in_flight: self.clone(),
+        })
+    }
+
+    /// Never poisoned in practice (nothing here panics); if it were, the counts are still sound.
+    fn companies(&self) -> MutexGuard<'_, HashMap<i64, CompanyLoad>> {
+        self.companies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    fn companies_tracked(&self) -> usize {
+        self.companies().len()
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut companies = self.in_flight.companies();
+        if let Some(load) = companies.get_mut(&self.company_id) {
+            load.answers -= 1;
+            load.reserved_tokens -= self.reserved_tokens;
+            if load.answers == 0 {
+                companies.remove(&self.company_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_are_capped_per_company_and_given_back_on_drop() {
+        let in_flight = InFlight::default();
+        let first = in_flight.take(1, 2, 100).unwrap();
+        assert_eq!(first.reserved_by_others, 0);
+        let second = in_flight.take(1, 2, 100).unwrap();
+        assert_eq!(second.reserved_by_others, 100);
+        assert!(in_flight.take(1, 2, 100).is_none(), "a third place");
+        assert!(
+            in_flight.take(2, 2, 100).is_some(),
+            "another company is not held up"
+        );
+        drop(first);
+        let third = in_flight.take(1, 2, 100).unwrap();
+        assert_eq!(third.reserved_by_others, 100);
+        drop((second, third));
+        assert_eq!(
+            in_flight.companies_tracked(),
+            0,
+            "idle companies are forgotten"
+        );
+    }
+}
