@@ -112,7 +112,14 @@ impl MessagesApi {
         body: JsonBody<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
         let turn = self.begin(caller, thread_id.0, body.0).await?;
-        Ok(JsonOut(self.state.assistants.answer(turn, None).await?))
+        let assistants = self.state.assistants.clone();
+        // A client that goes away cancels this handler, but not a model call under way: as in
+        // the stream, the call still costs and its answer is stored, so it runs on its own task.
+        let answered = tokio::spawn(async move { assistants.answer(turn, None).await });
+        match answered.await {
+            Ok(answered) => Ok(JsonOut(answered?)),
+            Err(_) => Err(ApiError::internal()),
+        }
     }
 
     /// Create Chat Message, streaming the reply

@@ -394,9 +394,9 @@ fn what_the_model_is_sent_is_bounded_in_bytes() {
     assert_eq!(history[0]["role"], "user");
 }
 
-/// A client that goes away does not cancel its answer (hyper does not notice a closed
-/// connection while the handler runs), so its model call still counts until it ends; then its
-/// place is given back, although nobody is there to receive the answer.
+/// A client that goes away does not cancel its answer (the model call runs on its own task,
+/// although hyper drops the handler), so the call still counts until it ends; then its place is
+/// given back, and the answer is stored although nobody is there to receive it.
 #[test]
 fn a_client_that_goes_away_holds_its_place_until_its_model_call_ends() {
     let chat = Chat::start(
