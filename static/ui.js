@@ -207,7 +207,9 @@ export function table(headings, rows, empty = 'Nothing here yet.') {
     h('table', {},
       h('thead', {}, h('tr', {}, headings.map((heading) => h('th', { scope: 'col' }, heading)))),
       h('tbody', {}, rows.map((cells) =>
-        h('tr', {}, cells.map((cell, index) => h('td', { 'data-label': headings[index] }, cell)))))));
+        h('tr', {}, cells.map((cell, index) => h('td', { 'data-label': headings[index] },
+          // On a phone a cell is a two-column grid (label, value): several parts stay one value.
+          Array.isArray(cell) ? h('div', {}, cell) : cell)))))));
 }
 
 /** A date from the API, in the reader's time zone. */

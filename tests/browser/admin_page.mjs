@@ -58,7 +58,36 @@ async function eventually(probe, message, timeoutMs = 10000) {
 async function expectText(locator, text) {
   await locator.filter({ hasText: text }).first().waitFor();
 }
-const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+/**
+ * Every visible table's headings, and the short words of its cells, fit their column: no column
+ * squeezed to a letter a line (a thread table once shipped with its date one letter wide).
+ */
+async function checkColumnsFit(name) {
+  const squeezed = await page.evaluate(() => {
+    if (window.innerWidth <= 760) return []; // tables are cards there
+    const ruler = document.createElement('canvas').getContext('2d');
+    const widest = (cell, words) => {
+      const style = getComputedStyle(cell);
+      ruler.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+      return Math.max(0, ...words.map((word) => ruler.measureText(word).width));
+    };
+    return [...document.querySelectorAll('table th, table td')]
+      // A column of buttons has no heading; its buttons never wrap.
+      .filter((cell) => cell.offsetParent !== null && cell.dataset.label !== '')
+      .flatMap((cell) => {
+        const words = cell.textContent.trim().split(/\s+/)
+          .filter((word) => word && (cell.tagName === 'TH' || word.length <= 12));
+        const style = getComputedStyle(cell);
+        const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return room + 1 < widest(cell, words) ? [`"${cell.textContent.trim().slice(0, 30)}" in ${Math.round(room)} px`] : [];
+      });
+  });
+  check(squeezed.length === 0, `${name}: columns too narrow for their words: ${squeezed.slice(0, 5).join('; ')}`);
+}
+const shot = async (name) => {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  if (name !== 'failure') await checkColumnsFit(name);
+};
 const panel = (name) => page.locator(`#panel-${name}`);
 const notice = page.locator('#notice');
 const threadRows = panel('threads').locator('tbody tr');
