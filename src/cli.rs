@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
-use crate::model::rules::{new_account_problems, FieldProblem};
-use crate::model::{Nullable, UserProfile};
+use crate::schema::rules::{new_account_problems, FieldProblem};
+use crate::schema::{Nullable, UserProfile};
 
 #[derive(Parser)]
 #[command(

@@ -3,11 +3,11 @@
 use poem_openapi::param::Path;
 use poem_openapi::OpenApi;
 
-use super::security::SignedIn;
+use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::api::http::error::ApiError;
 use crate::assistant::default_instructions;
-use crate::error::ApiError;
-use crate::model::{AssistantDetail, AssistantUpdate, Nullable};
+use crate::schema::{AssistantDetail, AssistantUpdate, Nullable};
 use crate::store::AssistantRecord;
 
 /// Longest instructions accepted, in characters.

@@ -4,10 +4,10 @@ use poem_openapi::payload::{Form, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use super::security::SignedIn;
+use super::http::security::SignedIn;
 use super::{ApiTags, AppState, ClientAddress};
-use crate::error::ApiError;
-use crate::model::Token;
+use crate::api::http::error::ApiError;
+use crate::schema::Token;
 
 /// RFC 6749 §4.3.2. Every field is optional here so that a missing one gets the RFC's
 /// `invalid_request` rather than a parse error.

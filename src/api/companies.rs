@@ -3,10 +3,10 @@
 use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use super::security::SignedIn;
+use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
-use crate::error::ApiError;
-use crate::model::{
+use crate::api::http::error::ApiError;
+use crate::schema::{
     BusinessProfile, Company, CompanyCreate, CompanyMember, CompanyMemberCreate, CompanyUsage,
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
     GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable,

@@ -4,12 +4,12 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::OpenApi;
 use serde_json::json;
 
-use super::events::EventStreamOut;
-use super::security::SignedIn;
+use super::http::events::EventStreamOut;
+use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
+use crate::api::http::error::ApiError;
 use crate::assistant::Turn;
-use crate::error::ApiError;
-use crate::model::{AssistantChatMessage, AssistantChatMessageCreate};
+use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
 
 /// Longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 32_000;

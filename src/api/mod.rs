@@ -2,18 +2,10 @@
 
 mod assistants;
 mod auth;
-mod body;
-mod browser;
-mod client;
 mod companies;
-mod cursor;
-mod events;
 mod health;
-mod limits;
+pub mod http;
 mod messages;
-mod page;
-mod paths;
-mod security;
 mod threads;
 mod users;
 
@@ -23,16 +15,18 @@ use poem::middleware::{CatchPanic, Tracing};
 use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 
+use http::{browser, limits, page, paths};
+
 use crate::assistant::Assistants;
 use crate::auth::{PasswordGate, Passwords, SignIn, Throttle};
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::model::Token;
+use crate::schema::Token;
 use crate::store::Store;
+use http::error::ApiError;
 
-pub use body::{FormBody, JsonBody, JsonBytes, JsonOut};
-pub use browser::{content_security_policy, SecurityHeaders};
-pub use client::ClientAddress;
+pub use http::body::{FormBody, JsonBody, JsonBytes, JsonOut};
+pub use http::browser::{content_security_policy, SecurityHeaders};
+pub use http::client::ClientAddress;
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -199,7 +193,7 @@ mod tests {
     use super::{guarded, SecurityHeaders};
     use crate::auth::Passwords;
     use crate::config::Config;
-    use crate::connections::{serve, ConnectionLimits};
+    use crate::server::listener::{serve, ConnectionLimits};
     use crate::store::Store;
 
     /// The real middleware stack and connection loop, around a route that panics (no such

@@ -5,12 +5,12 @@ use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::{ApiResponse, OpenApi};
 
-use super::cursor::Cursor;
-use super::security::SignedIn;
+use super::http::cursor::Cursor;
+use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonBytes, JsonOut};
+use crate::api::http::error::ApiError;
 use crate::assistant::campaign_draft;
-use crate::error::ApiError;
-use crate::model::{
+use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
     CampaignDraft,
 };

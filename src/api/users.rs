@@ -6,12 +6,12 @@ use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use super::security::{Caller, SignedIn};
+use super::http::security::{Caller, SignedIn};
 use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
+use crate::api::http::error::ApiError;
 use crate::auth::Confirmation;
-use crate::error::ApiError;
-use crate::model::rules::{check_password, new_account_problems, FieldProblem};
-use crate::model::{
+use crate::schema::rules::{check_password, new_account_problems, FieldProblem};
+use crate::schema::{
     LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
     UserUpdate,
 };

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::tools::{Workspace, PROFILE_FIELDS};
-use crate::model::FrontendAction;
+use crate::schema::FrontendAction;
 
 /// (profile field, question), in the order asked.
 const QUESTIONS: [(&str, &str); 7] = [

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::config::LlmConfig;
-use crate::model::{AssistantChatMessage, AssistantType};
+use crate::schema::{AssistantChatMessage, AssistantType};
 use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, StoreError, Viewer};
 
 pub use llm::OnDelta;

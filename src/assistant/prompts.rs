@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{AssistantType, StorefrontAddress};
+use crate::schema::{AssistantType, StorefrontAddress};
 use crate::store::ChatContext;
 
 pub fn default_instructions(kind: AssistantType) -> &'static str {

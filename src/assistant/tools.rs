@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::model::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable};
+use crate::schema::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable};
 use crate::store::ChatContext;
 
 /// Campaign draft sections, by step (1 to 4).

@@ -10,7 +10,7 @@ pub use password::{PasswordError, Passwords};
 pub use throttle::{RetryAfter, Throttle, ThrottlePolicy};
 pub use token::{hash_token, new_token};
 
-use crate::model::User;
+use crate::schema::User;
 use crate::store::{NewUser, Store, StoreResult};
 
 /// A token just issued: the secret for the client and how long it lasts.

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, Row};
 use super::cache::all_threads_changed;
 use super::companies::Viewer;
 use super::{OptionalRow, Store, StoreError, StoreResult};
-use crate::model::{Assistant, AssistantType, Timestamp};
+use crate::schema::{Assistant, AssistantType, Timestamp};
 
 /// An assistant and its own instructions (None: the built-in default).
 pub type AssistantRecord = (Assistant, Option<String>);

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 
 use super::threads::{ThreadFilter, ThreadPage};
 use super::users::CachedToken;
-use crate::model::CompanyRole;
+use crate::schema::CompanyRole;
 
 /// List pages: a page of 50 threads is ~50 KB, an empty one a few hundred bytes with its key.
 const THREAD_PAGES_BUDGET: Budget = Budget {

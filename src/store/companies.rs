@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::cache::{company_members_changed, Caches, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::model::{Company, CompanyMember, CompanyRole, Timestamp};
+use crate::schema::{Company, CompanyMember, CompanyRole, Timestamp};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, Row};
 use super::cache::company_threads_changed;
 use super::companies::{company_from_row, visible_company};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::model::{
+use crate::schema::{
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
     GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable, StorefrontAddress, Timestamp,
     WebUrl,

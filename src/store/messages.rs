@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::companies::{company_by_id, visible_company, Viewer};
 use super::threads::{record_chat_effects, visible_thread};
 use super::{Store, StoreError, StoreResult};
-use crate::model::{
+use crate::schema::{
     AssistantChatMessage, AssistantChatThread, BusinessProfile, FrontendAction, JsonObject,
     Nullable, Timestamp,
 };

@@ -13,7 +13,7 @@ use super::companies::{
 };
 use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
 use super::{OptionalRow, Store, StoreResult};
-use crate::model::{
+use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
     AssistantType, JsonObject, Nullable, Timestamp,
 };

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::cache::{tokens_changed, OwnedBytes};
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::model::{Nullable, ProfileChange, Timestamp, User, UserProfile};
+use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
 pub struct NewUser {
     pub email: String,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::fake_llm::{Answer, Hostile, LEAKY_SECRET};
 use crate::harness::Server;
-use crate::model::{path, say, user, Chat, API_KEY};
+use crate::llm::{path, say, user, Chat, API_KEY};
 
 fn stream_path(thread: &str) -> String {
     format!("{}/stream", path(thread))

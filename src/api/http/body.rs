@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::AppState;
-use crate::error::{ApiError, ValidationIssue};
+use crate::api::http::error::{ApiError, ValidationIssue};
+use crate::api::AppState;
 
 const JSON: &str = "application/json; charset=utf-8";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -327,7 +327,7 @@ impl<T: Send> IntoResponse for JsonBytes<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::AssistantChatThreadCreate;
+    use crate::schema::AssistantChatThreadCreate;
 
     fn problem(body: &str) -> (Vec<Value>, String) {
         match parse_json::<AssistantChatThreadCreate>(body.as_bytes()) {

@@ -348,6 +348,29 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
     }
 }
 
+/// Reads an enum from its text, so that a value of the wrong type is reported as such (serde's
+/// derive makes serde_json report a number where a variant belongs as a syntax error).
+pub(super) fn enum_from_text<'de, D, T>(
+    deserializer: D,
+    parse: fn(&str) -> Option<T>,
+    names: &'static [&'static str],
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    parse(&text).ok_or_else(|| serde::de::Error::unknown_variant(&text, names))
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use poem_openapi::error::ParsePathError;
 use serde_json::Value;
 
-use crate::error::{into_api_response, param_issue};
+use crate::api::http::error::{into_api_response, param_issue};
 
 /// A path template split into segments: `Err(name)` for a `{name}` parameter.
 type Template = Vec<Result<String, String>>;

@@ -8,8 +8,8 @@ use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::api::http::error::ApiError;
 use crate::config::Config;
-use crate::error::ApiError;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {

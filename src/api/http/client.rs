@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use poem::{FromRequest, Request, RequestBody};
 
-use super::AppState;
+use crate::api::AppState;
 use crate::config::AddressRange;
 
 /// The client's address, as far as this server can tell.

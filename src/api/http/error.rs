@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::assistant::AssistantError;
 use crate::auth::PasswordError;
-use crate::model::rules::FieldProblem;
+use crate::schema::rules::FieldProblem;
 use crate::store::StoreError;
 
 /// `{"detail": "..."}`

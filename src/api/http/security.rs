@@ -4,9 +4,9 @@ use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::SecurityScheme;
 
-use super::AppState;
+use crate::api::http::error::ApiError;
+use crate::api::AppState;
 use crate::auth::hash_token;
-use crate::error::ApiError;
 use crate::store::Viewer;
 
 /// The signed-in caller.

@@ -1,5 +1,7 @@
 //! Starting and stopping the server.
 
+pub mod listener;
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -9,9 +11,9 @@ use crate::api::{app, AppState};
 use crate::assistant::Assistants;
 use crate::auth::{Passwords, Throttle, ThrottlePolicy};
 use crate::config::{AuthConfig, Config};
-use crate::connections::ConnectionLimits;
-use crate::model::UserProfile;
+use crate::schema::UserProfile;
 use crate::store::{NewUser, Store};
+use listener::ConnectionLimits;
 
 pub const FIRST_ADMIN_EMAIL: &str = "admin@localhost";
 
@@ -39,7 +41,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         max_connections: config.server.max_connections,
         header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
     };
-    let served = crate::connections::serve(listener, app(state), limits, shutdown_signal()).await;
+    let served = listener::serve(listener, app(state), limits, shutdown_signal()).await;
     token_purge.abort();
     store.close();
     tracing::info!("adthread stopped");

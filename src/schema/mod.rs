@@ -1,0 +1,20 @@
+//! The shapes the API sends and receives, named as the published contract names them, one
+//! module per API tag. Bodies are read and written with serde; the poem-openapi derives only
+//! describe them.
+
+mod assistants;
+mod companies;
+mod connections;
+mod messages;
+pub mod rules;
+mod threads;
+mod types;
+mod users;
+
+pub use assistants::*;
+pub use companies::*;
+pub use connections::*;
+pub use messages::*;
+pub use threads::*;
+pub use types::{JsonObject, Nullable, Timestamp, WebUrl, MAX_JSON_DEPTH};
+pub use users::*;
