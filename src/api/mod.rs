@@ -3,9 +3,12 @@
 mod assistants;
 mod auth;
 mod companies;
+mod connections;
 mod health;
 pub mod http;
+mod members;
 mod messages;
+mod profile;
 mod threads;
 mod users;
 
@@ -116,6 +119,15 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             companies::CompaniesApi {
+                state: state.clone(),
+            },
+            members::MembersApi {
+                state: state.clone(),
+            },
+            connections::ConnectionsApi {
+                state: state.clone(),
+            },
+            profile::ProfileApi {
                 state: state.clone(),
             },
             threads::ThreadsApi {
