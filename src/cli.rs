@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::auth::{create_account, NewAccount};
 use crate::config::{self, Config};
-use crate::schema::rules::{new_account_problems, FieldProblem};
+use crate::schema::rules::FieldProblem;
 use crate::schema::{Nullable, UserProfile};
 
 #[derive(Parser)]
@@ -151,31 +152,16 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
         .read_line(&mut password)
         .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    let email = args.email.trim().to_string();
     let profile = UserProfile {
         first_name: Nullable(args.first_name),
         last_name: Nullable(args.last_name),
         phone_number: Nullable(args.phone_number),
     };
-    let problems: Vec<String> = new_account_problems(&email, &password, None, &profile)
-        .iter()
-        .map(describe)
-        .collect();
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
-    }
+    let account = NewAccount::checked(&args.email, password, None, args.admin, profile)
+        .map_err(|problems| problems.iter().map(describe).collect::<Vec<_>>().join("; "))?;
     let store = crate::store::Store::open(&config.database).map_err(|err| err.to_string())?;
     let passwords = crate::auth::Passwords::new(&config.auth).map_err(|err| err.to_string())?;
-    let new_user = crate::store::NewUser {
-        email,
-        password_hash: passwords
-            .hash(password)
-            .await
-            .map_err(|err| err.to_string())?,
-        is_admin: args.admin,
-        profile,
-    };
-    let created = store.create_user(new_user).await;
+    let created = create_account(&store, &passwords, account).await;
     store.close();
     let user = created.map_err(|err| err.to_string())?;
     println!(

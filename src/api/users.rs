@@ -9,13 +9,13 @@ use serde::Deserialize;
 use super::http::security::{Caller, SignedIn};
 use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::auth::Confirmation;
-use crate::schema::rules::{check_password, new_account_problems, FieldProblem};
+use crate::auth::{create_account, forget_initial_password, Confirmation, NewAccount};
+use crate::schema::rules::{check_password, FieldProblem};
 use crate::schema::{
     LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
     UserUpdate,
 };
-use crate::store::{NewUser, StandingChange};
+use crate::store::StandingChange;
 
 /// The published API's sign-in form (FastAPI's OAuth2PasswordRequestForm). As in FastAPI, an
 /// empty `username` or `password` counts as missing.
@@ -164,12 +164,7 @@ impl UsersApi {
             .store
             .set_password(caller.user_id, new_hash, Some(caller.token_hash))
             .await?;
-        crate::server::forget_initial_password(
-            &self.state.config,
-            &self.state.store,
-            caller.user_id,
-        )
-        .await;
+        forget_initial_password(&self.state.config, &self.state.store, caller.user_id).await;
         Ok(())
     }
 }
@@ -271,21 +266,19 @@ impl UsersApi {
         body: JsonBody<UserRegister>,
     ) -> Result<LoggedIn, ApiError> {
         let request = body.0;
-        let email = request.email.trim().to_string();
         let profile = UserProfile {
             first_name: request.first_name,
             last_name: request.last_name,
             phone_number: request.phone_number,
         };
-        let problems = new_account_problems(
-            &email,
-            &request.password,
+        let account = NewAccount::checked(
+            &request.email,
+            request.password,
             Some(&request.password_confirm),
-            &profile,
-        );
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_body(problems));
-        }
+            false,
+            profile,
+        )
+        .map_err(ApiError::invalid_body)?;
         self.state
             .throttle
             .register(client.0)
@@ -295,17 +288,12 @@ impl UsersApi {
                     retry_after.0,
                 )
             })?;
-        let password_hash = self.state.passwords.hash(request.password).await?;
-        let new_user = NewUser {
-            email,
-            password_hash,
-            is_admin: false,
-            profile,
-        };
+        let state = &self.state;
         let (user, issued) = crate::auth::register(
-            &self.state.store,
-            self.state.config.auth.token_lifetime_secs,
-            new_user,
+            &state.store,
+            &state.passwords,
+            state.config.auth.token_lifetime_secs,
+            account,
         )
         .await?;
         Ok(LoggedIn::new(user, issued.token))
@@ -331,23 +319,17 @@ impl UsersApi {
     ) -> Result<JsonOut<User>, ApiError> {
         require_admin(&caller.0)?;
         let new = body.0;
-        let email = new.email.trim().to_string();
         let profile = UserProfile {
             first_name: new.first_name,
             last_name: new.last_name,
             phone_number: new.phone_number,
         };
-        let problems = new_account_problems(&email, &new.password, None, &profile);
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_body(problems));
-        }
-        let user = NewUser {
-            email,
-            password_hash: self.state.passwords.hash(new.password).await?,
-            is_admin: new.is_admin,
-            profile,
-        };
-        Ok(JsonOut(self.state.store.create_user(user).await?))
+        let account = NewAccount::checked(&new.email, new.password, None, new.is_admin, profile)
+            .map_err(ApiError::invalid_body)?;
+        let state = &self.state;
+        Ok(JsonOut(
+            create_account(&state.store, &state.passwords, account).await?,
+        ))
     }
 
     /// Change a user
@@ -385,7 +367,7 @@ impl UsersApi {
         if let Some(hash) = password_hash {
             let keep = (user_id == caller.0.user_id).then_some(caller.0.token_hash);
             store.set_password(user_id, hash, keep).await?;
-            crate::server::forget_initial_password(&self.state.config, store, user_id).await;
+            forget_initial_password(&self.state.config, store, user_id).await;
             user = store.user(user_id).await?;
         }
         Ok(JsonOut(user))

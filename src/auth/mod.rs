@@ -1,17 +1,20 @@
-//! Passwords (argon2id) and access tokens (random, stored as SHA-256).
+//! Accounts, passwords (argon2id) and access tokens (random, stored as SHA-256).
 
+mod account;
+mod first_admin;
 mod password;
 mod throttle;
 mod token;
 
 use std::net::IpAddr;
 
+pub use account::{create_account, register, AccountError, AccountResult, NewAccount};
+pub use first_admin::{bootstrap_admin, forget_initial_password, BootstrapError};
 pub use password::{PasswordError, Passwords};
 pub use throttle::{RetryAfter, Throttle, ThrottlePolicy};
 pub use token::{hash_token, new_token};
 
-use crate::schema::User;
-use crate::store::{NewUser, Store, StoreResult};
+use crate::store::{Store, StoreResult};
 
 /// A token just issued: the secret for the client and how long it lasts.
 pub struct IssuedToken {
@@ -109,18 +112,6 @@ pub async fn issue_token(
     let (issued, hash, expires_at) = fresh_token(lifetime_secs);
     store.insert_token(hash, user_id, expires_at).await?;
     Ok(issued)
-}
-
-/// Creates the account and its first token in one write: either both exist afterwards or
-/// neither does.
-pub async fn register(
-    store: &Store,
-    lifetime_secs: u64,
-    user: NewUser,
-) -> StoreResult<(User, IssuedToken)> {
-    let (issued, hash, expires_at) = fresh_token(lifetime_secs);
-    let user = store.create_user_with_token(user, hash, expires_at).await?;
-    Ok((user, issued))
 }
 
 /// A new token, the hash to store and when it expires (unix seconds).

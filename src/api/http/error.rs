@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, Object};
 use serde_json::Value;
 
 use crate::assistant::AssistantError;
-use crate::auth::PasswordError;
+use crate::auth::{AccountError, PasswordError};
 use crate::schema::rules::FieldProblem;
 use crate::store::StoreError;
 
@@ -252,6 +252,15 @@ impl From<PasswordError> for ApiError {
     fn from(err: PasswordError) -> Self {
         tracing::error!(error = %err, "password hashing failed");
         ApiError::internal()
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Password(err) => err.into(),
+            AccountError::Store(err) => err.into(),
+        }
     }
 }
 
