@@ -244,13 +244,13 @@ impl UsersApi {
         if !missing.is_empty() {
             return Err(ApiError::invalid_body(missing));
         }
-        let signed_in = self
-            .state
-            .sign_in(client, form.username, form.password)
+        let gate = self.state.password_gate();
+        let signed_in = gate
+            .sign_in(client.0, form.username, form.password)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Incorrect email or password"))?;
         let user = self.state.store.user(signed_in.user_id).await?;
-        Ok(LoggedIn::new(user, signed_in.token.access_token))
+        Ok(LoggedIn::new(user, signed_in.token.token))
     }
 
     /// Register

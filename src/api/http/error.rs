@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, Object};
 use serde_json::Value;
 
 use crate::assistant::AssistantError;
-use crate::auth::{AccountError, PasswordError};
+use crate::auth::{AccountError, PasswordError, SignInError};
 use crate::schema::rules::FieldProblem;
 use crate::store::StoreError;
 
@@ -260,6 +260,18 @@ impl From<AccountError> for ApiError {
         match err {
             AccountError::Password(err) => err.into(),
             AccountError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(err: SignInError) -> Self {
+        match err {
+            SignInError::Store(err) => err.into(),
+            SignInError::Throttled(retry_after) => ApiError::too_many_requests(
+                "Too many failed sign-ins; try again later",
+                retry_after.0,
+            ),
         }
     }
 }
