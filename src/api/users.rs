@@ -6,7 +6,7 @@ use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use super::http::security::{Caller, SignedIn};
+use super::http::security::{Admin, Caller, ManageUsers, SignedIn};
 use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
 use crate::auth::{create_account, forget_initial_password, Confirmation, NewAccount};
@@ -79,14 +79,6 @@ impl<'a> FromRequest<'a> for RegistrationOpen {
 
 pub struct UsersApi {
     pub state: AppState,
-}
-
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.is_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("Only administrators can manage users"))
-    }
 }
 
 /// An administrator keeps their own rights and account, so that one always remains.
@@ -303,8 +295,7 @@ impl UsersApi {
     ///
     /// Administrators only.
     #[oai(path = "/", method = "get")]
-    async fn list(&self, caller: SignedIn) -> Result<JsonOut<Vec<User>>, ApiError> {
-        require_admin(&caller.0)?;
+    async fn list(&self, _admin: Admin<ManageUsers>) -> Result<JsonOut<Vec<User>>, ApiError> {
         Ok(JsonOut(self.state.store.users().await?))
     }
 
@@ -314,10 +305,9 @@ impl UsersApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        caller: SignedIn,
+        _admin: Admin<ManageUsers>,
         body: JsonBody<UserCreate>,
     ) -> Result<JsonOut<User>, ApiError> {
-        require_admin(&caller.0)?;
         let new = body.0;
         let profile = UserProfile {
             first_name: new.first_name,
@@ -340,11 +330,10 @@ impl UsersApi {
     #[oai(path = "/:user_id", method = "patch")]
     async fn update(
         &self,
-        caller: SignedIn,
+        admin: Admin<ManageUsers>,
         user_id: Path<i64>,
         body: JsonBody<UserAdminUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
-        require_admin(&caller.0)?;
         let (user_id, change) = (user_id.0, body.0);
         if let Some(problem) = change
             .password
@@ -353,7 +342,7 @@ impl UsersApi {
         {
             return Err(ApiError::invalid_body(vec![problem]));
         }
-        refuse_self_demotion(&caller.0, user_id, &change)?;
+        refuse_self_demotion(&admin.0, user_id, &change)?;
         let password_hash = match change.password {
             Some(password) => Some(self.state.passwords.hash(password).await?),
             None => None,
@@ -365,7 +354,7 @@ impl UsersApi {
         let store = &self.state.store;
         let mut user = store.change_standing(user_id, standing).await?;
         if let Some(hash) = password_hash {
-            let keep = (user_id == caller.0.user_id).then_some(caller.0.token_hash);
+            let keep = (user_id == admin.0.user_id).then_some(admin.0.token_hash);
             store.set_password(user_id, hash, keep).await?;
             forget_initial_password(&self.state.config, store, user_id).await;
             user = store.user(user_id).await?;
