@@ -7,25 +7,47 @@ use std::time::Duration;
 
 use crate::api::{app, AppState};
 use crate::assistant::Assistants;
-use crate::auth::{bootstrap_admin, Passwords, Throttle, ThrottlePolicy};
+use crate::auth::{
+    bootstrap_admin, BootstrapError, PasswordError, Passwords, Throttle, ThrottlePolicy,
+};
 use crate::config::{AuthConfig, Config};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use listener::ConnectionLimits;
 
-pub async fn serve(config: Config) -> Result<(), String> {
+/// Why the server could not start, or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Passwords(#[from] PasswordError),
+    #[error(transparent)]
+    FirstAdmin(#[from] BootstrapError),
+    /// The language model's settings.
+    #[error("{0}")]
+    Llm(String),
+    #[error("cannot serve on {bind}: {source}")]
+    Listen {
+        bind: String,
+        source: std::io::Error,
+    },
+}
+
+pub async fn serve(config: Config) -> Result<(), ServerError> {
     init_logging();
-    let store = Store::open(&config.database).map_err(|err| err.to_string())?;
-    let passwords = Passwords::new(&config.auth).map_err(|err| err.to_string())?;
-    bootstrap_admin(&store, &passwords, &config)
-        .await
-        .map_err(|err| err.to_string())?;
+    let store = Store::open(&config.database)?;
+    let passwords = Passwords::new(&config.auth)?;
+    bootstrap_admin(&store, &passwords, &config).await?;
     let state = app_state(&config, store.clone(), passwords)?;
     let token_purge = tokio::spawn(
         store
             .clone()
             .purge_expired_tokens_forever(token_purge_interval(&config.auth)),
     );
-    let cannot_serve = |err| format!("cannot serve on {}: {err}", config.server.bind);
+    let cannot_serve = |source| ServerError::Listen {
+        bind: config.server.bind.clone(),
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .map_err(cannot_serve)?;
@@ -46,9 +68,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
 }
 
 /// What the handlers share, built from the configuration around an open store.
-pub fn app_state(config: &Config, store: Store, passwords: Passwords) -> Result<AppState, String> {
+pub fn app_state(
+    config: &Config,
+    store: Store,
+    passwords: Passwords,
+) -> Result<AppState, ServerError> {
     Ok(AppState {
-        assistants: Arc::new(Assistants::new(store.clone(), &config.llm)?),
+        assistants: Arc::new(
+            Assistants::new(store.clone(), &config.llm).map_err(ServerError::Llm)?,
+        ),
         store,
         config: Arc::new(config.clone()),
         passwords,
