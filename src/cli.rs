@@ -2,13 +2,45 @@
 
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{self, Config};
-use crate::schema::rules::{new_account_problems, FieldProblem};
+use crate::auth::{create_account, AccountError, NewAccount, PasswordError};
+use crate::config::{self, Config, ConfigError};
+use crate::schema::rules::FieldProblem;
 use crate::schema::{Nullable, UserProfile};
+use crate::server::ServerError;
+use crate::store::StoreError;
+
+/// Why a command failed; `main` prints it and exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Passwords(#[from] PasswordError),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("backup failed: {0}")]
+    Backup(StoreError),
+    #[error("{path} has {integrity} integrity and {foreign_keys} foreign-key problems")]
+    Damaged {
+        path: String,
+        integrity: usize,
+        foreign_keys: usize,
+    },
+    #[error("cannot read the password from standard input: {0}")]
+    PasswordInput(std::io::Error),
+    /// Every problem with the new user's arguments, in the command line's words.
+    #[error("{}", .0.join("; "))]
+    InvalidUser(Vec<String>),
+}
 
 #[derive(Parser)]
 #[command(
@@ -74,18 +106,8 @@ struct CreateUser {
 }
 
 impl Cli {
-    pub fn run(self) -> ExitCode {
-        match self.try_run() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(message) => {
-                eprintln!("adthread: {message}");
-                ExitCode::FAILURE
-            }
-        }
-    }
-
-    fn try_run(self) -> Result<(), String> {
-        let mut config = config::load(self.config.as_deref()).map_err(|err| err.to_string())?;
+    pub fn run(self) -> Result<(), CliError> {
+        let mut config = config::load(self.config.as_deref())?;
         if let Some(database) = self.database {
             config.database.path = database;
         }
@@ -94,14 +116,14 @@ impl Cli {
                 if let Some(bind) = bind {
                     config.server.bind = bind;
                 }
-                runtime(&config)?.block_on(crate::server::serve(config))
+                Ok(runtime(&config)?.block_on(crate::server::serve(config))?)
             }
             Command::User {
                 command: UserCommand::Create(args),
             } => runtime(&config)?.block_on(create_user(config, args)),
             Command::Backup { target } => {
                 crate::store::maintenance::backup(&config.database.path, &target)
-                    .map_err(|err| format!("backup failed: {err}"))?;
+                    .map_err(CliError::Backup)?;
                 println!(
                     "backed up {} to {}",
                     config.database.path.display(),
@@ -114,9 +136,9 @@ impl Cli {
     }
 }
 
-fn check(config: &Config) -> Result<(), String> {
+fn check(config: &Config) -> Result<(), CliError> {
     let path = &config.database.path;
-    let report = crate::store::maintenance::check(path).map_err(|err| err.to_string())?;
+    let report = crate::store::maintenance::check(path)?;
     if report.is_ok() {
         println!("{}: integrity ok, foreign keys ok", path.display());
         return Ok(());
@@ -124,60 +146,44 @@ fn check(config: &Config) -> Result<(), String> {
     for problem in report.integrity.iter().chain(&report.foreign_keys) {
         println!("{problem}");
     }
-    Err(format!(
-        "{} has {} integrity and {} foreign-key problems",
-        path.display(),
-        report.integrity.len(),
-        report.foreign_keys.len()
-    ))
+    Err(CliError::Damaged {
+        path: path.display().to_string(),
+        integrity: report.integrity.len(),
+        foreign_keys: report.foreign_keys.len(),
+    })
 }
 
 /// Blocking work is database reads (one pooled connection each) and password hashing, so a few
 /// more threads than connections are enough. With tokio's default (512), every waiting request
 /// got a thread of its own that only waited for a connection: more memory and more context
 /// switches on a small machine.
-fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, String> {
+fn runtime(config: &Config) -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(config.database.pool_size as usize + 4)
         .enable_all()
         .build()
-        .map_err(|err| format!("cannot start the runtime: {err}"))
+        .map_err(CliError::Runtime)
 }
 
-async fn create_user(config: Config, args: CreateUser) -> Result<(), String> {
+async fn create_user(config: Config, args: CreateUser) -> Result<(), CliError> {
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
-        .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+        .map_err(CliError::PasswordInput)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    let email = args.email.trim().to_string();
     let profile = UserProfile {
         first_name: Nullable(args.first_name),
         last_name: Nullable(args.last_name),
         phone_number: Nullable(args.phone_number),
     };
-    let problems: Vec<String> = new_account_problems(&email, &password, None, &profile)
-        .iter()
-        .map(describe)
-        .collect();
-    if !problems.is_empty() {
-        return Err(problems.join("; "));
-    }
-    let store = crate::store::Store::open(&config.database).map_err(|err| err.to_string())?;
-    let passwords = crate::auth::Passwords::new(&config.auth).map_err(|err| err.to_string())?;
-    let new_user = crate::store::NewUser {
-        email,
-        password_hash: passwords
-            .hash(password)
-            .await
-            .map_err(|err| err.to_string())?,
-        is_admin: args.admin,
-        profile,
-    };
-    let created = store.create_user(new_user).await;
+    let account = NewAccount::checked(&args.email, password, None, args.admin, profile)
+        .map_err(|problems| CliError::InvalidUser(problems.iter().map(describe).collect()))?;
+    let store = crate::store::Store::open(&config.database)?;
+    let passwords = crate::auth::Passwords::new(&config.auth)?;
+    let created = create_account(&store, &passwords, account).await;
     store.close();
-    let user = created.map_err(|err| err.to_string())?;
+    let user = created?;
     println!(
         "created {} user {} (id {})",
         if user.is_admin { "admin" } else { "ordinary" },

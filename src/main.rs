@@ -3,5 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    adthread::cli::Cli::parse().run()
+    match adthread::cli::Cli::parse().run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("adthread: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

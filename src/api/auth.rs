@@ -96,9 +96,10 @@ impl AuthApi {
             ));
         };
         let _ = request.scope;
-        match self.state.sign_in(client, email, password).await? {
+        let gate = self.state.password_gate();
+        match gate.sign_in(client.0, email, password).await? {
             Some(signed_in) => Ok(TokenResponse::Ok(
-                Json(signed_in.token),
+                Json(signed_in.token.into()),
                 "no-store".into(),
                 "no-cache".into(),
             )),

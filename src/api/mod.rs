@@ -3,9 +3,12 @@
 mod assistants;
 mod auth;
 mod companies;
+mod connections;
 mod health;
 pub mod http;
+mod members;
 mod messages;
+mod profile;
 mod threads;
 mod users;
 
@@ -18,9 +21,8 @@ use poem_openapi::{OpenApiService, Tags};
 use http::{browser, limits, page, paths};
 
 use crate::assistant::Assistants;
-use crate::auth::{PasswordGate, Passwords, SignIn, Throttle};
+use crate::auth::{PasswordGate, Passwords, Throttle};
 use crate::config::Config;
-use crate::schema::Token;
 use crate::store::Store;
 use http::error::ApiError;
 
@@ -58,12 +60,6 @@ pub struct AppState {
     pub assistants: Arc<Assistants>,
 }
 
-/// Who signed in, and the token issued to them.
-pub struct SignedInUser {
-    pub user_id: i64,
-    pub token: Token,
-}
-
 impl AppState {
     /// What every check of a password goes through.
     pub fn password_gate(&self) -> PasswordGate<'_> {
@@ -72,36 +68,6 @@ impl AppState {
             passwords: &self.passwords,
             throttle: &self.throttle,
             token_lifetime_secs: self.config.auth.token_lifetime_secs,
-        }
-    }
-
-    /// Signs in with an email and password sent from `client`; None when they do not match an
-    /// active user; 429 with Retry-After after too many failures. Both sign-in endpoints come
-    /// through here, so both are throttled.
-    pub async fn sign_in(
-        &self,
-        client: ClientAddress,
-        email: String,
-        password: String,
-    ) -> Result<Option<SignedInUser>, ApiError> {
-        match self
-            .password_gate()
-            .sign_in(client.0, email, password)
-            .await?
-        {
-            SignIn::Issued { user_id, token } => Ok(Some(SignedInUser {
-                user_id,
-                token: Token {
-                    access_token: token.token,
-                    token_type: "bearer".into(),
-                    expires_in: token.expires_in,
-                },
-            })),
-            SignIn::Refused => Ok(None),
-            SignIn::Throttled(retry_after) => Err(ApiError::too_many_requests(
-                "Too many failed sign-ins; try again later",
-                retry_after.0,
-            )),
         }
     }
 }
@@ -116,6 +82,15 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             companies::CompaniesApi {
+                state: state.clone(),
+            },
+            members::MembersApi {
+                state: state.clone(),
+            },
+            connections::ConnectionsApi {
+                state: state.clone(),
+            },
+            profile::ProfileApi {
                 state: state.clone(),
             },
             threads::ThreadsApi {

@@ -6,16 +6,16 @@ use poem_openapi::param::Path;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
-use super::http::security::{Caller, SignedIn};
+use super::http::security::{Admin, Caller, ManageUsers, SignedIn};
 use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::auth::Confirmation;
-use crate::schema::rules::{check_password, new_account_problems, FieldProblem};
+use crate::auth::{create_account, forget_initial_password, Confirmation, NewAccount};
+use crate::schema::rules::{check_password, FieldProblem};
 use crate::schema::{
     LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
     UserUpdate,
 };
-use crate::store::{NewUser, StandingChange};
+use crate::store::StandingChange;
 
 /// The published API's sign-in form (FastAPI's OAuth2PasswordRequestForm). As in FastAPI, an
 /// empty `username` or `password` counts as missing.
@@ -79,14 +79,6 @@ impl<'a> FromRequest<'a> for RegistrationOpen {
 
 pub struct UsersApi {
     pub state: AppState,
-}
-
-fn require_admin(caller: &Caller) -> Result<(), ApiError> {
-    if caller.is_admin {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("Only administrators can manage users"))
-    }
 }
 
 /// An administrator keeps their own rights and account, so that one always remains.
@@ -164,12 +156,7 @@ impl UsersApi {
             .store
             .set_password(caller.user_id, new_hash, Some(caller.token_hash))
             .await?;
-        crate::server::forget_initial_password(
-            &self.state.config,
-            &self.state.store,
-            caller.user_id,
-        )
-        .await;
+        forget_initial_password(&self.state.config, &self.state.store, caller.user_id).await;
         Ok(())
     }
 }
@@ -249,13 +236,13 @@ impl UsersApi {
         if !missing.is_empty() {
             return Err(ApiError::invalid_body(missing));
         }
-        let signed_in = self
-            .state
-            .sign_in(client, form.username, form.password)
+        let gate = self.state.password_gate();
+        let signed_in = gate
+            .sign_in(client.0, form.username, form.password)
             .await?
             .ok_or_else(|| ApiError::unauthorized("Incorrect email or password"))?;
         let user = self.state.store.user(signed_in.user_id).await?;
-        Ok(LoggedIn::new(user, signed_in.token.access_token))
+        Ok(LoggedIn::new(user, signed_in.token.token))
     }
 
     /// Register
@@ -271,21 +258,19 @@ impl UsersApi {
         body: JsonBody<UserRegister>,
     ) -> Result<LoggedIn, ApiError> {
         let request = body.0;
-        let email = request.email.trim().to_string();
         let profile = UserProfile {
             first_name: request.first_name,
             last_name: request.last_name,
             phone_number: request.phone_number,
         };
-        let problems = new_account_problems(
-            &email,
-            &request.password,
+        let account = NewAccount::checked(
+            &request.email,
+            request.password,
             Some(&request.password_confirm),
-            &profile,
-        );
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_body(problems));
-        }
+            false,
+            profile,
+        )
+        .map_err(ApiError::invalid_body)?;
         self.state
             .throttle
             .register(client.0)
@@ -295,17 +280,12 @@ impl UsersApi {
                     retry_after.0,
                 )
             })?;
-        let password_hash = self.state.passwords.hash(request.password).await?;
-        let new_user = NewUser {
-            email,
-            password_hash,
-            is_admin: false,
-            profile,
-        };
+        let state = &self.state;
         let (user, issued) = crate::auth::register(
-            &self.state.store,
-            self.state.config.auth.token_lifetime_secs,
-            new_user,
+            &state.store,
+            &state.passwords,
+            state.config.auth.token_lifetime_secs,
+            account,
         )
         .await?;
         Ok(LoggedIn::new(user, issued.token))
@@ -315,8 +295,7 @@ impl UsersApi {
     ///
     /// Administrators only.
     #[oai(path = "/", method = "get")]
-    async fn list(&self, caller: SignedIn) -> Result<JsonOut<Vec<User>>, ApiError> {
-        require_admin(&caller.0)?;
+    async fn list(&self, _admin: Admin<ManageUsers>) -> Result<JsonOut<Vec<User>>, ApiError> {
         Ok(JsonOut(self.state.store.users().await?))
     }
 
@@ -326,28 +305,21 @@ impl UsersApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        caller: SignedIn,
+        _admin: Admin<ManageUsers>,
         body: JsonBody<UserCreate>,
     ) -> Result<JsonOut<User>, ApiError> {
-        require_admin(&caller.0)?;
         let new = body.0;
-        let email = new.email.trim().to_string();
         let profile = UserProfile {
             first_name: new.first_name,
             last_name: new.last_name,
             phone_number: new.phone_number,
         };
-        let problems = new_account_problems(&email, &new.password, None, &profile);
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_body(problems));
-        }
-        let user = NewUser {
-            email,
-            password_hash: self.state.passwords.hash(new.password).await?,
-            is_admin: new.is_admin,
-            profile,
-        };
-        Ok(JsonOut(self.state.store.create_user(user).await?))
+        let account = NewAccount::checked(&new.email, new.password, None, new.is_admin, profile)
+            .map_err(ApiError::invalid_body)?;
+        let state = &self.state;
+        Ok(JsonOut(
+            create_account(&state.store, &state.passwords, account).await?,
+        ))
     }
 
     /// Change a user
@@ -358,11 +330,10 @@ impl UsersApi {
     #[oai(path = "/:user_id", method = "patch")]
     async fn update(
         &self,
-        caller: SignedIn,
+        admin: Admin<ManageUsers>,
         user_id: Path<i64>,
         body: JsonBody<UserAdminUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
-        require_admin(&caller.0)?;
         let (user_id, change) = (user_id.0, body.0);
         if let Some(problem) = change
             .password
@@ -371,7 +342,7 @@ impl UsersApi {
         {
             return Err(ApiError::invalid_body(vec![problem]));
         }
-        refuse_self_demotion(&caller.0, user_id, &change)?;
+        refuse_self_demotion(&admin.0, user_id, &change)?;
         let password_hash = match change.password {
             Some(password) => Some(self.state.passwords.hash(password).await?),
             None => None,
@@ -383,9 +354,9 @@ impl UsersApi {
         let store = &self.state.store;
         let mut user = store.change_standing(user_id, standing).await?;
         if let Some(hash) = password_hash {
-            let keep = (user_id == caller.0.user_id).then_some(caller.0.token_hash);
+            let keep = (user_id == admin.0.user_id).then_some(admin.0.token_hash);
             store.set_password(user_id, hash, keep).await?;
-            crate::server::forget_initial_password(&self.state.config, store, user_id).await;
+            forget_initial_password(&self.state.config, store, user_id).await;
             user = store.user(user_id).await?;
         }
         Ok(JsonOut(user))

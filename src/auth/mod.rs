@@ -1,17 +1,20 @@
-//! Passwords (argon2id) and access tokens (random, stored as SHA-256).
+//! Accounts, passwords (argon2id) and access tokens (random, stored as SHA-256).
 
+mod account;
+mod first_admin;
 mod password;
+mod sign_in;
 mod throttle;
 mod token;
 
-use std::net::IpAddr;
-
+pub use account::{create_account, register, AccountError, AccountResult, NewAccount};
+pub use first_admin::{bootstrap_admin, forget_initial_password, BootstrapError};
 pub use password::{PasswordError, Passwords};
+pub use sign_in::{Confirmation, PasswordGate, SignInError, SignedInUser};
 pub use throttle::{RetryAfter, Throttle, ThrottlePolicy};
 pub use token::{hash_token, new_token};
 
-use crate::schema::User;
-use crate::store::{NewUser, Store, StoreResult};
+use crate::schema::Token;
 
 /// A token just issued: the secret for the client and how long it lasts.
 pub struct IssuedToken {
@@ -19,108 +22,15 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
-/// What a sign-in attempt came to.
-pub enum SignIn {
-    Issued {
-        user_id: i64,
-        token: IssuedToken,
-    },
-    /// Wrong email, wrong password or deactivated account: the same answer for all three.
-    Refused,
-    /// Too many recent failures for this account or from this address; the password was not
-    /// even checked.
-    Throttled(RetryAfter),
-}
-
-/// What a check of a signed-in user's current password came to.
-pub enum Confirmation {
-    Confirmed,
-    Wrong,
-    /// Too many recent failures; the password was not even checked.
-    Throttled(RetryAfter),
-}
-
-/// What every check of a password goes through: sign-ins and password changes.
-pub struct PasswordGate<'a> {
-    pub store: &'a Store,
-    pub passwords: &'a Passwords,
-    pub throttle: &'a Throttle,
-    pub token_lifetime_secs: u64,
-}
-
-impl PasswordGate<'_> {
-    /// Checks an email and password, from `client`; on success stores and returns a new token.
-    /// A wrong email, a wrong password and a deactivated account all get the same password
-    /// check and the same answer.
-    pub async fn sign_in(
-        &self,
-        client: IpAddr,
-        email: String,
-        password: String,
-    ) -> StoreResult<SignIn> {
-        if let Err(retry_after) = self.admit(&email, client) {
-            return Ok(SignIn::Throttled(retry_after));
+/// What a client is given to present as `Authorization: Bearer`.
+impl From<IssuedToken> for Token {
+    fn from(issued: IssuedToken) -> Self {
+        Token {
+            access_token: issued.token,
+            token_type: "bearer".into(),
+            expires_in: issued.expires_in,
         }
-        let credentials = self.store.credentials(email.clone()).await?;
-        let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-        let matches = self.passwords.verify(password, hash).await;
-        let Some(user) = credentials.filter(|c| matches && c.is_active) else {
-            return Ok(SignIn::Refused);
-        };
-        self.throttle.succeeded(&email, client);
-        Ok(SignIn::Issued {
-            user_id: user.user_id,
-            token: issue_token(self.store, user.user_id, self.token_lifetime_secs).await?,
-        })
     }
-
-    /// Checks the current password of the signed-in `user_id`, sent from `client`, under the
-    /// same throttle as signing in to that account.
-    pub async fn confirm_password(
-        &self,
-        client: IpAddr,
-        user_id: i64,
-        password: String,
-    ) -> StoreResult<Confirmation> {
-        let email = self.store.user(user_id).await?.email;
-        if let Err(retry_after) = self.admit(&email, client) {
-            return Ok(Confirmation::Throttled(retry_after));
-        }
-        let hash = self.store.password_hash(user_id).await?;
-        if !self.passwords.verify(password, Some(hash)).await {
-            return Ok(Confirmation::Wrong);
-        }
-        self.throttle.succeeded(&email, client);
-        Ok(Confirmation::Confirmed)
-    }
-
-    fn admit(&self, email: &str, client: IpAddr) -> Result<(), RetryAfter> {
-        self.throttle.attempt(email, client).inspect_err(|_| {
-            tracing::warn!(client = %client, "password check throttled");
-        })
-    }
-}
-
-pub async fn issue_token(
-    store: &Store,
-    user_id: i64,
-    lifetime_secs: u64,
-) -> StoreResult<IssuedToken> {
-    let (issued, hash, expires_at) = fresh_token(lifetime_secs);
-    store.insert_token(hash, user_id, expires_at).await?;
-    Ok(issued)
-}
-
-/// Creates the account and its first token in one write: either both exist afterwards or
-/// neither does.
-pub async fn register(
-    store: &Store,
-    lifetime_secs: u64,
-    user: NewUser,
-) -> StoreResult<(User, IssuedToken)> {
-    let (issued, hash, expires_at) = fresh_token(lifetime_secs);
-    let user = store.create_user_with_token(user, hash, expires_at).await?;
-    Ok((user, issued))
 }
 
 /// A new token, the hash to store and when it expires (unix seconds).

@@ -2,25 +2,41 @@
 
 pub mod listener;
 
-use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{app, AppState};
 use crate::assistant::Assistants;
-use crate::auth::{Passwords, Throttle, ThrottlePolicy};
+use crate::auth::{
+    bootstrap_admin, BootstrapError, PasswordError, Passwords, Throttle, ThrottlePolicy,
+};
 use crate::config::{AuthConfig, Config};
-use crate::schema::UserProfile;
-use crate::store::{NewUser, Store};
+use crate::store::{Store, StoreError};
 use listener::ConnectionLimits;
 
-pub const FIRST_ADMIN_EMAIL: &str = "admin@localhost";
+/// Why the server could not start, or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Passwords(#[from] PasswordError),
+    #[error(transparent)]
+    FirstAdmin(#[from] BootstrapError),
+    /// The language model's settings.
+    #[error("{0}")]
+    Llm(String),
+    #[error("cannot serve on {bind}: {source}")]
+    Listen {
+        bind: String,
+        source: std::io::Error,
+    },
+}
 
-pub async fn serve(config: Config) -> Result<(), String> {
+pub async fn serve(config: Config) -> Result<(), ServerError> {
     init_logging();
-    let store = Store::open(&config.database).map_err(|err| err.to_string())?;
-    let passwords = Passwords::new(&config.auth).map_err(|err| err.to_string())?;
+    let store = Store::open(&config.database)?;
+    let passwords = Passwords::new(&config.auth)?;
     bootstrap_admin(&store, &passwords, &config).await?;
     let state = app_state(&config, store.clone(), passwords)?;
     let token_purge = tokio::spawn(
@@ -28,7 +44,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
             .clone()
             .purge_expired_tokens_forever(token_purge_interval(&config.auth)),
     );
-    let cannot_serve = |err| format!("cannot serve on {}: {err}", config.server.bind);
+    let cannot_serve = |source| ServerError::Listen {
+        bind: config.server.bind.clone(),
+        source,
+    };
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .map_err(cannot_serve)?;
@@ -49,9 +68,15 @@ pub async fn serve(config: Config) -> Result<(), String> {
 }
 
 /// What the handlers share, built from the configuration around an open store.
-pub fn app_state(config: &Config, store: Store, passwords: Passwords) -> Result<AppState, String> {
+pub fn app_state(
+    config: &Config,
+    store: Store,
+    passwords: Passwords,
+) -> Result<AppState, ServerError> {
     Ok(AppState {
-        assistants: Arc::new(Assistants::new(store.clone(), &config.llm)?),
+        assistants: Arc::new(
+            Assistants::new(store.clone(), &config.llm).map_err(ServerError::Llm)?,
+        ),
         store,
         config: Arc::new(config.clone()),
         passwords,
@@ -94,89 +119,4 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// With no user at all, creates `admin@localhost` with a random password written (mode 0600)
-/// beside the database. The password never reaches the log.
-async fn bootstrap_admin(
-    store: &Store,
-    passwords: &Passwords,
-    config: &Config,
-) -> Result<(), String> {
-    if store.count_users().await.map_err(|err| err.to_string())? > 0 {
-        return Ok(());
-    }
-    let path = config.initial_password_path();
-    // Before the admin exists: refusing afterwards would leave nobody who can sign in.
-    remove_stale_secret(&path)?;
-    let (password, _) = crate::auth::new_token();
-    let password = password.trim_start_matches("adt_")[..24].to_string();
-    let hash = passwords
-        .hash(password.clone())
-        .await
-        .map_err(|err| err.to_string())?;
-    let created = store
-        .create_first_user(NewUser {
-            email: FIRST_ADMIN_EMAIL.into(),
-            password_hash: hash,
-            is_admin: true,
-            profile: UserProfile::default(),
-        })
-        .await
-        .map_err(|err| err.to_string())?;
-    if created.is_some() {
-        write_secret(&path, &password)?;
-        tracing::info!(
-            email = FIRST_ADMIN_EMAIL,
-            password_file = %path.display(),
-            "created the first administrator; its password is in the file named here"
-        );
-    }
-    Ok(())
-}
-
-/// A file left from an earlier database goes; a symbolic link is refused, never followed: it
-/// could point the password, or the truncation of a file, anywhere its owner can write.
-fn remove_stale_secret(path: &Path) -> Result<(), String> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => Err(format!(
-            "{} is a symbolic link; remove it so the first administrator's password can be \
-             written there",
-            path.display()
-        )),
-        Ok(_) => std::fs::remove_file(path)
-            .map_err(|err| format!("cannot remove the old {}: {err}", path.display())),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(format!("cannot inspect {}: {err}", path.display())),
-    }
-}
-
-/// `create_new` fails on anything already at `path`, a link planted since the check included,
-/// so the secret only ever lands in a new file of our own, readable by its owner alone.
-fn write_secret(path: &Path, secret: &str) -> Result<(), String> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-    writeln!(file, "{secret}").map_err(|err| format!("cannot write {}: {err}", path.display()))
-}
-
-/// Once the first administrator has a password of their own (changed by themselves or reset by
-/// another admin), the generated one is of no use and only a risk: its file goes.
-pub async fn forget_initial_password(config: &Config, store: &Store, user_id: i64) {
-    let path = config.initial_password_path();
-    if std::fs::symlink_metadata(&path).is_err() {
-        return;
-    }
-    match store.first_user_id().await {
-        Ok(Some(first)) if first == user_id => match std::fs::remove_file(&path) {
-            Ok(()) => tracing::info!(file = %path.display(), "removed the initial password file"),
-            Err(err) => tracing::warn!(error = %err, "cannot remove the initial password file"),
-        },
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, "cannot tell who the first administrator is"),
-    }
 }

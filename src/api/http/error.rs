@@ -12,7 +12,7 @@ use poem_openapi::{ApiResponse, Object};
 use serde_json::Value;
 
 use crate::assistant::AssistantError;
-use crate::auth::PasswordError;
+use crate::auth::{AccountError, PasswordError, SignInError};
 use crate::schema::rules::FieldProblem;
 use crate::store::StoreError;
 
@@ -252,6 +252,27 @@ impl From<PasswordError> for ApiError {
     fn from(err: PasswordError) -> Self {
         tracing::error!(error = %err, "password hashing failed");
         ApiError::internal()
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Password(err) => err.into(),
+            AccountError::Store(err) => err.into(),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(err: SignInError) -> Self {
+        match err {
+            SignInError::Store(err) => err.into(),
+            SignInError::Throttled(retry_after) => ApiError::too_many_requests(
+                "Too many failed sign-ins; try again later",
+                retry_after.0,
+            ),
+        }
     }
 }
 

@@ -1,8 +1,12 @@
-//! The bearer token every operation but sign-in requires, checked in this one place.
+//! The bearer token every operation but sign-in requires, checked in this one place, and the
+//! guards built on it.
 
-use poem::Request;
+use std::marker::PhantomData;
+
+use poem::{Request, RequestBody};
 use poem_openapi::auth::Bearer;
-use poem_openapi::SecurityScheme;
+use poem_openapi::registry::Registry;
+use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, SecurityScheme};
 
 use crate::api::http::error::ApiError;
 use crate::api::AppState;
@@ -50,5 +54,56 @@ async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<Caller>
         }),
         Ok(None) => Err(ApiError::not_authenticated().reject()),
         Err(err) => Err(ApiError::from(err).reject()),
+    }
+}
+
+/// A signed-in administrator doing `Task`; anyone else signed in is refused 403 before the
+/// request's body is read. In the document it is the same bearer token as `SignedIn`.
+pub struct Admin<Task: AdminTask>(pub Caller, PhantomData<Task>);
+
+/// An operation only administrators may do, and what everyone else is told.
+pub trait AdminTask: Send {
+    const REFUSAL: &'static str;
+}
+
+/// Listing, creating and changing users.
+pub enum ManageUsers {}
+
+impl AdminTask for ManageUsers {
+    const REFUSAL: &'static str = "Only administrators can manage users";
+}
+
+/// Changing an assistant's instructions.
+pub enum ChangeInstructions {}
+
+impl AdminTask for ChangeInstructions {
+    const REFUSAL: &'static str = "Only administrators can change an assistant's instructions";
+}
+
+impl<'a, Task: AdminTask> ApiExtractor<'a> for Admin<Task> {
+    const TYPES: &'static [ApiExtractorType] = <SignedIn as ApiExtractor<'a>>::TYPES;
+    type ParamType = <SignedIn as ApiExtractor<'a>>::ParamType;
+    type ParamRawType = <SignedIn as ApiExtractor<'a>>::ParamRawType;
+
+    fn register(registry: &mut Registry) {
+        <SignedIn as ApiExtractor<'a>>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        <SignedIn as ApiExtractor<'a>>::security_schemes()
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let SignedIn(caller) =
+            <SignedIn as ApiExtractor<'a>>::from_request(request, body, param_opts).await?;
+        if caller.is_admin {
+            Ok(Admin(caller, PhantomData))
+        } else {
+            Err(ApiError::forbidden(Task::REFUSAL).reject())
+        }
     }
 }
