@@ -2,8 +2,7 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::cache::all_threads_changed;
-use super::companies::Viewer;
+use super::access::Viewer;
 use super::{OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{Assistant, AssistantType, Timestamp};
 
@@ -57,7 +56,7 @@ impl Store {
                 ));
             }
             assistant_by_id(conn, &assistant_id)?;
-            all_threads_changed();
+            conn.all_threads_changed();
             conn.prepare_cached(
                 "UPDATE assistants SET instructions = ?2, date_updated = ?3 WHERE id = ?1",
             )?
