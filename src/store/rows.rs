@@ -56,40 +56,45 @@ pub(super) fn location_at(row: &Row, at: usize) -> rusqlite::Result<GoogleBusine
     })
 }
 
+/// A customer registered in the company, or NotFound.
 pub(super) fn customer(
     conn: &Connection,
     company_id: i64,
     customer_id: i64,
 ) -> StoreResult<GoogleAdsCustomer> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers \
-             WHERE company_id = ?1 AND id = ?2"
-        )
-    });
-    conn.prepare_cached(&SQL)?
-        .query_row(params![company_id, customer_id], |row| customer_at(row, 0))
-        .or_not_found(|| {
-            format!("Google Ads customer {customer_id} is not registered in this company")
-        })
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| one_of_company("google_ads_customers", CUSTOMER_COLUMNS));
+    one_row(conn, &SQL, params![company_id, customer_id], customer_at).or_not_found(|| {
+        format!("Google Ads customer {customer_id} is not registered in this company")
+    })
 }
 
+/// A location registered in the company, or NotFound.
 pub(super) fn location(
     conn: &Connection,
     company_id: i64,
     location_id: &str,
 ) -> StoreResult<GoogleBusinessLocation> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {LOCATION_COLUMNS} FROM google_business_locations \
-             WHERE company_id = ?1 AND id = ?2"
-        )
-    });
-    conn.prepare_cached(&SQL)?
-        .query_row(params![company_id, location_id], |row| location_at(row, 0))
-        .or_not_found(|| {
-            format!("Google Business location {location_id} is not registered in this company")
-        })
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| one_of_company("google_business_locations", LOCATION_COLUMNS));
+    one_row(conn, &SQL, params![company_id, location_id], location_at).or_not_found(|| {
+        format!("Google Business location {location_id} is not registered in this company")
+    })
+}
+
+/// Selects `columns` of the row of `table` with company `?1` and id `?2`.
+fn one_of_company(table: &str, columns: &str) -> String {
+    format!("SELECT {columns} FROM {table} WHERE company_id = ?1 AND id = ?2")
+}
+
+/// The one row `sql` selects by `key`, read by `read` from its first column.
+fn one_row<T>(
+    conn: &Connection,
+    sql: &str,
+    key: impl rusqlite::Params,
+    read: fn(&Row, usize) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(key, |row| read(row, 0))
 }
 
 fn prefixed(columns: &str, alias: &str) -> String {
