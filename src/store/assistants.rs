@@ -2,7 +2,6 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::cache::all_threads_changed;
 use super::{OptionalRow, Store, StoreResult};
 use crate::schema::{Assistant, AssistantType, Timestamp};
 
@@ -50,7 +49,7 @@ impl Store {
     ) -> StoreResult<AssistantRecord> {
         self.write(move |conn| {
             assistant_by_id(conn, &assistant_id)?;
-            all_threads_changed();
+            conn.all_threads_changed();
             conn.prepare_cached(
                 "UPDATE assistants SET instructions = ?2, date_updated = ?3 WHERE id = ?1",
             )?

@@ -1,139 +1,22 @@
 //! Caches of what the database answered, kept exact by stamps.
 //!
-//! A cache is split into parts (one per company for thread-list pages and for memberships; one
-//! for tokens). Each part has a stamp. A reader takes the part's stamp *before* it queries the
-//! database and may store its result only while the stamp is unchanged; a write that changes
-//! what a part caches drops the part (so it gets a new stamp) after its transaction has
-//! committed and before its caller is answered. So a result computed from a snapshot older than
-//! a committed change is never stored, and one stored before the change is gone before anyone
-//! learns of the change.
+//! A cache is split into parts (one per company, say). Each part has a stamp. A reader takes
+//! the part's stamp *before* it queries the database and may store its result only while the
+//! stamp is unchanged; a write that changes what a part caches drops the part (so it gets a new
+//! stamp) after its transaction has committed and before its caller is answered. So a result
+//! computed from a snapshot older than a committed change is never stored, and one stored
+//! before the change is gone before anyone learns of the change.
 //!
-//! Writes mark what they change with the hooks below, from inside their `Store::write` closure;
-//! the writer applies the marks after COMMIT (see `writer.rs`). A mark from a write that is
-//! rolled back only costs a cache miss. Writes by other processes on the same file (the CLI)
-//! are noticed through `PRAGMA data_version` and drop every cache.
+//! Writes record what they change through the `Write` handle of their `Store::write` closure;
+//! the writer applies the record after COMMIT (see `write.rs`, `writer.rs` and `caches.rs`).
+//! Writes by other processes on the same file (the CLI) are noticed through
+//! `PRAGMA data_version` and drop every cache.
+//!
+//! This module knows nothing of what is cached: `caches.rs` names the store's caches.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
-
-use super::threads::{ThreadFilter, ThreadPage};
-use super::users::CachedToken;
-use crate::schema::CompanyRole;
-
-/// List pages: a page of 50 threads is ~50 KB, an empty one a few hundred bytes with its key.
-const THREAD_PAGES_BUDGET: Budget = Budget {
-    bytes: 8 << 20,
-    entries: 20_000,
-};
-/// Signed-in tokens (about 160 bytes each, so the entry bound is the one reached).
-const TOKENS_BUDGET: Budget = Budget {
-    bytes: 16 << 20,
-    entries: 50_000,
-};
-/// (company, user) memberships (about 80 bytes each; likewise).
-const MEMBERSHIPS_BUDGET: Budget = Budget {
-    bytes: 16 << 20,
-    entries: 100_000,
-};
-
-/// Every cache the store keeps.
-pub(super) struct Caches {
-    /// Per company: list pages by filter and cursor.
-    pub thread_pages: StampedCache<i64, ThreadFilter, ThreadPage>,
-    /// Token hash to its owner; one part.
-    pub tokens: StampedCache<(), [u8; 32], CachedToken>,
-    /// Per existing company: a user's role in it, or None for a user who is not a member.
-    pub memberships: StampedCache<i64, i64, Option<CompanyRole>>,
-}
-
-impl Caches {
-    pub fn new() -> Self {
-        Caches {
-            thread_pages: StampedCache::new(THREAD_PAGES_BUDGET),
-            tokens: StampedCache::new(TOKENS_BUDGET),
-            memberships: StampedCache::new(MEMBERSHIPS_BUDGET),
-        }
-    }
-
-    /// Applies what a committed (or failed) transaction marked.
-    pub fn apply(&self, changes: &[Change]) {
-        for change in changes {
-            match change {
-                Change::CompanyThreads(company_id) => self.thread_pages.invalidate(*company_id),
-                Change::AllThreads => self.thread_pages.invalidate_all(),
-                Change::Tokens => self.tokens.invalidate_all(),
-                Change::CompanyMembers(company_id) => self.memberships.invalidate(*company_id),
-            }
-        }
-    }
-
-    pub fn forget_everything(&self) {
-        self.thread_pages.invalidate_all();
-        self.tokens.invalidate_all();
-        self.memberships.invalidate_all();
-    }
-}
-
-/// What a committed write changed, for the caches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Change {
-    /// Something shown in the thread list of one company: its threads, or a customer or
-    /// location its threads embed.
-    CompanyThreads(i64),
-    /// Something shown in every company's thread list: an assistant (every thread embeds one).
-    AllThreads,
-    /// Who a token belongs to or whether it still works: sign-out, a password change, a user
-    /// deactivated, deleted or made (no longer) an admin.
-    Tokens,
-    /// Who belongs to one company, or with which role.
-    CompanyMembers(i64),
-}
-
-thread_local! {
-    /// Marks made by the write requests of the writer's current transaction.
-    static MARKS: RefCell<Vec<Change>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Marks, from inside a `Store::write` closure, that company `company_id`'s listed threads
-/// change with this write (a thread of it is created, changed or deleted; a customer or location
-/// of it is changed or deleted).
-pub(super) fn company_threads_changed(company_id: i64) {
-    mark(Change::CompanyThreads(company_id));
-}
-
-/// Marks, from inside a `Store::write` closure, that every company's listed threads change with
-/// this write (an assistant is changed).
-pub(super) fn all_threads_changed() {
-    mark(Change::AllThreads);
-}
-
-/// Marks, from inside a `Store::write` closure, that company `company_id`'s members change with
-/// this write: one is added or removed, a role changes, or the company is deleted. Every write
-/// to `company_members` (cascades included) must mark it, except a new company's first owner:
-/// nothing is remembered about a company that does not exist.
-pub(super) fn company_members_changed(company_id: i64) {
-    mark(Change::CompanyMembers(company_id));
-}
-
-/// Marks, from inside a `Store::write` closure, a change to which tokens work or for whom.
-pub(super) fn tokens_changed() {
-    mark(Change::Tokens);
-}
-
-fn mark(change: Change) {
-    assert!(
-        super::writer::on_writer_thread(),
-        "cache changes are marked inside Store::write closures only"
-    );
-    MARKS.with(|marks| marks.borrow_mut().push(change));
-}
-
-/// The marks of the transaction that just ended (the writer thread calls this).
-pub(super) fn take_marks() -> Vec<Change> {
-    MARKS.with(|marks| std::mem::take(&mut *marks.borrow_mut()))
-}
 
 /// How much a cache may hold: both bounds are kept.
 #[derive(Debug, Clone, Copy)]

@@ -1,99 +1,11 @@
-//! Companies and their members. Every company-scoped query in the store starts from
-//! `visible_company` (the thread list from its remembered form): a company the viewer neither
-//! belongs to nor administers does not exist.
+//! Companies and their members.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection};
 
-use super::cache::{company_members_changed, Caches, OwnedBytes};
+use super::access::{visible_company, Viewer};
+use super::rows::company_from_row;
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{Company, CompanyMember, CompanyRole, Timestamp};
-
-/// The signed-in user on whose behalf the store reads and writes.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer {
-    pub user_id: i64,
-    pub is_admin: bool,
-}
-
-/// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
-pub(super) fn visible_company(
-    conn: &Connection,
-    viewer: Viewer,
-    company_id: i64,
-) -> StoreResult<CompanyRole> {
-    role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
-}
-
-impl OwnedBytes for CompanyRole {}
-
-/// `visible_company` as a read last found it, if no write has changed the company's members
-/// since. Lets the hottest reads check access without leaving the async thread.
-pub(super) fn visible_company_in_memory(
-    caches: &Caches,
-    viewer: Viewer,
-    company_id: i64,
-) -> Option<StoreResult<CompanyRole>> {
-    let membership = caches.memberships.get(company_id, &viewer.user_id)?;
-    Some(role_seen_by(viewer, Some(membership)))
-}
-
-/// `visible_company` for reads: remembers what the database answered.
-pub(super) fn visible_company_remembering(
-    conn: &Connection,
-    caches: &Caches,
-    viewer: Viewer,
-    company_id: i64,
-) -> StoreResult<CompanyRole> {
-    if let Some(known) = visible_company_in_memory(caches, viewer, company_id) {
-        return known;
-    }
-    let memberships = &caches.memberships;
-    let stamp = memberships.stamp(company_id);
-    let found = membership(conn, viewer.user_id, company_id);
-    match &found {
-        Ok(Some(role)) => memberships.put(company_id, stamp, viewer.user_id, *role),
-        // Ids of companies that do not exist leave nothing behind, nor do failed reads (the id
-        // may be one).
-        Ok(None) | Err(_) => memberships.invalidate(company_id),
-    }
-    role_seen_by(viewer, found?)
-}
-
-/// None when the company does not exist; else the user's role in it, None for a non-member.
-fn membership(
-    conn: &Connection,
-    user_id: i64,
-    company_id: i64,
-) -> StoreResult<Option<Option<CompanyRole>>> {
-    let found: Option<Option<String>> = conn
-        .prepare_cached(
-            "SELECT m.role FROM companies c LEFT JOIN company_members m \
-             ON m.company_id = c.id AND m.user_id = ?2 WHERE c.id = ?1",
-        )?
-        .query_row(params![company_id, user_id], |row| row.get(0))
-        .optional()?;
-    Ok(found.map(|role| role.map(|role| CompanyRole::parse(&role).unwrap_or(CompanyRole::Member))))
-}
-
-fn role_seen_by(
-    viewer: Viewer,
-    membership: Option<Option<CompanyRole>>,
-) -> StoreResult<CompanyRole> {
-    match membership {
-        Some(Some(role)) => Ok(role),
-        Some(None) if viewer.is_admin => Ok(CompanyRole::Owner),
-        _ => Err(StoreError::NotFound("Company not found".into())),
-    }
-}
-
-pub(super) fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
-    Ok(Company {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        date_added: Timestamp(row.get(2)?),
-        date_updated: Timestamp(row.get(3)?),
-    })
-}
 
 pub(super) fn company_by_id(conn: &Connection, company_id: i64) -> StoreResult<Company> {
     conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
@@ -163,7 +75,7 @@ impl Store {
                 .prepare_cached("SELECT id FROM users WHERE email = ?1")?
                 .query_row([&email], |row| row.get(0))
                 .or_not_found(|| format!("No user with the email {email}"))?;
-            company_members_changed(company_id);
+            conn.company_members_changed(company_id);
             let now = Timestamp::now();
             let inserted = conn
                 .prepare_cached(
@@ -250,7 +162,7 @@ impl Store {
                     ));
                 }
             }
-            company_members_changed(company_id);
+            conn.company_members_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM company_members WHERE company_id = ?1 AND user_id = ?2",
             )?

@@ -1,88 +1,19 @@
 //! A company's Google Ads customers and Google Business Profile locations.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use rusqlite::{params, Connection, Row};
 
-use super::cache::company_threads_changed;
-use super::companies::{company_from_row, visible_company};
-use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use super::access::{visible_company, Viewer};
+use super::rows::{
+    company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
+    LOCATION_COLUMNS,
+};
+use super::{is_unique_violation, Store, StoreError, StoreResult};
 use crate::schema::{
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
     GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable, StorefrontAddress, Timestamp,
-    WebUrl,
 };
-
-pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
-    currency_code, time_zone, status, manager, is_active, is_deleted";
-pub(super) const LOCATION_COLUMNS: &str = "id, title, store_code, maps_uri, storefront_address";
-
-/// Reads a customer from `CUSTOMER_COLUMNS` starting at column `at`.
-pub(super) fn customer_at(row: &Row, at: usize) -> rusqlite::Result<GoogleAdsCustomer> {
-    Ok(GoogleAdsCustomer {
-        id: row.get(at)?,
-        date_added: Timestamp(row.get(at + 1)?),
-        date_updated: Timestamp(row.get(at + 2)?),
-        descriptive_name: Nullable(row.get(at + 3)?),
-        currency_code: Nullable(row.get(at + 4)?),
-        time_zone: Nullable(row.get(at + 5)?),
-        status: Nullable(row.get(at + 6)?),
-        manager: row.get(at + 7)?,
-        is_active: row.get(at + 8)?,
-        is_deleted: row.get(at + 9)?,
-    })
-}
-
-/// Reads a location from `LOCATION_COLUMNS` starting at column `at`.
-pub(super) fn location_at(row: &Row, at: usize) -> rusqlite::Result<GoogleBusinessLocation> {
-    let address: Option<String> = row.get(at + 4)?;
-    Ok(GoogleBusinessLocation {
-        id: row.get(at)?,
-        title: Nullable(row.get(at + 1)?),
-        store_code: Nullable(row.get(at + 2)?),
-        maps_uri: Nullable(row.get::<_, Option<String>>(at + 3)?.map(WebUrl)),
-        storefront_address: Nullable(
-            address.and_then(|text| serde_json::from_str::<StorefrontAddress>(&text).ok()),
-        ),
-    })
-}
-
-pub(super) fn customer(
-    conn: &Connection,
-    company_id: i64,
-    customer_id: i64,
-) -> StoreResult<GoogleAdsCustomer> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers \
-             WHERE company_id = ?1 AND id = ?2"
-        )
-    });
-    conn.prepare_cached(&SQL)?
-        .query_row(params![company_id, customer_id], |row| customer_at(row, 0))
-        .or_not_found(|| {
-            format!("Google Ads customer {customer_id} is not registered in this company")
-        })
-}
-
-pub(super) fn location(
-    conn: &Connection,
-    company_id: i64,
-    location_id: &str,
-) -> StoreResult<GoogleBusinessLocation> {
-    static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {LOCATION_COLUMNS} FROM google_business_locations \
-             WHERE company_id = ?1 AND id = ?2"
-        )
-    });
-    conn.prepare_cached(&SQL)?
-        .query_row(params![company_id, location_id], |row| location_at(row, 0))
-        .or_not_found(|| {
-            format!("Google Business location {location_id} is not registered in this company")
-        })
-}
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
@@ -132,7 +63,7 @@ fn conflict_on_duplicate(err: rusqlite::Error, what: String) -> StoreError {
 impl Store {
     pub async fn add_customer(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         new: GoogleAdsCustomerCreate,
     ) -> StoreResult<GoogleAdsCustomer> {
@@ -169,7 +100,7 @@ impl Store {
 
     pub async fn customers(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
     ) -> StoreResult<Vec<GoogleAdsCustomer>> {
         self.read(move |conn| {
@@ -181,7 +112,7 @@ impl Store {
 
     pub async fn add_location(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         new: GoogleBusinessLocation,
     ) -> StoreResult<GoogleBusinessLocation> {
@@ -219,7 +150,7 @@ impl Store {
 
     pub async fn locations(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
     ) -> StoreResult<Vec<GoogleBusinessLocation>> {
         self.read(move |conn| {
@@ -332,7 +263,7 @@ impl Store {
 impl Store {
     pub async fn update_customer(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         customer_id: i64,
         change: GoogleAdsCustomerUpdate,
@@ -340,7 +271,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             customer(conn, company_id, customer_id)?;
-            company_threads_changed(company_id);
+            conn.company_threads_changed(company_id);
             let (name_sent, name) = sent(&change.descriptive_name);
             let (currency_sent, currency) = sent(&change.currency_code);
             let (zone_sent, zone) = sent(&change.time_zone);
@@ -379,7 +310,7 @@ impl Store {
     /// Removes a customer no thread is scoped to.
     pub async fn delete_customer(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         customer_id: i64,
     ) -> StoreResult<()> {
@@ -395,7 +326,7 @@ impl Store {
             }
             // No thread shows it, but list pages filtered by it are remembered only while it
             // exists.
-            company_threads_changed(company_id);
+            conn.company_threads_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM google_ads_customers WHERE company_id = ?1 AND id = ?2",
             )?
@@ -407,7 +338,7 @@ impl Store {
 
     pub async fn update_location(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         location_id: String,
         change: GoogleBusinessLocationUpdate,
@@ -415,7 +346,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             location(conn, company_id, &location_id)?;
-            company_threads_changed(company_id);
+            conn.company_threads_changed(company_id);
             let (title_sent, title) = sent(&change.title);
             let (code_sent, code) = sent(&change.store_code);
             let (uri_sent, uri) = sent(&change.maps_uri);
@@ -452,7 +383,7 @@ impl Store {
     /// Removes a location no thread is scoped to.
     pub async fn delete_location(
         &self,
-        viewer: super::Viewer,
+        viewer: Viewer,
         company_id: i64,
         location_id: String,
     ) -> StoreResult<()> {
@@ -467,7 +398,7 @@ impl Store {
                 ));
             }
             // As for a customer: pages filtered by it are remembered only while it exists.
-            company_threads_changed(company_id);
+            conn.company_threads_changed(company_id);
             conn.prepare_cached(
                 "DELETE FROM google_business_locations WHERE company_id = ?1 AND id = ?2",
             )?

@@ -5,8 +5,10 @@
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
-use super::companies::{company_by_id, visible_company, Viewer};
-use super::threads::{record_chat_effects, visible_thread};
+use super::access::{visible_company, visible_thread, Viewer};
+use super::companies::company_by_id;
+use super::rows::ThreadRow;
+use super::threads::record_chat_effects;
 use super::{Store, StoreError, StoreResult};
 use crate::schema::{
     AssistantChatMessage, AssistantChatThread, BusinessProfile, FrontendAction, JsonObject,
@@ -210,7 +212,11 @@ impl Store {
         history_window: u32,
     ) -> StoreResult<ChatContext> {
         self.read(move |conn| {
-            let (company_id, seq, thread) = visible_thread(conn, viewer, &thread_id, None)?;
+            let ThreadRow {
+                seq,
+                company_id,
+                thread,
+            } = visible_thread(conn, viewer, &thread_id, None)?;
             if thread.is_completed {
                 return Err(StoreError::Conflict(
                     "This thread is completed; reopen it with PATCH {\"is_completed\": false} \
@@ -246,7 +252,9 @@ impl Store {
         exchange: Exchange,
     ) -> StoreResult<Vec<AssistantChatMessage>> {
         self.write(move |conn| {
-            let (company_id, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            let ThreadRow {
+                seq, company_id, ..
+            } = visible_thread(conn, viewer, &thread_id, None)?;
             for message in std::iter::once(&exchange.user)
                 .chain(&exchange.steps)
                 .chain(std::iter::once(&exchange.reply))
@@ -278,7 +286,7 @@ impl Store {
         offset: Option<u32>,
     ) -> StoreResult<Vec<AssistantChatMessage>> {
         self.read(move |conn| {
-            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            let seq = visible_thread(conn, viewer, &thread_id, None)?.seq;
             let mut statement = conn.prepare_cached(&format!(
                 "SELECT role, content, frontend_actions, date_added, date_updated \
                  FROM chat_messages WHERE thread_seq = ?1 AND {LISTED} \

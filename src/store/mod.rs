@@ -2,8 +2,10 @@
 //! thread that commits whatever has queued up in a single transaction (group commit), each
 //! request in its own savepoint, and answers a request only once its transaction is committed.
 
+mod access;
 mod assistants;
 mod cache;
+mod caches;
 mod checkpointer;
 mod companies;
 mod connections;
@@ -11,8 +13,10 @@ mod files;
 pub mod maintenance;
 mod messages;
 mod migrate;
+mod rows;
 mod threads;
 mod users;
+mod write;
 mod writer;
 
 use std::path::Path;
@@ -24,9 +28,10 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{DatabaseConfig, Synchronous};
+use write::Write;
 
+pub use access::Viewer;
 pub use assistants::AssistantRecord;
-pub use companies::Viewer;
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
@@ -98,7 +103,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Arc<writer::Writer>,
-    caches: Arc<cache::Caches>,
+    caches: Arc<caches::Caches>,
     checkpointer: Arc<checkpointer::Checkpointer>,
 }
 
@@ -116,7 +121,7 @@ impl Store {
         configure(&checkpoints, config)?;
         let catch_up = Arc::new(AtomicBool::new(false));
         let checkpointer = checkpointer::Checkpointer::start(checkpoints, catch_up.clone())?;
-        let caches = Arc::new(cache::Caches::new());
+        let caches = Arc::new(caches::Caches::new());
         let writer = writer::Writer::start(conn, caches.clone(), catch_up)?;
         let readers = read_pool(&config.path, config)?;
         Ok(Store {
@@ -143,11 +148,12 @@ impl Store {
     }
 
     /// Runs `work` inside the writer's transaction; returns once it is committed.
-    /// An error from `work` rolls back only `work`'s own changes.
+    /// An error from `work` rolls back only `work`'s own changes. `work` records through its
+    /// `Write` what it changes in the caches.
     pub async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut Write) -> StoreResult<T> + Send + 'static,
     {
         self.writer.submit(work).await
     }

@@ -1,18 +1,17 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
-use std::sync::LazyLock;
-
 use bytes::Bytes;
 use rand::RngCore;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
 
-use super::cache::{company_threads_changed, OwnedBytes};
-use super::companies::{
-    visible_company, visible_company_in_memory, visible_company_remembering, Viewer,
+use super::access::{
+    visible_company, visible_company_in_memory, visible_company_remembering, visible_thread, Viewer,
 };
-use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
-use super::{OptionalRow, Store, StoreResult};
+use super::cache::OwnedBytes;
+use super::rows::{customer, location, thread_from_row, ThreadRow, SELECT_THREADS};
+use super::write::Write;
+use super::{Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
     AssistantType, JsonObject, Nullable, Timestamp,
@@ -59,93 +58,6 @@ pub struct ThreadScope {
     pub customer_id: Option<i64>,
     pub location_id: Option<String>,
     pub login_customer_id: Option<i64>,
-}
-
-fn prefixed(columns: &str, alias: &str) -> String {
-    columns
-        .split(", ")
-        .map(|column| format!("{alias}.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Columns 0-12: thread and assistant; then the customer (after its id in the thread, 10
-/// columns), the location (likewise, 5 columns), and last the thread's company.
-static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT t.seq, t.thread_id, t.is_completed, t.date_added, t.date_updated, t.name, \
-         t.description, t.extra_data, t.login_customer_id, a.id, a.assistant_type, \
-         a.date_added, a.date_updated, t.customer_id, {customer}, t.location_id, {location}, \
-         t.company_id FROM chat_threads t JOIN assistants a ON a.id = t.assistant_id \
-         LEFT JOIN google_ads_customers c ON c.company_id = t.company_id AND c.id = t.customer_id \
-         LEFT JOIN google_business_locations l \
-           ON l.company_id = t.company_id AND l.id = t.location_id",
-        customer = prefixed(CUSTOMER_COLUMNS, "c"),
-        location = prefixed(LOCATION_COLUMNS, "l"),
-    )
-});
-
-static VISIBLE_THREAD: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "{} WHERE t.thread_id = ?1 AND (?2 IS NULL OR t.company_id = ?2) AND (?3 OR EXISTS \
-         (SELECT 1 FROM company_members m WHERE m.company_id = t.company_id AND m.user_id = ?4))",
-        *SELECT_THREADS
-    )
-});
-
-const CUSTOMER_AT: usize = 14;
-const LOCATION_AT: usize = CUSTOMER_AT + 11;
-const COMPANY_AT: usize = LOCATION_AT + 5;
-
-/// (seq, company id, thread) from a row of `select_threads`.
-fn thread_from_row(row: &Row) -> rusqlite::Result<(i64, i64, AssistantChatThread)> {
-    let assistant_type: String = row.get(10)?;
-    let has_customer = row.get_ref(CUSTOMER_AT - 1)?.as_i64_or_null()?.is_some();
-    let has_location = row.get_ref(LOCATION_AT - 1)?.as_str_or_null()?.is_some();
-    let thread = AssistantChatThread {
-        thread_id: row.get(1)?,
-        is_completed: row.get(2)?,
-        date_added: Timestamp(row.get(3)?),
-        date_updated: Timestamp(row.get(4)?),
-        name: Nullable(row.get(5)?),
-        description: Nullable(row.get(6)?),
-        extra_data: JsonObject::from_stored(row.get(7)?),
-        google_ads_login_customer_id: Nullable(row.get(8)?),
-        assistant: Assistant {
-            id: row.get(9)?,
-            assistant_type: AssistantType::parse(&assistant_type).unwrap_or(AssistantType::General),
-            date_added: Timestamp(row.get(11)?),
-            date_updated: Timestamp(row.get(12)?),
-        },
-        google_ads_customer: Nullable(
-            has_customer
-                .then(|| super::connections::customer_at(row, CUSTOMER_AT))
-                .transpose()?,
-        ),
-        google_business_location: Nullable(
-            has_location
-                .then(|| super::connections::location_at(row, LOCATION_AT))
-                .transpose()?,
-        ),
-    };
-    Ok((row.get(0)?, row.get(COMPANY_AT)?, thread))
-}
-
-/// The thread with its company, if the viewer may see it (and it is in `company_id` when given).
-pub(crate) fn visible_thread(
-    conn: &Connection,
-    viewer: Viewer,
-    thread_id: &str,
-    company_id: Option<i64>,
-) -> StoreResult<(i64, i64, AssistantChatThread)> {
-    let (seq, company, thread) = conn
-        .prepare_cached(&VISIBLE_THREAD)?
-        .query_row(
-            params![thread_id, company_id, viewer.is_admin, viewer.user_id],
-            thread_from_row,
-        )
-        .or_not_found(|| "Chat thread not found".into())?;
-    Ok((company, seq, thread))
 }
 
 fn new_thread_id() -> String {
@@ -224,7 +136,7 @@ impl Store {
                 thread.extra_data.as_str(),
                 thread.date_added.0
             ])?;
-            company_threads_changed(scope.company_id);
+            conn.company_threads_changed(scope.company_id);
             Ok(thread)
         })
         .await
@@ -236,7 +148,7 @@ impl Store {
         thread_id: String,
         company_id: Option<i64>,
     ) -> StoreResult<AssistantChatThread> {
-        self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.2))
+        self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.thread))
             .await
     }
 
@@ -247,7 +159,9 @@ impl Store {
     ) -> StoreResult<ThreadPage> {
         // Access is checked on every request. When both it and the page are in memory, the
         // answer comes without a trip to the blocking pool.
-        if let Some(access) = visible_company_in_memory(&self.caches, viewer, filter.company_id) {
+        if let Some(access) =
+            visible_company_in_memory(&self.caches.memberships, viewer, filter.company_id)
+        {
             access?;
             if let Some(page) = self.caches.thread_pages.get(filter.company_id, &filter) {
                 return Ok(page);
@@ -255,7 +169,7 @@ impl Store {
         }
         let caches = self.caches.clone();
         self.read(move |conn| {
-            visible_company_remembering(conn, &caches, viewer, filter.company_id)?;
+            visible_company_remembering(conn, &caches.memberships, viewer, filter.company_id)?;
             let pages = &caches.thread_pages;
             if let Some(page) = pages.get(filter.company_id, &filter) {
                 return Ok(page);
@@ -278,8 +192,10 @@ impl Store {
         change: AssistantChatThreadUpdate,
     ) -> StoreResult<AssistantChatThread> {
         self.write(move |conn| {
-            let (company, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
-            company_threads_changed(company);
+            let ThreadRow {
+                seq, company_id, ..
+            } = visible_thread(conn, viewer, &thread_id, company_id)?;
+            conn.company_threads_changed(company_id);
             conn.prepare_cached(
                 "UPDATE chat_threads SET \
                    name = CASE WHEN ?2 THEN ?3 ELSE name END, \
@@ -299,7 +215,7 @@ impl Store {
                 change.extra_data.as_ref().map(JsonObject::as_str),
                 Timestamp::now().0
             ])?;
-            Ok(visible_thread(conn, viewer, &thread_id, None)?.2)
+            Ok(visible_thread(conn, viewer, &thread_id, None)?.thread)
         })
         .await
     }
@@ -311,7 +227,7 @@ impl Store {
         thread_id: String,
     ) -> StoreResult<Option<serde_json::Value>> {
         self.read(move |conn| {
-            let (_, seq, _) = visible_thread(conn, viewer, &thread_id, None)?;
+            let seq = visible_thread(conn, viewer, &thread_id, None)?.seq;
             let draft: Option<String> = conn
                 .prepare_cached("SELECT campaign_draft FROM chat_threads WHERE seq = ?1")?
                 .query_row([seq], |row| row.get(0))?;
@@ -327,8 +243,10 @@ impl Store {
         company_id: Option<i64>,
     ) -> StoreResult<()> {
         self.write(move |conn| {
-            let (company, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
-            company_threads_changed(company);
+            let ThreadRow {
+                seq, company_id, ..
+            } = visible_thread(conn, viewer, &thread_id, company_id)?;
+            conn.company_threads_changed(company_id);
             conn.prepare_cached("DELETE FROM chat_threads WHERE seq = ?1")?
                 .execute([seq])?;
             Ok(())
@@ -341,13 +259,13 @@ impl Store {
 /// always moves; the thread is completed and its campaign draft replaced when asked. Every
 /// thread write an exchange makes goes through here.
 pub(super) fn record_chat_effects(
-    conn: &Connection,
+    conn: &mut Write,
     company_id: i64,
     seq: i64,
     complete: bool,
     campaign_draft: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
-    company_threads_changed(company_id);
+    conn.company_threads_changed(company_id);
     conn.prepare_cached(
         "UPDATE chat_threads SET is_completed = CASE WHEN ?2 THEN 1 ELSE is_completed END, \
          campaign_draft = coalesce(?3, campaign_draft), date_updated = ?4 WHERE seq = ?1",
@@ -423,7 +341,7 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     let mut last_seq = None;
     let mut next_before_seq = None;
     for row in rows {
-        let (seq, _, thread) = row?;
+        let ThreadRow { seq, thread, .. } = row?;
         if threads.len() == filter.limit as usize {
             next_before_seq = last_seq;
             break;

@@ -5,7 +5,8 @@ use std::time::Duration;
 use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::cache::{tokens_changed, OwnedBytes};
+use super::cache::OwnedBytes;
+use super::write::Write;
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
@@ -37,7 +38,7 @@ pub struct TokenOwner {
     pub is_admin: bool,
 }
 
-/// A token that worked, remembered until it expires or a write marks `tokens_changed`.
+/// A token that worked, remembered until it expires or a write records `tokens_changed`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct CachedToken {
     owner: TokenOwner,
@@ -142,13 +143,13 @@ fn delete_expired_tokens(conn: &Connection, hashes: &[[u8; 32]], now: i64) -> St
 
 /// Deletes every token of the user but `except` (the session that asked, when it stays).
 pub(super) fn revoke_user_tokens(
-    conn: &Connection,
+    conn: &mut Write,
     user_id: i64,
     except: Option<&[u8; 32]>,
 ) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1 AND token_hash IS NOT ?2")?
         .execute(params![user_id, except.map(|hash| &hash[..])])?;
-    tokens_changed();
+    conn.tokens_changed();
     Ok(())
 }
 
@@ -277,7 +278,7 @@ impl Store {
         self.write(move |conn| {
             user_by_id(conn, user_id)?;
             // Cached tokens carry whether their owner is an admin.
-            tokens_changed();
+            conn.tokens_changed();
             conn.prepare_cached(
                 "UPDATE users SET is_admin = coalesce(?2, is_admin), \
                  is_active = coalesce(?3, is_active), date_updated = ?4 WHERE id = ?1",
@@ -397,7 +398,7 @@ impl Store {
         self.write(move |conn| {
             conn.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
                 .execute([&token_hash[..]])?;
-            tokens_changed();
+            conn.tokens_changed();
             Ok(())
         })
         .await

@@ -14,7 +14,8 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::cache::{self, Caches};
+use super::caches::Caches;
+use super::write::{Change, Write};
 use super::{StoreError, StoreResult};
 
 /// Upper bound on requests per transaction, so one commit never holds callers too long.
@@ -23,16 +24,11 @@ const MAX_BATCH: usize = 512;
 const IDLE_CHECK: Duration = Duration::from_millis(100);
 const THREAD_NAME: &str = "db-writer";
 
-/// Whether the caller runs on the writer's thread, i.e. inside a `Store::write` closure.
-pub fn on_writer_thread() -> bool {
-    std::thread::current().name() == Some(THREAD_NAME)
-}
-
 /// Runs a request against the writer connection (or, when its transaction could not even start,
 /// takes that error as its result); returns how it failed, if it did, and how to tell its caller
 /// the outcome once the transaction has ended.
 type Job =
-    Box<dyn FnOnce(Result<&Connection, StoreError>) -> (Result<(), StoreError>, Reply) + Send>;
+    Box<dyn FnOnce(Result<&mut Write, StoreError>) -> (Result<(), StoreError>, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
 pub struct Writer {
@@ -61,7 +57,7 @@ impl Writer {
     pub async fn submit<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut Write) -> StoreResult<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
@@ -202,10 +198,13 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, caches: &Caches) {
         return;
     }
     let mut replies = Vec::with_capacity(batch.len());
+    // What the requests record, kept also from those that fail: a change recorded by a write
+    // that is rolled back only costs a cache miss.
+    let mut changes = Vec::new();
     let mut jobs = batch.into_iter();
     let mut lost = None;
     for job in jobs.by_ref() {
-        let (failure, reply) = run_in_savepoint(conn, job);
+        let (failure, reply) = run_in_savepoint(conn, &mut changes, job);
         replies.push(reply);
         if let (Err(err), true) = (&failure, conn.is_autocommit()) {
             lost = Some(transaction_lost(err));
@@ -223,7 +222,7 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>, caches: &Caches) {
         None => commit(conn),
     };
     // Before anyone is answered, so nobody who learns of a write can still read around it.
-    caches.apply(&cache::take_marks());
+    caches.apply(&changes);
     for reply in replies {
         reply(transaction_error.as_ref());
     }
@@ -250,11 +249,15 @@ fn commit(conn: &Connection) -> Option<StoreError> {
     Some(StoreError::from(err))
 }
 
-fn run_in_savepoint(conn: &Connection, job: Job) -> (Result<(), StoreError>, Reply) {
+fn run_in_savepoint(
+    conn: &Connection,
+    changes: &mut Vec<Change>,
+    job: Job,
+) -> (Result<(), StoreError>, Reply) {
     if let Err(err) = run_statement(conn, "SAVEPOINT request") {
         return job(Err(StoreError::from(err)));
     }
-    let (failure, reply) = job(Ok(conn));
+    let (failure, reply) = job(Ok(&mut Write::new(conn, changes)));
     let ended = if failure.is_ok() {
         run_statement(conn, "RELEASE request")
     } else if conn.is_autocommit() {

@@ -1,0 +1,61 @@
+//! Every cache the store keeps, and how a committed write's changes reach them.
+
+use super::access::Memberships;
+use super::cache::{Budget, StampedCache};
+use super::threads::{ThreadFilter, ThreadPage};
+use super::users::CachedToken;
+use super::write::Change;
+
+/// List pages: a page of 50 threads is ~50 KB, an empty one a few hundred bytes with its key.
+const THREAD_PAGES_BUDGET: Budget = Budget {
+    bytes: 8 << 20,
+    entries: 20_000,
+};
+/// Signed-in tokens (about 160 bytes each, so the entry bound is the one reached).
+const TOKENS_BUDGET: Budget = Budget {
+    bytes: 16 << 20,
+    entries: 50_000,
+};
+/// (company, user) memberships (about 80 bytes each; likewise).
+const MEMBERSHIPS_BUDGET: Budget = Budget {
+    bytes: 16 << 20,
+    entries: 100_000,
+};
+
+/// Every cache the store keeps.
+pub(super) struct Caches {
+    /// Per company: list pages by filter and cursor.
+    pub thread_pages: StampedCache<i64, ThreadFilter, ThreadPage>,
+    /// Token hash to its owner; one part.
+    pub tokens: StampedCache<(), [u8; 32], CachedToken>,
+    /// Per existing company: a user's role in it, or None for a user who is not a member.
+    pub memberships: Memberships,
+}
+
+impl Caches {
+    pub fn new() -> Self {
+        Caches {
+            thread_pages: StampedCache::new(THREAD_PAGES_BUDGET),
+            tokens: StampedCache::new(TOKENS_BUDGET),
+            memberships: StampedCache::new(MEMBERSHIPS_BUDGET),
+        }
+    }
+
+    /// Applies what the requests of a committed (or failed) transaction recorded.
+    pub fn apply(&self, changes: &[Change]) {
+        for change in changes {
+            match change {
+                Change::CompanyThreads(company_id) => self.thread_pages.invalidate(*company_id),
+                Change::AllThreads => self.thread_pages.invalidate_all(),
+                Change::Tokens => self.tokens.invalidate_all(),
+                Change::CompanyMembers(company_id) => self.memberships.invalidate(*company_id),
+            }
+        }
+    }
+
+    pub fn forget_everything(&self) {
+        self.thread_pages.invalidate_all();
+        self.tokens.invalidate_all();
+        self.memberships.invalidate_all();
+    }
+}
