@@ -11,45 +11,13 @@ use crate::api::http::error::ApiError;
 use crate::assistant::Turn;
 use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
 
-/// Longest message accepted, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 32_000;
-
 pub struct MessagesApi {
     pub state: AppState,
 }
 
-/// The content of a valid user message, or the 422 saying what is wrong.
-fn user_content(message: AssistantChatMessageCreate) -> Result<String, ApiError> {
-    if message.role != "user" {
-        return Err(ApiError::invalid_field(
-            &["body", "role"],
-            "Input should be 'user': clients write only user messages",
-            "literal_error",
-        ));
-    }
-    let length = message.content.chars().count();
-    if message.content.trim().is_empty() {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            "The message is empty",
-            "string_too_short",
-        ));
-    }
-    if length > MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            format!(
-                "The message has {length} characters; at most {MAX_MESSAGE_CHARS} are accepted"
-            ),
-            "string_too_long",
-        ));
-    }
-    Ok(message.content)
-}
-
 impl MessagesApi {
-    /// A thread the caller cannot see is 404 before its message is checked (422), as for every
-    /// other operation on another company's ids.
+    /// A thread the caller cannot see is 404 before the assistant is asked (its message was
+    /// checked with the body).
     async fn begin(
         &self,
         caller: SignedIn,
@@ -61,11 +29,10 @@ impl MessagesApi {
             .store
             .thread(viewer, thread_id.clone(), None)
             .await?;
-        let content = user_content(message)?;
         Ok(self
             .state
             .assistants
-            .begin(viewer, thread_id, content)
+            .begin(viewer, thread_id, message.content)
             .await?)
     }
 }

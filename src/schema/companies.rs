@@ -3,6 +3,7 @@
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
+use super::rules::{FieldProblem, Validate, MAX_LABEL_CHARS};
 use super::types::enum_from_text;
 use super::*;
 
@@ -47,6 +48,21 @@ pub struct CompanyCreate {
     pub name: String,
 }
 
+impl Validate for CompanyCreate {
+    /// Exactly the document's 1 to 200 characters: a name is kept as it was sent.
+    fn validate(&self) -> Vec<FieldProblem> {
+        let length = self.name.chars().count();
+        if length == 0 || length > MAX_LABEL_CHARS {
+            return vec![FieldProblem::new(
+                "name",
+                format!("The name must have 1 to {MAX_LABEL_CHARS} characters"),
+                "string_too_short",
+            )];
+        }
+        Vec::new()
+    }
+}
+
 /// A person's role in a company: owners may add members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename = "CompanyRole", rename_all = "snake_case")]
@@ -85,6 +101,8 @@ pub struct CompanyMemberCreate {
     pub email: String,
     pub role: CompanyRole,
 }
+
+impl Validate for CompanyMemberCreate {}
 
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanyMemberSchema")]

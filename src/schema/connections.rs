@@ -3,6 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use super::rules::{FieldProblem, Validate, MAX_LABEL_CHARS};
 use super::types::{present, ObjectOnly};
 use super::*;
 
@@ -47,6 +48,19 @@ pub struct GoogleAdsCustomerCreate {
     /// Default false.
     #[serde(default, deserialize_with = "present")]
     pub is_deleted: Option<bool>,
+}
+
+impl Validate for GoogleAdsCustomerCreate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        if self.id < 1 {
+            return vec![FieldProblem::new(
+                "id",
+                "Input should be greater than 0",
+                "greater_than",
+            )];
+        }
+        Vec::new()
+    }
 }
 
 /// A change to a registered Google Ads customer: only the fields sent change; `null` clears.
@@ -120,6 +134,22 @@ pub struct GoogleBusinessLocation {
     pub storefront_address: Nullable<StorefrontAddress>,
 }
 
+impl Validate for GoogleBusinessLocation {
+    fn validate(&self) -> Vec<FieldProblem> {
+        let length = self.id.chars().count();
+        if length == 0 || length > MAX_LABEL_CHARS {
+            return vec![FieldProblem::new(
+                "id",
+                format!(
+                    "The id must have 1 to {MAX_LABEL_CHARS} characters, such as locations/123"
+                ),
+                "string_too_short",
+            )];
+        }
+        Vec::new()
+    }
+}
+
 /// A change to a registered Business location: only the fields sent change; `null` clears;
 /// `storefront_address` replaces the whole address.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
@@ -135,3 +165,7 @@ pub struct GoogleBusinessLocationUpdate {
     #[serde(default, deserialize_with = "present")]
     pub storefront_address: Option<Nullable<StorefrontAddress>>,
 }
+
+impl Validate for GoogleAdsCustomerUpdate {}
+
+impl Validate for GoogleBusinessLocationUpdate {}

@@ -3,6 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use super::rules::Validate;
 use super::types::present;
 use super::*;
 
@@ -38,6 +39,8 @@ pub struct AssistantChatThreadCreate {
     pub extra_data: Option<JsonObject>,
 }
 
+impl Validate for AssistantChatThreadCreate {}
+
 /// A change to a chat thread: only the fields sent change.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "AssistantChatThreadUpdateSchema")]
@@ -54,6 +57,8 @@ pub struct AssistantChatThreadUpdate {
     #[serde(default, deserialize_with = "present")]
     pub extra_data: Option<JsonObject>,
 }
+
+impl Validate for AssistantChatThreadUpdate {}
 
 /// The campaign a campaign-creation thread is building, in the wizard's four steps.
 #[derive(Debug, Clone, Object, Serialize)]

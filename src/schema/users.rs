@@ -3,7 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
-use super::rules::{check_profile, FieldProblem};
+use super::rules::{check_password, check_profile, new_account_problems, FieldProblem, Validate};
 use super::types::present;
 use super::*;
 
@@ -39,18 +39,6 @@ pub struct ProfileChange {
 impl ProfileChange {
     pub fn is_empty(&self) -> bool {
         self.first_name.is_none() && self.last_name.is_none() && self.phone_number.is_none()
-    }
-
-    /// What is wrong with the values it sets.
-    pub fn problems(&self) -> Vec<FieldProblem> {
-        fn new_value(field: &Option<Nullable<String>>) -> Option<&str> {
-            field.as_ref().and_then(|value| value.0.as_deref())
-        }
-        check_profile([
-            ("first_name", new_value(&self.first_name)),
-            ("last_name", new_value(&self.last_name)),
-            ("phone_number", new_value(&self.phone_number)),
-        ])
     }
 }
 
@@ -91,6 +79,39 @@ pub struct UserUpdate {
     pub new_password: Option<String>,
 }
 
+impl Validate for UserUpdate {
+    /// The profile's new values, then the new password.
+    fn validate(&self) -> Vec<FieldProblem> {
+        fn new_value(field: &Option<Nullable<String>>) -> Option<&str> {
+            field.as_ref().and_then(|value| value.0.as_deref())
+        }
+        let mut problems = check_profile([
+            ("first_name", new_value(&self.first_name)),
+            ("last_name", new_value(&self.last_name)),
+            ("phone_number", new_value(&self.phone_number)),
+        ]);
+        problems.extend(
+            self.new_password
+                .as_deref()
+                .and_then(|password| check_password("new_password", password)),
+        );
+        problems
+    }
+}
+
+/// A profile made of a new account's fields, for checking it.
+fn profile_of(
+    first_name: &Nullable<String>,
+    last_name: &Nullable<String>,
+    phone_number: &Nullable<String>,
+) -> UserProfile {
+    UserProfile {
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        phone_number: phone_number.clone(),
+    }
+}
+
 /// A new account, through `POST /api/v1/users/authorization/register`.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "UserRegisterSchema")]
@@ -117,6 +138,18 @@ pub struct UserRegister {
     #[serde(default)]
     #[oai(validator(min_length = 9, max_length = 15))]
     pub phone_number: Nullable<String>,
+}
+
+impl Validate for UserRegister {
+    /// The email is checked as it will be kept: without surrounding blanks.
+    fn validate(&self) -> Vec<FieldProblem> {
+        new_account_problems(
+            self.email.trim(),
+            &self.password,
+            Some(&self.password_confirm),
+            &profile_of(&self.first_name, &self.last_name, &self.phone_number),
+        )
+    }
 }
 
 /// The answer of the published API's sign-in and registration: the user and a bearer token.
@@ -176,6 +209,18 @@ pub struct UserCreate {
     pub phone_number: Nullable<String>,
 }
 
+impl Validate for UserCreate {
+    /// The email is checked as it will be kept: without surrounding blanks.
+    fn validate(&self) -> Vec<FieldProblem> {
+        new_account_problems(
+            self.email.trim(),
+            &self.password,
+            None,
+            &profile_of(&self.first_name, &self.last_name, &self.phone_number),
+        )
+    }
+}
+
 /// What an administrator changes about a user: only the fields sent change.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "UserAdminUpdateSchema")]
@@ -189,6 +234,16 @@ pub struct UserAdminUpdate {
     /// `false` deactivates: the user can no longer sign in and every token stops working.
     #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
+}
+
+impl Validate for UserAdminUpdate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        self.password
+            .as_deref()
+            .and_then(|password| check_password("password", password))
+            .into_iter()
+            .collect()
+    }
 }
 
 /// RFC 6749 §5.1 access token response.
