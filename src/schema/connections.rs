@@ -67,14 +67,14 @@ impl Validate for GoogleAdsCustomerCreate {
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "GoogleAdsCustomerUpdateSchema")]
 pub struct GoogleAdsCustomerUpdate {
-    #[serde(default, deserialize_with = "present")]
-    pub descriptive_name: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub currency_code: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub time_zone: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub status: Option<Nullable<String>>,
+    #[serde(default)]
+    pub descriptive_name: Patch<String>,
+    #[serde(default)]
+    pub currency_code: Patch<String>,
+    #[serde(default)]
+    pub time_zone: Patch<String>,
+    #[serde(default)]
+    pub status: Patch<String>,
     #[serde(default)]
     pub manager: Option<bool>,
     #[serde(default)]
@@ -155,15 +155,15 @@ impl Validate for GoogleBusinessLocation {
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "GoogleBusinessLocationUpdateSchema")]
 pub struct GoogleBusinessLocationUpdate {
-    #[serde(default, deserialize_with = "present")]
-    pub title: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub store_code: Option<Nullable<String>>,
+    #[serde(default)]
+    pub title: Patch<String>,
+    #[serde(default)]
+    pub store_code: Patch<String>,
     /// An absolute http(s) URL (422 otherwise).
-    #[serde(default, deserialize_with = "present")]
-    pub maps_uri: Option<Nullable<WebUrl>>,
-    #[serde(default, deserialize_with = "present")]
-    pub storefront_address: Option<Nullable<StorefrontAddress>>,
+    #[serde(default)]
+    pub maps_uri: Patch<WebUrl>,
+    #[serde(default)]
+    pub storefront_address: Patch<StorefrontAddress>,
 }
 
 impl Validate for GoogleAdsCustomerUpdate {}

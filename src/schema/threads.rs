@@ -46,11 +46,11 @@ impl Validate for AssistantChatThreadCreate {}
 #[oai(rename = "AssistantChatThreadUpdateSchema")]
 pub struct AssistantChatThreadUpdate {
     /// `null` clears the name.
-    #[serde(default, deserialize_with = "present")]
-    pub name: Option<Nullable<String>>,
+    #[serde(default)]
+    pub name: Patch<String>,
     /// `null` clears the description.
-    #[serde(default, deserialize_with = "present")]
-    pub description: Option<Nullable<String>>,
+    #[serde(default)]
+    pub description: Patch<String>,
     #[serde(default, deserialize_with = "present")]
     pub is_completed: Option<bool>,
     /// Replaces the whole object.

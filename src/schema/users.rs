@@ -28,17 +28,17 @@ impl UserProfile {
     }
 }
 
-/// A change to a user's profile: only the fields that are Some change; `Nullable(None)` clears.
+/// A change to a user's profile.
 #[derive(Debug, Default)]
 pub struct ProfileChange {
-    pub first_name: Option<Nullable<String>>,
-    pub last_name: Option<Nullable<String>>,
-    pub phone_number: Option<Nullable<String>>,
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub phone_number: Patch<String>,
 }
 
 impl ProfileChange {
     pub fn is_empty(&self) -> bool {
-        self.first_name.is_none() && self.last_name.is_none() && self.phone_number.is_none()
+        self.first_name.is_keep() && self.last_name.is_keep() && self.phone_number.is_keep()
     }
 }
 
@@ -59,17 +59,17 @@ pub struct User {
 #[oai(rename = "UserUpdateSchema")]
 pub struct UserUpdate {
     /// `null` clears it. At most 200 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(max_length = 200))]
-    pub first_name: Option<Nullable<String>>,
+    pub first_name: Patch<String>,
     /// `null` clears it. At most 200 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(max_length = 200))]
-    pub last_name: Option<Nullable<String>>,
+    pub last_name: Patch<String>,
     /// `null` clears it. 9 to 15 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(min_length = 9, max_length = 15))]
-    pub phone_number: Option<Nullable<String>>,
+    pub phone_number: Patch<String>,
     /// The password now in use; required with `new_password`.
     #[serde(default, deserialize_with = "present")]
     pub current_password: Option<String>,
@@ -82,13 +82,16 @@ pub struct UserUpdate {
 impl Validate for UserUpdate {
     /// The profile's new values, then the new password.
     fn validate(&self) -> Vec<FieldProblem> {
-        fn new_value(field: &Option<Nullable<String>>) -> Option<&str> {
-            field.as_ref().and_then(|value| value.0.as_deref())
-        }
         let mut problems = check_profile([
-            ("first_name", new_value(&self.first_name)),
-            ("last_name", new_value(&self.last_name)),
-            ("phone_number", new_value(&self.phone_number)),
+            (
+                "first_name",
+                self.first_name.new_value().map(String::as_str),
+            ),
+            ("last_name", self.last_name.new_value().map(String::as_str)),
+            (
+                "phone_number",
+                self.phone_number.new_value().map(String::as_str),
+            ),
         ]);
         problems.extend(
             self.new_password

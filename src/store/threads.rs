@@ -12,7 +12,7 @@ use super::companies::{
     visible_company, visible_company_in_memory, visible_company_remembering, Viewer,
 };
 use super::connections::{customer, location, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
-use super::{OptionalRow, Store, StoreResult};
+use super::{patch_params, OptionalRow, Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
     AssistantType, JsonObject, Nullable, Timestamp,
@@ -280,6 +280,8 @@ impl Store {
         self.write(move |conn| {
             let (company, seq, _) = visible_thread(conn, viewer, &thread_id, company_id)?;
             company_threads_changed(company);
+            let (name_sent, name) = patch_params(change.name);
+            let (description_sent, description) = patch_params(change.description);
             conn.prepare_cached(
                 "UPDATE chat_threads SET \
                    name = CASE WHEN ?2 THEN ?3 ELSE name END, \
@@ -291,10 +293,10 @@ impl Store {
             )?
             .execute(params![
                 seq,
-                change.name.is_some(),
-                change.name.and_then(|name| name.0),
-                change.description.is_some(),
-                change.description.and_then(|description| description.0),
+                name_sent,
+                name,
+                description_sent,
+                description,
                 change.is_completed,
                 change.extra_data.as_ref().map(JsonObject::as_str),
                 Timestamp::now().0
