@@ -3,7 +3,7 @@
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
-use super::rules::{FieldProblem, Validate, MAX_LABEL_CHARS};
+use super::rules::{check_label, FieldProblem, Validate};
 use super::types::enum_from_text;
 use super::*;
 
@@ -51,15 +51,7 @@ pub struct CompanyCreate {
 impl Validate for CompanyCreate {
     /// Exactly the document's 1 to 200 characters: a name is kept as it was sent.
     fn validate(&self) -> Vec<FieldProblem> {
-        let length = self.name.chars().count();
-        if length == 0 || length > MAX_LABEL_CHARS {
-            return vec![FieldProblem::new(
-                "name",
-                format!("The name must have 1 to {MAX_LABEL_CHARS} characters"),
-                "string_too_short",
-            )];
-        }
-        Vec::new()
+        check_label("name", &self.name, "").into_iter().collect()
     }
 }
 

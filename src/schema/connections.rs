@@ -3,7 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
-use super::rules::{FieldProblem, Validate, MAX_LABEL_CHARS};
+use super::rules::{check_label, FieldProblem, Validate};
 use super::types::{present, ObjectOnly};
 use super::*;
 
@@ -136,17 +136,9 @@ pub struct GoogleBusinessLocation {
 
 impl Validate for GoogleBusinessLocation {
     fn validate(&self) -> Vec<FieldProblem> {
-        let length = self.id.chars().count();
-        if length == 0 || length > MAX_LABEL_CHARS {
-            return vec![FieldProblem::new(
-                "id",
-                format!(
-                    "The id must have 1 to {MAX_LABEL_CHARS} characters, such as locations/123"
-                ),
-                "string_too_short",
-            )];
-        }
-        Vec::new()
+        check_label("id", &self.id, ", such as locations/123")
+            .into_iter()
+            .collect()
     }
 }
 

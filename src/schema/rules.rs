@@ -135,6 +135,20 @@ pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProb
     }
 }
 
+/// A company name or a location id: 1 to 200 characters, kept exactly as sent; `example`
+/// ends the message (`", such as locations/123"`).
+pub fn check_label(field: &'static str, value: &str, example: &str) -> Option<FieldProblem> {
+    let length = value.chars().count();
+    (length == 0 || length > MAX_LABEL_CHARS).then(|| {
+        FieldProblem::new(
+            field,
+            format!("The {field} must have 1 to {MAX_LABEL_CHARS} characters{example}"),
+            // As it always was, too long included.
+            "string_too_short",
+        )
+    })
+}
+
 /// pydantic's `HttpUrl` limit, so a client written for the published API sees the same bound.
 pub const MAX_LINK_URL_CHARS: usize = 2083;
 
