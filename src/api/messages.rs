@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::http::events::EventStreamOut;
 use super::http::security::SignedIn;
-use super::{ApiTags, AppState, JsonBody, JsonOut};
+use super::{acceptable, ApiTags, AppState, JsonBodyCheckedLater, JsonOut};
 use crate::api::http::error::ApiError;
 use crate::assistant::Turn;
 use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
@@ -16,8 +16,8 @@ pub struct MessagesApi {
 }
 
 impl MessagesApi {
-    /// A thread the caller cannot see is 404 before the assistant is asked (its message was
-    /// checked with the body).
+    /// A thread the caller cannot see is 404 before its message is checked (422), as for every
+    /// other operation on another company's ids.
     async fn begin(
         &self,
         caller: SignedIn,
@@ -29,6 +29,7 @@ impl MessagesApi {
             .store
             .thread(viewer, thread_id.clone(), None)
             .await?;
+        let message = acceptable(message)?;
         Ok(self
             .state
             .assistants
@@ -76,7 +77,7 @@ impl MessagesApi {
         &self,
         caller: SignedIn,
         thread_id: Path<String>,
-        body: JsonBody<AssistantChatMessageCreate>,
+        body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
         let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();
@@ -102,7 +103,7 @@ impl MessagesApi {
         &self,
         caller: SignedIn,
         thread_id: Path<String>,
-        body: JsonBody<AssistantChatMessageCreate>,
+        body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
         let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();

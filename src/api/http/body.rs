@@ -28,10 +28,15 @@ fn is_json(content_type: &str) -> bool {
             && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
 }
 
-/// A JSON request body of type `T`.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body of type `T`, checked against its rules (`Validate`) unless `VALIDATED` is
+/// false: see `JsonBodyCheckedLater`.
+pub struct JsonBody<T, const VALIDATED: bool = true>(pub T);
 
-impl<T: Type> Payload for JsonBody<T> {
+/// A JSON body whose rules the handler checks itself (with `acceptable`), after what must
+/// answer first: a chat message to a thread the caller cannot see is 404 whatever it says.
+pub type JsonBodyCheckedLater<T> = JsonBody<T, false>;
+
+impl<T: Type, const VALIDATED: bool> Payload for JsonBody<T, VALIDATED> {
     const CONTENT_TYPE: &'static str = JSON;
 
     fn check_content_type(content_type: &str) -> bool {
@@ -47,7 +52,9 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
-impl<T: Type + DeserializeOwned + Validate + Send> ParsePayload for JsonBody<T> {
+impl<T: Type + DeserializeOwned + Validate + Send, const VALIDATED: bool> ParsePayload
+    for JsonBody<T, VALIDATED>
+{
     const IS_REQUIRED: bool = true;
 
     async fn from_request(_request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
@@ -56,14 +63,20 @@ impl<T: Type + DeserializeOwned + Validate + Send> ParsePayload for JsonBody<T> 
             require_object(&bytes).map_err(ApiError::reject)?;
         }
         parse_json(&bytes)
-            .and_then(acceptable)
+            .and_then(|body| {
+                if VALIDATED {
+                    acceptable(body)
+                } else {
+                    Ok(body)
+                }
+            })
             .map(JsonBody)
             .map_err(ApiError::reject)
     }
 }
 
 /// The body once it meets its own rules, or a 422 naming each field at fault.
-fn acceptable<T: Validate>(body: T) -> Result<T, ApiError> {
+pub fn acceptable<T: Validate>(body: T) -> Result<T, ApiError> {
     let problems = body.validate();
     if problems.is_empty() {
         Ok(body)
@@ -135,7 +148,9 @@ impl<T: Type + DeserializeOwned + Validate + Send> ParsePayload for FormBody<T> 
 
 poem_openapi::impl_apirequest_for_payload!(FormBody<T>, T: Type + DeserializeOwned + Validate + Send);
 
-impl<'a, T: Type + DeserializeOwned + Validate + Send> ApiExtractor<'a> for JsonBody<T> {
+impl<'a, T: Type + DeserializeOwned + Validate + Send, const VALIDATED: bool> ApiExtractor<'a>
+    for JsonBody<T, VALIDATED>
+{
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
