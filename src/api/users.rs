@@ -7,7 +7,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde::Deserialize;
 
 use super::http::security::{Caller, SignedIn};
-use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
+use super::{
+    acceptable, ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonBodyCheckedLater, JsonOut,
+};
 use crate::api::http::error::ApiError;
 use crate::auth::Confirmation;
 use crate::schema::rules::{FieldProblem, Validate};
@@ -295,10 +297,10 @@ impl UsersApi {
     async fn create(
         &self,
         caller: SignedIn,
-        body: JsonBody<UserCreate>,
+        body: JsonBodyCheckedLater<UserCreate>,
     ) -> Result<JsonOut<User>, ApiError> {
         require_admin(&caller.0)?;
-        let new = body.0;
+        let new = acceptable(body.0)?;
         let email = new.email.trim().to_string();
         let profile = UserProfile {
             first_name: new.first_name,
@@ -324,10 +326,10 @@ impl UsersApi {
         &self,
         caller: SignedIn,
         user_id: Path<i64>,
-        body: JsonBody<UserAdminUpdate>,
+        body: JsonBodyCheckedLater<UserAdminUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
         require_admin(&caller.0)?;
-        let (user_id, change) = (user_id.0, body.0);
+        let (user_id, change) = (user_id.0, acceptable(body.0)?);
         refuse_self_demotion(&caller.0, user_id, &change)?;
         let password_hash = match change.password {
             Some(password) => Some(self.state.passwords.hash(password).await?),

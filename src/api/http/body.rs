@@ -33,7 +33,8 @@ fn is_json(content_type: &str) -> bool {
 pub struct JsonBody<T, const VALIDATED: bool = true>(pub T);
 
 /// A JSON body whose rules the handler checks itself (with `acceptable`), after what must
-/// answer first: a chat message to a thread the caller cannot see is 404 whatever it says.
+/// answer first: a chat message to a thread the caller cannot see is 404, and user management
+/// is 403 for non-administrators, whatever the body says.
 pub type JsonBodyCheckedLater<T> = JsonBody<T, false>;
 
 impl<T: Type, const VALIDATED: bool> Payload for JsonBody<T, VALIDATED> {
