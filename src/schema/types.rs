@@ -462,7 +462,8 @@ where
     parse(&text).ok_or_else(|| serde::de::Error::unknown_variant(&text, names))
 }
 
-/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+/// For an `Option<T>` field that may be left out (`None`, with `#[serde(default)]`) but not sent
+/// as `null`: `null` is refused as `T` refuses it. A field that `null` clears is a `Patch`.
 pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
