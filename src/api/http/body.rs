@@ -1,6 +1,7 @@
-//! JSON (and form) bodies read and written with serde. Reading (capped earlier, by the `Limits`
-//! middleware, for every body) checks the body's own rules (`Validate`) and reports each problem in FastAPI's shape with its path
-//! (`["body", "extra_data"]`); writing skips poem-openapi's intermediate JSON tree.
+//! JSON (and form) bodies read and written with serde. Reading (capped earlier, for every body,
+//! by the `Limits` middleware) checks the body's own rules (`Validate`) and reports each problem
+//! in FastAPI's shape with its path (`["body", "extra_data"]`); writing skips poem-openapi's
+//! intermediate JSON tree.
 
 use std::marker::PhantomData;
 
@@ -63,16 +64,13 @@ impl<T: Type + DeserializeOwned + Validate + Send, const VALIDATED: bool> ParseP
         if is_object_schema::<T>() {
             require_object(&bytes).map_err(ApiError::reject)?;
         }
-        parse_json(&bytes)
-            .and_then(|body| {
-                if VALIDATED {
-                    acceptable(body)
-                } else {
-                    Ok(body)
-                }
-            })
-            .map(JsonBody)
-            .map_err(ApiError::reject)
+        let body = parse_json(&bytes).map_err(ApiError::reject)?;
+        let body = if VALIDATED {
+            acceptable(body).map_err(ApiError::reject)?
+        } else {
+            body
+        };
+        Ok(JsonBody(body))
     }
 }
 
