@@ -10,9 +10,6 @@ use crate::assistant::default_instructions;
 use crate::schema::{AssistantDetail, AssistantUpdate, Nullable};
 use crate::store::AssistantRecord;
 
-/// Longest instructions accepted, in characters.
-const MAX_INSTRUCTIONS_CHARS: usize = 32_000;
-
 pub struct AssistantsApi {
     pub state: AppState,
 }
@@ -32,28 +29,6 @@ impl AssistantsApi {
             date_updated: assistant.date_updated,
         }
     }
-}
-
-fn checked_instructions(instructions: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(text) = instructions else {
-        return Ok(None);
-    };
-    let length = text.chars().count();
-    if text.trim().is_empty() || length > MAX_INSTRUCTIONS_CHARS {
-        return Err(ApiError::invalid_field(
-            &["body", "instructions"],
-            format!(
-                "Instructions must have 1 to {MAX_INSTRUCTIONS_CHARS} characters (null restores \
-                 the built-in ones)"
-            ),
-            if length == 0 {
-                "string_too_short"
-            } else {
-                "string_too_long"
-            },
-        ));
-    }
-    Ok(Some(text))
 }
 
 #[OpenApi(prefix_path = "/api/v1/assistants", tag = "ApiTags::Assistants")]
@@ -82,11 +57,10 @@ impl AssistantsApi {
         assistant_id: Path<String>,
         body: JsonBody<AssistantUpdate>,
     ) -> Result<JsonOut<AssistantDetail>, ApiError> {
-        let instructions = checked_instructions(body.0.instructions.0)?;
         let record = self
             .state
             .store
-            .set_instructions(assistant_id.0, instructions)
+            .set_instructions(assistant_id.0, body.0.instructions.0)
             .await?;
         Ok(JsonOut(self.detail(record)))
     }

@@ -31,19 +31,10 @@ impl CompaniesApi {
         caller: SignedIn,
         body: JsonBody<CompanyCreate>,
     ) -> Result<JsonOut<Company>, ApiError> {
-        // Exactly the document's 1 to 200 characters: a name is kept as it was sent.
-        let name = body.0.name;
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::invalid_field(
-                &["body", "name"],
-                "The name must have 1 to 200 characters",
-                "string_too_short",
-            ));
-        }
         let company = self
             .state
             .store
-            .create_company(caller.0.viewer(), name)
+            .create_company(caller.0.viewer(), body.0.name)
             .await?;
         Ok(JsonOut(company))
     }

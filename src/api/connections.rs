@@ -61,13 +61,6 @@ impl ConnectionsApi {
         company_id: Path<i64>,
         body: JsonBody<GoogleAdsCustomerCreate>,
     ) -> Result<JsonOut<GoogleAdsCustomer>, ApiError> {
-        if body.0.id < 1 {
-            return Err(ApiError::invalid_field(
-                &["body", "id"],
-                "Input should be greater than 0",
-                "greater_than",
-            ));
-        }
         let customer = self
             .state
             .store
@@ -141,14 +134,6 @@ impl ConnectionsApi {
         company_id: Path<i64>,
         body: JsonBody<GoogleBusinessLocation>,
     ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
-        let id_length = body.0.id.chars().count();
-        if id_length == 0 || id_length > 200 {
-            return Err(ApiError::invalid_field(
-                &["body", "id"],
-                "The id must have 1 to 200 characters, such as locations/123",
-                "string_too_short",
-            ));
-        }
         let location = self
             .state
             .store

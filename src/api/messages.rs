@@ -6,45 +6,13 @@ use serde_json::json;
 
 use super::http::events::EventStreamOut;
 use super::http::security::SignedIn;
-use super::{ApiTags, AppState, JsonBody, JsonOut};
+use super::{acceptable, ApiTags, AppState, JsonBodyCheckedLater, JsonOut};
 use crate::api::http::error::ApiError;
 use crate::assistant::Turn;
 use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
 
-/// Longest message accepted, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 32_000;
-
 pub struct MessagesApi {
     pub state: AppState,
-}
-
-/// The content of a valid user message, or the 422 saying what is wrong.
-fn user_content(message: AssistantChatMessageCreate) -> Result<String, ApiError> {
-    if message.role != "user" {
-        return Err(ApiError::invalid_field(
-            &["body", "role"],
-            "Input should be 'user': clients write only user messages",
-            "literal_error",
-        ));
-    }
-    let length = message.content.chars().count();
-    if message.content.trim().is_empty() {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            "The message is empty",
-            "string_too_short",
-        ));
-    }
-    if length > MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            format!(
-                "The message has {length} characters; at most {MAX_MESSAGE_CHARS} are accepted"
-            ),
-            "string_too_long",
-        ));
-    }
-    Ok(message.content)
 }
 
 impl MessagesApi {
@@ -61,11 +29,11 @@ impl MessagesApi {
             .store
             .thread(viewer, thread_id.clone(), None)
             .await?;
-        let content = user_content(message)?;
+        let message = acceptable(message)?;
         Ok(self
             .state
             .assistants
-            .begin(viewer, thread_id, content)
+            .begin(viewer, thread_id, message.content)
             .await?)
     }
 }
@@ -109,7 +77,7 @@ impl MessagesApi {
         &self,
         caller: SignedIn,
         thread_id: Path<String>,
-        body: JsonBody<AssistantChatMessageCreate>,
+        body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
         let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();
@@ -135,7 +103,7 @@ impl MessagesApi {
         &self,
         caller: SignedIn,
         thread_id: Path<String>,
-        body: JsonBody<AssistantChatMessageCreate>,
+        body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
         let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();

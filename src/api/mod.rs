@@ -26,7 +26,7 @@ use crate::config::Config;
 use crate::store::Store;
 use http::error::ApiError;
 
-pub use http::body::{FormBody, JsonBody, JsonBytes, JsonOut};
+pub use http::body::{acceptable, FormBody, JsonBody, JsonBodyCheckedLater, JsonBytes, JsonOut};
 pub use http::browser::{content_security_policy, SecurityHeaders};
 pub use http::client::ClientAddress;
 

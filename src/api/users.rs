@@ -10,7 +10,7 @@ use super::http::security::{Admin, Caller, ManageUsers, SignedIn};
 use super::{ApiTags, AppState, ClientAddress, FormBody, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
 use crate::auth::{create_account, forget_initial_password, Confirmation, NewAccount};
-use crate::schema::rules::{check_password, FieldProblem};
+use crate::schema::rules::{FieldProblem, Validate};
 use crate::schema::{
     LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
     UserUpdate,
@@ -39,6 +39,16 @@ pub struct LoginForm {
     client_secret: Option<String>,
     /// Accepted and ignored: a self-hosted install checks no reCAPTCHA.
     google_recaptcha_response: Option<String>,
+}
+
+impl Validate for LoginForm {
+    fn validate(&self) -> Vec<FieldProblem> {
+        [("username", &self.username), ("password", &self.password)]
+            .into_iter()
+            .filter(|(_, value)| value.is_empty())
+            .map(|(field, _)| FieldProblem::missing(field))
+            .collect()
+    }
 }
 
 #[derive(ApiResponse)]
@@ -103,26 +113,10 @@ fn refuse_self_demotion(
     Ok(())
 }
 
-/// The `(current, new)` passwords of a PATCH, when it changes the password (it does when
-/// `new_password` is sent; `current_password` alone changes nothing). A missing current
-/// password is refused later, like a wrong one: the document cannot say that one field needs
-/// the other, so neither case is a 422.
-fn requested_password_change(
-    current: Option<String>,
-    new: Option<String>,
-) -> Result<Option<(Option<String>, String)>, FieldProblem> {
-    match new {
-        None => Ok(None),
-        Some(new) => match check_password("new_password", &new) {
-            Some(problem) => Err(problem),
-            None => Ok(Some((current, new))),
-        },
-    }
-}
-
 impl UsersApi {
     /// Checks the current password (throttled like a sign-in), then sets the new one, signing
-    /// out every other session.
+    /// out every other session. A missing current password is refused like a wrong one: the
+    /// document cannot say that one field needs the other, so neither case is a 422.
     async fn change_password(
         &self,
         caller: &Caller,
@@ -193,17 +187,9 @@ impl UsersApi {
             last_name,
             phone_number,
         };
-        let mut problems = profile.problems();
-        let password_change = requested_password_change(current_password, new_password)
-            .unwrap_or_else(|problem| {
-                problems.push(problem);
-                None
-            });
-        if !problems.is_empty() {
-            return Err(ApiError::invalid_body(problems));
-        }
-        if let Some((current, new)) = password_change {
-            self.change_password(&caller.0, client, current, new)
+        // `current_password` alone changes nothing.
+        if let Some(new) = new_password {
+            self.change_password(&caller.0, client, current_password, new)
                 .await?;
         }
         let user_id = caller.0.user_id;
@@ -227,15 +213,6 @@ impl UsersApi {
         form: FormBody<LoginForm>,
     ) -> Result<LoggedIn, ApiError> {
         let FormBody(form) = form;
-        let missing: Vec<FieldProblem> =
-            [("username", &form.username), ("password", &form.password)]
-                .into_iter()
-                .filter(|(_, value)| value.is_empty())
-                .map(|(field, _)| FieldProblem::missing(field))
-                .collect();
-        if !missing.is_empty() {
-            return Err(ApiError::invalid_body(missing));
-        }
         let gate = self.state.password_gate();
         let signed_in = gate
             .sign_in(client.0, form.username, form.password)
@@ -335,13 +312,6 @@ impl UsersApi {
         body: JsonBody<UserAdminUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
         let (user_id, change) = (user_id.0, body.0);
-        if let Some(problem) = change
-            .password
-            .as_deref()
-            .and_then(|password| check_password("password", password))
-        {
-            return Err(ApiError::invalid_body(vec![problem]));
-        }
         refuse_self_demotion(&admin.0, user_id, &change)?;
         let password_hash = match change.password {
             Some(password) => Some(self.state.passwords.hash(password).await?),

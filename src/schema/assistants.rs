@@ -3,6 +3,7 @@
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
+use super::rules::{FieldProblem, Validate, MAX_INSTRUCTIONS_CHARS};
 use super::types::enum_from_text;
 use super::*;
 
@@ -87,4 +88,28 @@ pub struct AssistantUpdate {
     /// 1 to 32,000 characters, not only blanks.
     #[oai(validator(min_length = 1, max_length = 32000, pattern = "\\S"))]
     pub instructions: Nullable<String>,
+}
+
+impl Validate for AssistantUpdate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        let Some(text) = &self.instructions.0 else {
+            return Vec::new();
+        };
+        let length = text.chars().count();
+        if text.trim().is_empty() || length > MAX_INSTRUCTIONS_CHARS {
+            return vec![FieldProblem::new(
+                "instructions",
+                format!(
+                    "Instructions must have 1 to {MAX_INSTRUCTIONS_CHARS} characters (null \
+                     restores the built-in ones)"
+                ),
+                if length == 0 {
+                    "string_too_short"
+                } else {
+                    "string_too_long"
+                },
+            )];
+        }
+        Vec::new()
+    }
 }

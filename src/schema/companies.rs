@@ -3,6 +3,7 @@
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
+use super::rules::{check_label, FieldProblem, Validate};
 use super::types::enum_from_text;
 use super::*;
 
@@ -47,6 +48,13 @@ pub struct CompanyCreate {
     pub name: String,
 }
 
+impl Validate for CompanyCreate {
+    /// Exactly the document's 1 to 200 characters: a name is kept as it was sent.
+    fn validate(&self) -> Vec<FieldProblem> {
+        check_label("name", &self.name, "").into_iter().collect()
+    }
+}
+
 /// A person's role in a company: owners may add members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize)]
 #[oai(rename = "CompanyRole", rename_all = "snake_case")]
@@ -85,6 +93,8 @@ pub struct CompanyMemberCreate {
     pub email: String,
     pub role: CompanyRole,
 }
+
+impl Validate for CompanyMemberCreate {}
 
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanyMemberSchema")]

@@ -3,6 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use super::rules::{check_label, FieldProblem, Validate};
 use super::types::{present, ObjectOnly};
 use super::*;
 
@@ -49,18 +50,31 @@ pub struct GoogleAdsCustomerCreate {
     pub is_deleted: Option<bool>,
 }
 
+impl Validate for GoogleAdsCustomerCreate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        if self.id < 1 {
+            return vec![FieldProblem::new(
+                "id",
+                "Input should be greater than 0",
+                "greater_than",
+            )];
+        }
+        Vec::new()
+    }
+}
+
 /// A change to a registered Google Ads customer: only the fields sent change; `null` clears.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "GoogleAdsCustomerUpdateSchema")]
 pub struct GoogleAdsCustomerUpdate {
-    #[serde(default, deserialize_with = "present")]
-    pub descriptive_name: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub currency_code: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub time_zone: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub status: Option<Nullable<String>>,
+    #[serde(default)]
+    pub descriptive_name: Patch<String>,
+    #[serde(default)]
+    pub currency_code: Patch<String>,
+    #[serde(default)]
+    pub time_zone: Patch<String>,
+    #[serde(default)]
+    pub status: Patch<String>,
     #[serde(default)]
     pub manager: Option<bool>,
     #[serde(default)]
@@ -120,18 +134,30 @@ pub struct GoogleBusinessLocation {
     pub storefront_address: Nullable<StorefrontAddress>,
 }
 
+impl Validate for GoogleBusinessLocation {
+    fn validate(&self) -> Vec<FieldProblem> {
+        check_label("id", &self.id, ", such as locations/123")
+            .into_iter()
+            .collect()
+    }
+}
+
 /// A change to a registered Business location: only the fields sent change; `null` clears;
 /// `storefront_address` replaces the whole address.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "GoogleBusinessLocationUpdateSchema")]
 pub struct GoogleBusinessLocationUpdate {
-    #[serde(default, deserialize_with = "present")]
-    pub title: Option<Nullable<String>>,
-    #[serde(default, deserialize_with = "present")]
-    pub store_code: Option<Nullable<String>>,
+    #[serde(default)]
+    pub title: Patch<String>,
+    #[serde(default)]
+    pub store_code: Patch<String>,
     /// An absolute http(s) URL (422 otherwise).
-    #[serde(default, deserialize_with = "present")]
-    pub maps_uri: Option<Nullable<WebUrl>>,
-    #[serde(default, deserialize_with = "present")]
-    pub storefront_address: Option<Nullable<StorefrontAddress>>,
+    #[serde(default)]
+    pub maps_uri: Patch<WebUrl>,
+    #[serde(default)]
+    pub storefront_address: Patch<StorefrontAddress>,
 }
+
+impl Validate for GoogleAdsCustomerUpdate {}
+
+impl Validate for GoogleBusinessLocationUpdate {}

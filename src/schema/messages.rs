@@ -3,6 +3,7 @@
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
 
+use super::rules::{FieldProblem, Validate, MAX_MESSAGE_CHARS};
 use super::*;
 
 /// The Front-end actions
@@ -62,4 +63,46 @@ pub struct AssistantChatMessageCreate {
     /// 1 to 32,000 characters, not only blanks.
     #[oai(validator(min_length = 1, max_length = 32000, pattern = "\\S"))]
     pub content: String,
+}
+
+impl Validate for AssistantChatMessageCreate {
+    /// One problem at most: the role's, else the content's.
+    fn validate(&self) -> Vec<FieldProblem> {
+        self.role_problem()
+            .or_else(|| self.content_problem())
+            .into_iter()
+            .collect()
+    }
+}
+
+impl AssistantChatMessageCreate {
+    fn role_problem(&self) -> Option<FieldProblem> {
+        (self.role != "user").then(|| {
+            FieldProblem::new(
+                "role",
+                "Input should be 'user': clients write only user messages",
+                "literal_error",
+            )
+        })
+    }
+
+    fn content_problem(&self) -> Option<FieldProblem> {
+        let length = self.content.chars().count();
+        if self.content.trim().is_empty() {
+            return Some(FieldProblem::new(
+                "content",
+                "The message is empty",
+                "string_too_short",
+            ));
+        }
+        (length > MAX_MESSAGE_CHARS).then(|| {
+            FieldProblem::new(
+                "content",
+                format!(
+                    "The message has {length} characters; at most {MAX_MESSAGE_CHARS} are accepted"
+                ),
+                "string_too_long",
+            )
+        })
+    }
 }

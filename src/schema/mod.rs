@@ -16,5 +16,5 @@ pub use companies::*;
 pub use connections::*;
 pub use messages::*;
 pub use threads::*;
-pub use types::{JsonObject, Nullable, Timestamp, WebUrl, MAX_JSON_DEPTH};
+pub use types::{JsonObject, Nullable, Patch, Timestamp, WebUrl, MAX_JSON_DEPTH};
 pub use users::*;

@@ -1,9 +1,18 @@
-//! What makes an email, a password and a profile acceptable: one set of rules for the API
-//! (422s naming the field) and the command line.
+//! What makes a request body acceptable: each body type checks itself (`Validate`, run by the
+//! body extractor after serde has read it), with the rules shared here for the API (422s naming
+//! the field) and the command line. The document states the same bounds in each type's
+//! `#[oai(validator(...))]` attributes, which poem-openapi cannot read from constants; the test
+//! `document_states_the_enforced_bounds` keeps both in step.
 
 use std::ops::RangeInclusive;
 
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest chat message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 32_000;
+/// Longest assistant instructions accepted, in characters.
+pub const MAX_INSTRUCTIONS_CHARS: usize = 32_000;
+/// Longest company name and Business location id, in characters.
+pub const MAX_LABEL_CHARS: usize = 200;
 pub const PHONE_NUMBER_CHARS: RangeInclusive<usize> = 9..=15;
 pub const MAX_NAME_CHARS: usize = 200;
 /// RFC 5321's limit on a forward path, less its angle brackets.
@@ -28,6 +37,14 @@ impl FieldProblem {
 
     pub fn missing(field: &'static str) -> Self {
         FieldProblem::new(field, "Field required", "missing")
+    }
+}
+
+/// A request body that knows its own rules beyond its shape (lengths, bounds, agreements
+/// between fields): everything wrong with it, in field order; empty when it is acceptable.
+pub trait Validate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        Vec::new()
     }
 }
 
@@ -118,6 +135,20 @@ pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProb
     }
 }
 
+/// A company name or a location id: 1 to 200 characters, kept exactly as sent; `example`
+/// ends the message (`", such as locations/123"`).
+pub fn check_label(field: &'static str, value: &str, example: &str) -> Option<FieldProblem> {
+    let length = value.chars().count();
+    (length == 0 || length > MAX_LABEL_CHARS).then(|| {
+        FieldProblem::new(
+            field,
+            format!("The {field} must have 1 to {MAX_LABEL_CHARS} characters{example}"),
+            // As it always was, too long included.
+            "string_too_short",
+        )
+    })
+}
+
 /// pydantic's `HttpUrl` limit, so a client written for the published API sees the same bound.
 pub const MAX_LINK_URL_CHARS: usize = 2083;
 
@@ -170,7 +201,71 @@ pub fn check_profile<'a>(
 
 #[cfg(test)]
 mod tests {
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+    use poem_openapi::types::Type;
+
     use super::*;
+    use crate::schema::{
+        AssistantChatMessageCreate, AssistantUpdate, CompanyCreate, GoogleAdsCustomerCreate,
+        GoogleBusinessLocation, UserAdminUpdate, UserCreate, UserRegister, UserUpdate,
+    };
+
+    /// What the document says of `T`'s `field`.
+    fn documented<T: Type>(field: &str) -> MetaSchema {
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        let schema = &registry.schemas[&*T::name()];
+        match schema.properties.iter().find(|(name, _)| *name == field) {
+            Some((_, MetaSchemaRef::Inline(property))) => (**property).clone(),
+            other => panic!("{field} of {}: {other:?}", T::name()),
+        }
+    }
+
+    fn lengths<T: Type>(field: &str) -> (Option<usize>, Option<usize>) {
+        let property = documented::<T>(field);
+        (property.min_length, property.max_length)
+    }
+
+    /// The `#[oai(validator(...))]` attributes take only literals: this keeps them equal to the
+    /// constants `Validate` enforces.
+    #[test]
+    fn document_states_the_enforced_bounds() {
+        let label = (Some(1), Some(MAX_LABEL_CHARS));
+        assert_eq!(lengths::<CompanyCreate>("name"), label);
+        assert_eq!(lengths::<GoogleBusinessLocation>("id"), label);
+        assert_eq!(
+            documented::<GoogleAdsCustomerCreate>("id").minimum,
+            Some(1.0)
+        );
+        assert_eq!(
+            lengths::<AssistantUpdate>("instructions"),
+            (Some(1), Some(MAX_INSTRUCTIONS_CHARS))
+        );
+        assert_eq!(
+            lengths::<AssistantChatMessageCreate>("content"),
+            (Some(1), Some(MAX_MESSAGE_CHARS))
+        );
+        let password = (Some(MIN_PASSWORD_CHARS), None);
+        let name = (None, Some(MAX_NAME_CHARS));
+        let phone = (
+            Some(*PHONE_NUMBER_CHARS.start()),
+            Some(*PHONE_NUMBER_CHARS.end()),
+        );
+        assert_eq!(lengths::<UserUpdate>("new_password"), password);
+        assert_eq!(lengths::<UserAdminUpdate>("password"), password);
+        assert_eq!(lengths::<UserRegister>("password"), password);
+        assert_eq!(lengths::<UserCreate>("password"), password);
+        for field in ["first_name", "last_name"] {
+            assert_eq!(lengths::<UserUpdate>(field), name);
+            assert_eq!(lengths::<UserRegister>(field), name);
+            assert_eq!(lengths::<UserCreate>(field), name);
+        }
+        assert_eq!(lengths::<UserUpdate>("phone_number"), phone);
+        assert_eq!(lengths::<UserRegister>("phone_number"), phone);
+        assert_eq!(lengths::<UserCreate>("phone_number"), phone);
+        assert_eq!(lengths::<UserRegister>("email").1, Some(MAX_EMAIL_CHARS));
+        assert_eq!(lengths::<UserCreate>("email").1, Some(MAX_EMAIL_CHARS));
+    }
 
     #[test]
     fn link_urls_must_be_absolute_http_with_a_host() {

@@ -3,6 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
+use super::rules::Validate;
 use super::types::present;
 use super::*;
 
@@ -38,22 +39,26 @@ pub struct AssistantChatThreadCreate {
     pub extra_data: Option<JsonObject>,
 }
 
+impl Validate for AssistantChatThreadCreate {}
+
 /// A change to a chat thread: only the fields sent change.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "AssistantChatThreadUpdateSchema")]
 pub struct AssistantChatThreadUpdate {
     /// `null` clears the name.
-    #[serde(default, deserialize_with = "present")]
-    pub name: Option<Nullable<String>>,
+    #[serde(default)]
+    pub name: Patch<String>,
     /// `null` clears the description.
-    #[serde(default, deserialize_with = "present")]
-    pub description: Option<Nullable<String>>,
+    #[serde(default)]
+    pub description: Patch<String>,
     #[serde(default, deserialize_with = "present")]
     pub is_completed: Option<bool>,
     /// Replaces the whole object.
     #[serde(default, deserialize_with = "present")]
     pub extra_data: Option<JsonObject>,
 }
+
+impl Validate for AssistantChatThreadUpdate {}
 
 /// The campaign a campaign-creation thread is building, in the wizard's four steps.
 #[derive(Debug, Clone, Object, Serialize)]

@@ -1,5 +1,5 @@
-//! Field types that poem-openapi lacks: a nullable value, an RFC 3339 timestamp kept as text, a
-//! web link,
+//! Field types that poem-openapi lacks: a nullable value, a change's field (`Patch`), an RFC
+//! 3339 timestamp kept as text, a web link,
 //! and a JSON object kept as its raw text so `extra_data` is never re-parsed on the way out;
 //! and `ObjectOnly`, for structs that must come from JSON objects.
 
@@ -93,6 +93,106 @@ impl<T: ToJSON> ToJSON for Nullable<T> {
                 .and_then(ToJSON::to_json)
                 .unwrap_or(Value::Null),
         )
+    }
+}
+
+/// A field of a change (PATCH): absent keeps the stored value, `null` clears it, a value
+/// replaces it. Use it with `#[serde(default)]`; the document shows it as an optional nullable
+/// field, as `Nullable<T>` outside `Option`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Patch::Keep)
+    }
+
+    /// The value it sets, if it sets one.
+    pub fn new_value(&self) -> Option<&T> {
+        match self {
+            Patch::Set(value) => Some(value),
+            Patch::Keep | Patch::Clear => None,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Keep => Patch::Keep,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(value) => Patch::Set(f(value)),
+        }
+    }
+}
+
+/// Called only for a field that is present (`#[serde(default)]` makes an absent one `Keep`).
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Patch::Set(value),
+            None => Patch::Clear,
+        })
+    }
+}
+
+impl<T: Type> Type for Patch<T> {
+    const IS_REQUIRED: bool = false;
+    type RawValueType = T::RawValueType;
+    type RawElementValueType = T::RawElementValueType;
+
+    fn name() -> Cow<'static, str> {
+        Nullable::<T>::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        Nullable::<T>::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        self.new_value().and_then(Type::as_raw_value)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        match self.new_value() {
+            Some(value) => value.raw_element_iter(),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
+    fn is_none(&self) -> bool {
+        self.is_keep()
+    }
+}
+
+impl<T: ParseFromJSON> ParseFromJSON for Patch<T> {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            None => Ok(Patch::Keep),
+            Some(Value::Null) => Ok(Patch::Clear),
+            value => T::parse_from_json(value)
+                .map(Patch::Set)
+                .map_err(ParseError::propagate),
+        }
+    }
+}
+
+impl<T: ToJSON> ToJSON for Patch<T> {
+    fn to_json(&self) -> Option<Value> {
+        match self {
+            Patch::Keep => None,
+            Patch::Clear => Some(Value::Null),
+            Patch::Set(value) => value.to_json(),
+        }
     }
 }
 
@@ -362,7 +462,8 @@ where
     parse(&text).ok_or_else(|| serde::de::Error::unknown_variant(&text, names))
 }
 
-/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`).
+/// For an `Option<T>` field that may be left out (`None`, with `#[serde(default)]`) but not sent
+/// as `null`: `null` is refused as `T` refuses it. A field that `null` clears is a `Patch`.
 pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -374,6 +475,20 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_tells_absent_from_null() {
+        #[derive(Deserialize)]
+        struct Change {
+            #[serde(default)]
+            name: Patch<String>,
+        }
+        let read = |json: &str| serde_json::from_str::<Change>(json).unwrap().name;
+        assert_eq!(read("{}"), Patch::Keep);
+        assert_eq!(read(r#"{"name":null}"#), Patch::Clear);
+        assert_eq!(read(r#"{"name":"x"}"#), Patch::Set("x".to_string()));
+        assert!(serde_json::from_str::<Change>(r#"{"name":1}"#).is_err());
+    }
 
     #[test]
     fn depth_ignores_brackets_in_strings() {

@@ -3,7 +3,7 @@
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
 
-use super::rules::{check_profile, FieldProblem};
+use super::rules::{check_password, check_profile, new_account_problems, FieldProblem, Validate};
 use super::types::present;
 use super::*;
 
@@ -28,29 +28,17 @@ impl UserProfile {
     }
 }
 
-/// A change to a user's profile: only the fields that are Some change; `Nullable(None)` clears.
+/// A change to a user's profile.
 #[derive(Debug, Default)]
 pub struct ProfileChange {
-    pub first_name: Option<Nullable<String>>,
-    pub last_name: Option<Nullable<String>>,
-    pub phone_number: Option<Nullable<String>>,
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub phone_number: Patch<String>,
 }
 
 impl ProfileChange {
     pub fn is_empty(&self) -> bool {
-        self.first_name.is_none() && self.last_name.is_none() && self.phone_number.is_none()
-    }
-
-    /// What is wrong with the values it sets.
-    pub fn problems(&self) -> Vec<FieldProblem> {
-        fn new_value(field: &Option<Nullable<String>>) -> Option<&str> {
-            field.as_ref().and_then(|value| value.0.as_deref())
-        }
-        check_profile([
-            ("first_name", new_value(&self.first_name)),
-            ("last_name", new_value(&self.last_name)),
-            ("phone_number", new_value(&self.phone_number)),
-        ])
+        self.first_name.is_keep() && self.last_name.is_keep() && self.phone_number.is_keep()
     }
 }
 
@@ -71,17 +59,17 @@ pub struct User {
 #[oai(rename = "UserUpdateSchema")]
 pub struct UserUpdate {
     /// `null` clears it. At most 200 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(max_length = 200))]
-    pub first_name: Option<Nullable<String>>,
+    pub first_name: Patch<String>,
     /// `null` clears it. At most 200 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(max_length = 200))]
-    pub last_name: Option<Nullable<String>>,
+    pub last_name: Patch<String>,
     /// `null` clears it. 9 to 15 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default)]
     #[oai(validator(min_length = 9, max_length = 15))]
-    pub phone_number: Option<Nullable<String>>,
+    pub phone_number: Patch<String>,
     /// The password now in use; required with `new_password`.
     #[serde(default, deserialize_with = "present")]
     pub current_password: Option<String>,
@@ -89,6 +77,42 @@ pub struct UserUpdate {
     #[serde(default, deserialize_with = "present")]
     #[oai(validator(min_length = 8))]
     pub new_password: Option<String>,
+}
+
+impl Validate for UserUpdate {
+    /// The profile's new values, then the new password.
+    fn validate(&self) -> Vec<FieldProblem> {
+        let mut problems = check_profile([
+            (
+                "first_name",
+                self.first_name.new_value().map(String::as_str),
+            ),
+            ("last_name", self.last_name.new_value().map(String::as_str)),
+            (
+                "phone_number",
+                self.phone_number.new_value().map(String::as_str),
+            ),
+        ]);
+        problems.extend(
+            self.new_password
+                .as_deref()
+                .and_then(|password| check_password("new_password", password)),
+        );
+        problems
+    }
+}
+
+/// A profile made of a new account's fields, for checking it.
+fn profile_of(
+    first_name: &Nullable<String>,
+    last_name: &Nullable<String>,
+    phone_number: &Nullable<String>,
+) -> UserProfile {
+    UserProfile {
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        phone_number: phone_number.clone(),
+    }
 }
 
 /// A new account, through `POST /api/v1/users/authorization/register`.
@@ -117,6 +141,18 @@ pub struct UserRegister {
     #[serde(default)]
     #[oai(validator(min_length = 9, max_length = 15))]
     pub phone_number: Nullable<String>,
+}
+
+impl Validate for UserRegister {
+    /// The email is checked as it will be kept: without surrounding blanks.
+    fn validate(&self) -> Vec<FieldProblem> {
+        new_account_problems(
+            self.email.trim(),
+            &self.password,
+            Some(&self.password_confirm),
+            &profile_of(&self.first_name, &self.last_name, &self.phone_number),
+        )
+    }
 }
 
 /// The answer of the published API's sign-in and registration: the user and a bearer token.
@@ -176,6 +212,18 @@ pub struct UserCreate {
     pub phone_number: Nullable<String>,
 }
 
+impl Validate for UserCreate {
+    /// The email is checked as it will be kept: without surrounding blanks.
+    fn validate(&self) -> Vec<FieldProblem> {
+        new_account_problems(
+            self.email.trim(),
+            &self.password,
+            None,
+            &profile_of(&self.first_name, &self.last_name, &self.phone_number),
+        )
+    }
+}
+
 /// What an administrator changes about a user: only the fields sent change.
 #[derive(Debug, Clone, Default, Object, Deserialize)]
 #[oai(rename = "UserAdminUpdateSchema")]
@@ -189,6 +237,16 @@ pub struct UserAdminUpdate {
     /// `false` deactivates: the user can no longer sign in and every token stops working.
     #[serde(default, deserialize_with = "present")]
     pub is_active: Option<bool>,
+}
+
+impl Validate for UserAdminUpdate {
+    fn validate(&self) -> Vec<FieldProblem> {
+        self.password
+            .as_deref()
+            .and_then(|password| check_password("password", password))
+            .into_iter()
+            .collect()
+    }
 }
 
 /// RFC 6749 §5.1 access token response.

@@ -9,22 +9,14 @@ use super::rows::{
     company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
     LOCATION_COLUMNS,
 };
-use super::{is_unique_violation, Store, StoreError, StoreResult};
+use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
 use crate::schema::{
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
-    GoogleBusinessLocation, GoogleBusinessLocationUpdate, Nullable, StorefrontAddress, Timestamp,
+    GoogleBusinessLocation, GoogleBusinessLocationUpdate, StorefrontAddress, Timestamp,
 };
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
-}
-
-/// For a PATCH field: whether it was sent, and its new value (None clears it).
-fn sent<T: Clone>(field: &Option<Nullable<T>>) -> (bool, Option<T>) {
-    (
-        field.is_some(),
-        field.as_ref().and_then(|value| value.0.clone()),
-    )
 }
 
 /// How many of the company's threads are scoped to a customer or location (`column` names which).
@@ -272,10 +264,10 @@ impl Store {
             visible_company(conn, viewer, company_id)?;
             customer(conn, company_id, customer_id)?;
             conn.company_threads_changed(company_id);
-            let (name_sent, name) = sent(&change.descriptive_name);
-            let (currency_sent, currency) = sent(&change.currency_code);
-            let (zone_sent, zone) = sent(&change.time_zone);
-            let (status_sent, status) = sent(&change.status);
+            let (name_sent, name) = patch_params(change.descriptive_name);
+            let (currency_sent, currency) = patch_params(change.currency_code);
+            let (zone_sent, zone) = patch_params(change.time_zone);
+            let (status_sent, status) = patch_params(change.status);
             conn.prepare_cached(
                 "UPDATE google_ads_customers SET \
                    descriptive_name = CASE WHEN ?3 THEN ?4 ELSE descriptive_name END, \
@@ -347,11 +339,10 @@ impl Store {
             visible_company(conn, viewer, company_id)?;
             location(conn, company_id, &location_id)?;
             conn.company_threads_changed(company_id);
-            let (title_sent, title) = sent(&change.title);
-            let (code_sent, code) = sent(&change.store_code);
-            let (uri_sent, uri) = sent(&change.maps_uri);
-            let uri = uri.map(|uri| uri.0);
-            let (address_sent, address) = sent(&change.storefront_address);
+            let (title_sent, title) = patch_params(change.title);
+            let (code_sent, code) = patch_params(change.store_code);
+            let (uri_sent, uri) = patch_params(change.maps_uri.map(|uri| uri.0));
+            let (address_sent, address) = patch_params(change.storefront_address);
             let address = address_text(address.as_ref());
             conn.prepare_cached(
                 "UPDATE google_business_locations SET \

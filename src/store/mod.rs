@@ -28,6 +28,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{DatabaseConfig, Synchronous};
+use crate::schema::Patch;
 use write::Write;
 
 pub use access::Viewer;
@@ -235,6 +236,16 @@ fn is_unique_violation(err: &rusqlite::Error) -> bool {
             if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
     )
+}
+
+/// A change's field as the two parameters of `col = CASE WHEN ?sent THEN ?value ELSE col END`:
+/// whether it changes, and its new value (`None` clears it).
+fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
+    match patch {
+        Patch::Keep => (false, None),
+        Patch::Clear => (true, None),
+        Patch::Set(value) => (true, Some(value)),
+    }
 }
 
 #[cfg(test)]

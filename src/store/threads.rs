@@ -11,7 +11,7 @@ use super::access::{
 use super::cache::OwnedBytes;
 use super::rows::{customer, location, thread_from_row, ThreadRow, SELECT_THREADS};
 use super::write::Write;
-use super::{Store, StoreResult};
+use super::{patch_params, Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
     AssistantType, JsonObject, Nullable, Timestamp,
@@ -196,6 +196,8 @@ impl Store {
                 seq, company_id, ..
             } = visible_thread(conn, viewer, &thread_id, company_id)?;
             conn.company_threads_changed(company_id);
+            let (name_sent, name) = patch_params(change.name);
+            let (description_sent, description) = patch_params(change.description);
             conn.prepare_cached(
                 "UPDATE chat_threads SET \
                    name = CASE WHEN ?2 THEN ?3 ELSE name END, \
@@ -207,10 +209,10 @@ impl Store {
             )?
             .execute(params![
                 seq,
-                change.name.is_some(),
-                change.name.and_then(|name| name.0),
-                change.description.is_some(),
-                change.description.and_then(|description| description.0),
+                name_sent,
+                name,
+                description_sent,
+                description,
                 change.is_completed,
                 change.extra_data.as_ref().map(JsonObject::as_str),
                 Timestamp::now().0

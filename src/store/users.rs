@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::cache::OwnedBytes;
 use super::write::Write;
-use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use super::{is_unique_violation, patch_params, OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserProfile};
 
 pub struct NewUser {
@@ -202,8 +202,9 @@ impl Store {
 
     pub async fn update_profile(&self, user_id: i64, change: ProfileChange) -> StoreResult<User> {
         self.write(move |conn| {
-            let sent = |field: &Option<Nullable<String>>| field.is_some();
-            let value = |field: Option<Nullable<String>>| field.and_then(|value| value.0);
+            let (first_sent, first_name) = patch_params(change.first_name);
+            let (last_sent, last_name) = patch_params(change.last_name);
+            let (phone_sent, phone_number) = patch_params(change.phone_number);
             let changed = conn
                 .prepare_cached(
                     "UPDATE users SET first_name = IIF(?1, ?2, first_name), \
@@ -211,12 +212,12 @@ impl Store {
                      phone_number = IIF(?5, ?6, phone_number), date_updated = ?7 WHERE id = ?8",
                 )?
                 .execute(params![
-                    sent(&change.first_name),
-                    value(change.first_name),
-                    sent(&change.last_name),
-                    value(change.last_name),
-                    sent(&change.phone_number),
-                    value(change.phone_number),
+                    first_sent,
+                    first_name,
+                    last_sent,
+                    last_name,
+                    phone_sent,
+                    phone_number,
                     Timestamp::now().0,
                     user_id
                 ])?;

@@ -40,6 +40,17 @@ fn only_administrators_manage_users() {
             &format!("/api/v1/users/{me}"),
             &json!({"is_admin": true}),
         ),
+        // 403 whatever the body says: the rights are checked before the body's rules.
+        server.post(
+            &planner,
+            "/api/v1/users",
+            &json!({"email": "x@agency.test", "password": "short"}),
+        ),
+        server.patch(
+            &planner,
+            &format!("/api/v1/users/{me}"),
+            &json!({"password": "short"}),
+        ),
     ] {
         let answer = answer.expect(403);
         assert_eq!(

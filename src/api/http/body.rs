@@ -1,6 +1,7 @@
-//! JSON (and form) bodies read and written with serde. Reading is capped at
-//! `server.max_body_bytes` and reports each problem in FastAPI's shape with its path
-//! (`["body", "extra_data"]`); writing skips poem-openapi's intermediate JSON tree.
+//! JSON (and form) bodies read and written with serde. Reading (capped earlier, for every body,
+//! by the `Limits` middleware) checks the body's own rules (`Validate`) and reports each problem
+//! in FastAPI's shape with its path (`["body", "extra_data"]`); writing skips poem-openapi's
+//! intermediate JSON tree.
 
 use std::marker::PhantomData;
 
@@ -17,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::http::error::{ApiError, ValidationIssue};
-use crate::api::AppState;
+use crate::schema::rules::Validate;
 
 const JSON: &str = "application/json; charset=utf-8";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -28,10 +29,16 @@ fn is_json(content_type: &str) -> bool {
             && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")))
 }
 
-/// A JSON request body of type `T`.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body of type `T`, checked against its rules (`Validate`) unless `VALIDATED` is
+/// false: see `JsonBodyCheckedLater`.
+pub struct JsonBody<T, const VALIDATED: bool = true>(pub T);
 
-impl<T: Type> Payload for JsonBody<T> {
+/// A JSON body whose rules the handler checks itself (with `acceptable`), after what must
+/// answer first: a chat message to a thread the caller cannot see is 404, and user management
+/// is 403 for non-administrators, whatever the body says.
+pub type JsonBodyCheckedLater<T> = JsonBody<T, false>;
+
+impl<T: Type, const VALIDATED: bool> Payload for JsonBody<T, VALIDATED> {
     const CONTENT_TYPE: &'static str = JSON;
 
     fn check_content_type(content_type: &str) -> bool {
@@ -47,15 +54,33 @@ impl<T: Type> Payload for JsonBody<T> {
     }
 }
 
-impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
+impl<T: Type + DeserializeOwned + Validate + Send, const VALIDATED: bool> ParsePayload
+    for JsonBody<T, VALIDATED>
+{
     const IS_REQUIRED: bool = true;
 
-    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes = read_capped(request, body).await?;
+    async fn from_request(_request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = read_whole(body).await?;
         if is_object_schema::<T>() {
             require_object(&bytes).map_err(ApiError::reject)?;
         }
-        parse_json(&bytes).map(JsonBody).map_err(ApiError::reject)
+        let body = parse_json(&bytes).map_err(ApiError::reject)?;
+        let body = if VALIDATED {
+            acceptable(body).map_err(ApiError::reject)?
+        } else {
+            body
+        };
+        Ok(JsonBody(body))
+    }
+}
+
+/// The body once it meets its own rules, or a 422 naming each field at fault.
+pub fn acceptable<T: Validate>(body: T) -> Result<T, ApiError> {
+    let problems = body.validate();
+    if problems.is_empty() {
+        Ok(body)
+    } else {
+        Err(ApiError::invalid_body(problems))
     }
 }
 
@@ -80,25 +105,14 @@ fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
     }
 }
 
-/// The whole body, or a 413 once it grows past `server.max_body_bytes`.
-async fn read_capped(request: &Request, body: &mut RequestBody) -> poem::Result<Vec<u8>> {
-    let limit = request
-        .data::<AppState>()
-        .map_or(1024 * 1024, |state| state.config.server.max_body_bytes);
-    body.take()?
-        .into_bytes_limit(limit)
-        .await
-        .map(Vec::from)
-        .map_err(|err| match err {
-            poem::error::ReadBodyError::PayloadTooLarge => {
-                ApiError::payload_too_large(limit).reject()
-            }
-            other => poem::Error::from(other),
-        })
+/// The whole body; the `Limits` middleware has already refused one past
+/// `server.max_body_bytes` and holds the rest in memory.
+async fn read_whole(body: &mut RequestBody) -> poem::Result<Vec<u8>> {
+    Ok(body.take()?.into_vec().await?)
 }
 
-/// A form-encoded (`application/x-www-form-urlencoded`) request body of type `T`, capped like
-/// JSON bodies (poem-openapi's `Form` reads any length).
+/// A form-encoded (`application/x-www-form-urlencoded`) request body of type `T`, read with
+/// serde and reporting problems as JSON bodies do.
 pub struct FormBody<T>(pub T);
 
 impl<T: Type> Payload for FormBody<T> {
@@ -118,22 +132,24 @@ impl<T: Type> Payload for FormBody<T> {
     }
 }
 
-impl<T: Type + DeserializeOwned + Send> ParsePayload for FormBody<T> {
+impl<T: Type + DeserializeOwned + Validate + Send> ParsePayload for FormBody<T> {
     const IS_REQUIRED: bool = true;
 
-    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let bytes = read_capped(request, body).await?;
+    async fn from_request(_request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = read_whole(body).await?;
         serde_urlencoded::from_bytes(&bytes)
+            .map_err(|err| ApiError::invalid_field(&["body"], err.to_string(), "value_error"))
+            .and_then(acceptable)
             .map(FormBody)
-            .map_err(|err| {
-                ApiError::invalid_field(&["body"], err.to_string(), "value_error").reject()
-            })
+            .map_err(ApiError::reject)
     }
 }
 
-poem_openapi::impl_apirequest_for_payload!(FormBody<T>, T: Type + DeserializeOwned + Send);
+poem_openapi::impl_apirequest_for_payload!(FormBody<T>, T: Type + DeserializeOwned + Validate + Send);
 
-impl<'a, T: Type + DeserializeOwned + Send> ApiExtractor<'a> for JsonBody<T> {
+impl<'a, T: Type + DeserializeOwned + Validate + Send, const VALIDATED: bool> ApiExtractor<'a>
+    for JsonBody<T, VALIDATED>
+{
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
     type ParamType = ();
     type ParamRawType = ();
