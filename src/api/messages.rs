@@ -8,66 +8,10 @@ use super::http::events::EventStreamOut;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::assistant::Turn;
 use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
-
-/// Longest message accepted, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 32_000;
 
 pub struct MessagesApi {
     pub state: AppState,
-}
-
-/// The content of a valid user message, or the 422 saying what is wrong.
-fn user_content(message: AssistantChatMessageCreate) -> Result<String, ApiError> {
-    if message.role != "user" {
-        return Err(ApiError::invalid_field(
-            &["body", "role"],
-            "Input should be 'user': clients write only user messages",
-            "literal_error",
-        ));
-    }
-    let length = message.content.chars().count();
-    if message.content.trim().is_empty() {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            "The message is empty",
-            "string_too_short",
-        ));
-    }
-    if length > MAX_MESSAGE_CHARS {
-        return Err(ApiError::invalid_field(
-            &["body", "content"],
-            format!(
-                "The message has {length} characters; at most {MAX_MESSAGE_CHARS} are accepted"
-            ),
-            "string_too_long",
-        ));
-    }
-    Ok(message.content)
-}
-
-impl MessagesApi {
-    /// A thread the caller cannot see is 404 before its message is checked (422), as for every
-    /// other operation on another company's ids.
-    async fn begin(
-        &self,
-        caller: SignedIn,
-        thread_id: String,
-        message: AssistantChatMessageCreate,
-    ) -> Result<Turn, ApiError> {
-        let viewer = caller.0.viewer();
-        self.state
-            .store
-            .thread(viewer, thread_id.clone(), None)
-            .await?;
-        let content = user_content(message)?;
-        Ok(self
-            .state
-            .assistants
-            .begin(viewer, thread_id, content)
-            .await?)
-    }
 }
 
 #[OpenApi(prefix_path = "/api/v1/chat", tag = "ApiTags::ChatMessages")]
@@ -111,15 +55,11 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBody<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
-        let turn = self.begin(caller, thread_id.0, body.0).await?;
-        let assistants = self.state.assistants.clone();
-        // A client that goes away cancels this handler, but not a model call under way: as in
-        // the stream, the call still costs and its answer is stored, so it runs on its own task.
-        let answered = tokio::spawn(async move { assistants.answer(turn, None).await });
-        match answered.await {
-            Ok(answered) => Ok(JsonOut(answered?)),
-            Err(_) => Err(ApiError::internal()),
-        }
+        let assistants = &self.state.assistants;
+        let turn = assistants
+            .begin(caller.0.viewer(), thread_id.0, body.0)
+            .await?;
+        Ok(JsonOut(assistants.answer_to_end(turn, None).await?))
     }
 
     /// Create Chat Message, streaming the reply
@@ -137,14 +77,19 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBody<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
-        let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();
+        let turn = assistants
+            .begin(caller.0.viewer(), thread_id.0, body.0)
+            .await?;
         let (events, stream) = EventStreamOut::channel();
-        events.send("user_message", &turn.user.listed());
+        events.send("user_message", &turn.user_message());
+        let deltas = events.clone();
+        let on_delta = move |text: &str| deltas.send("delta", &json!({ "content": text }));
         tokio::spawn(async move {
-            let deltas = events.clone();
-            let on_delta = move |text: &str| deltas.send("delta", &json!({ "content": text }));
-            match assistants.answer(turn, Some(&on_delta)).await {
+            match assistants
+                .answer_to_end(turn, Some(Box::new(on_delta)))
+                .await
+            {
                 Ok(messages) => {
                     if let Some(reply) = messages.last() {
                         events.send("assistant_message", reply);
