@@ -552,14 +552,10 @@ fn two_messages_to_one_thread_are_answered_one_after_the_other() {
 /// thread is still there once the model has answered, even when a new thread took its row.
 #[test]
 fn a_thread_deleted_while_its_model_answers_stores_nothing() {
-    let Chat {
-        llm,
-        server,
-        token,
-        company,
-        thread,
-    } = Chat::start("general", &[]);
-    llm.script([Answer::text("too late").after(Duration::from_millis(1500))]);
+    let chat = Chat::start("general", &[]);
+    let (server, token) = (&chat.server, &chat.token);
+    chat.llm
+        .script([Answer::text("too late").after(Duration::from_millis(1500))]);
     let seq_of = |thread: &str| -> i64 {
         server
             .db()
@@ -570,23 +566,22 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
             )
             .unwrap()
     };
-    let deleted_seq = seq_of(&thread);
+    let deleted_seq = seq_of(&chat.thread);
     std::thread::scope(|scope| {
-        let answer = scope.spawn(|| server.post(&token, &path(&thread), &user("hello")));
-        while llm.received().is_empty() {
+        let answer = scope.spawn(|| server.post(token, &path(&chat.thread), &user("hello")));
+        while chat.llm.received().is_empty() {
             std::thread::sleep(Duration::from_millis(20));
         }
-        server
-            .delete(&token, &format!("/api/v1/chat/threads/{thread}"))
-            .expect(204);
-        let successor = server.thread(&token, company, "general", json!({}));
+        let deleted = format!("/api/v1/chat/threads/{}", chat.thread);
+        server.delete(token, &deleted).expect(204);
+        let successor = server.thread(token, chat.company, "general", json!({}));
         assert_eq!(
             seq_of(&successor),
             deleted_seq,
             "the new thread has the old row"
         );
         answer.join().unwrap().expect(404);
-        let listed = server.get(&token, &path(&successor)).expect(200).body;
+        let listed = server.get(token, &path(&successor)).expect(200).body;
         assert_eq!(listed, json!([]));
     });
     assert_eq!(server.count("chat_messages"), 0);
