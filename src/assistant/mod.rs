@@ -35,7 +35,7 @@ pub enum AssistantError {
         "This thread is completed; reopen it with PATCH {{\"is_completed\": false}} to write to \
          it again"
     )]
-    Completed,
+    ThreadCompleted,
     /// No model is configured and this assistant needs one.
     #[error("{0}")]
     NoModel(String),
@@ -134,7 +134,7 @@ impl Assistants {
             context = self.context(viewer, &thread_id).await?;
         }
         if context.thread.is_completed {
-            return Err(AssistantError::Completed);
+            return Err(AssistantError::ThreadCompleted);
         }
         let kind = context.thread.assistant.assistant_type;
         if let Some(reason) = self.unavailable_reason(kind) {

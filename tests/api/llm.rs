@@ -587,6 +587,34 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
     assert_eq!(server.count("chat_messages"), 0);
 }
 
+/// A message waits for the thread's previous one to be answered, but the checks that need no
+/// waiting do not: a thread the caller cannot see is 404, then a bad message 422, at once.
+#[test]
+fn while_a_thread_is_answered_its_404_and_422_do_not_wait() {
+    let chat = Chat::start("general", &[]);
+    let (server, token) = (&chat.server, &chat.token);
+    chat.llm
+        .script([Answer::text("slow").after(Duration::from_secs(4))]);
+    let outsider = server.user("outsider@example.com", false);
+    let at_once = Duration::from_millis(2500);
+    std::thread::scope(|scope| {
+        let answered = scope.spawn(|| say(server, token, &chat.thread, "first"));
+        while chat.llm.received().is_empty() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let started = std::time::Instant::now();
+        let empty = json!({"role": "user", "content": " "});
+        server
+            .post(&outsider, &path(&chat.thread), &empty)
+            .expect(404);
+        server
+            .post(token, &path(&chat.thread), &empty)
+            .expect_invalid("content", "string_too_short");
+        assert!(started.elapsed() < at_once, "{:?}", started.elapsed());
+        assert_eq!(answered.join().unwrap()[1]["content"], "slow");
+    });
+}
+
 #[test]
 fn the_last_round_offers_no_tools() {
     let Chat {

@@ -260,7 +260,7 @@ impl From<AssistantError> for ApiError {
         match err {
             AssistantError::Store(err) => err.into(),
             AssistantError::InvalidMessage(problem) => ApiError::invalid_body(vec![problem]),
-            err @ AssistantError::Completed => ApiError::conflict(err.to_string()),
+            err @ AssistantError::ThreadCompleted => ApiError::conflict(err.to_string()),
             AssistantError::NoModel(message) => ApiError::unavailable(message),
             AssistantError::Provider { public, detail } => {
                 tracing::warn!(error = %detail, "language model failed");
