@@ -207,7 +207,8 @@ impl Assistants {
             tokio::spawn(async move { assistants.answer(turn, deltas.as_deref()).await });
         match answering.await {
             Ok(answered) => answered,
-            // The task's panic, already logged, is this one's: answered 500 like any other.
+            // The task's panic, already logged, is this one's: answered 500 like any other. (A
+            // task is cancelled only when the runtime stops, which drops this wait first.)
             Err(stopped) => std::panic::resume_unwind(stopped.into_panic()),
         }
     }
