@@ -548,14 +548,25 @@ fn two_messages_to_one_thread_are_answered_one_after_the_other() {
     assert!(replies.contains(&&json!("reply one")) && replies.contains(&&json!("reply two")));
 }
 
+/// A general thread whose model answers `reply` after `delay`.
+fn slow_chat(reply: &str, delay: Duration) -> Chat {
+    let chat = Chat::start("general", &[]);
+    chat.llm.script([Answer::text(reply).after(delay)]);
+    chat
+}
+
+fn until_called(llm: &FakeLlm) {
+    while llm.received().is_empty() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The turn read its thread before the model was called; the exchange is stored only if that
 /// thread is still there once the model has answered, even when a new thread took its row.
 #[test]
 fn a_thread_deleted_while_its_model_answers_stores_nothing() {
-    let chat = Chat::start("general", &[]);
+    let chat = slow_chat("too late", Duration::from_millis(1500));
     let (server, token) = (&chat.server, &chat.token);
-    chat.llm
-        .script([Answer::text("too late").after(Duration::from_millis(1500))]);
     let seq_of = |thread: &str| -> i64 {
         server
             .db()
@@ -569,9 +580,7 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
     let deleted_seq = seq_of(&chat.thread);
     std::thread::scope(|scope| {
         let answer = scope.spawn(|| server.post(token, &path(&chat.thread), &user("hello")));
-        while chat.llm.received().is_empty() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        until_called(&chat.llm);
         let deleted = format!("/api/v1/chat/threads/{}", chat.thread);
         server.delete(token, &deleted).expect(204);
         let successor = server.thread(token, chat.company, "general", json!({}));
@@ -591,17 +600,13 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
 /// waiting do not: a thread the caller cannot see is 404, then a bad message 422, at once.
 #[test]
 fn while_a_thread_is_answered_its_404_and_422_do_not_wait() {
-    let chat = Chat::start("general", &[]);
+    let chat = slow_chat("slow", Duration::from_secs(4));
     let (server, token) = (&chat.server, &chat.token);
-    chat.llm
-        .script([Answer::text("slow").after(Duration::from_secs(4))]);
     let outsider = server.user("outsider@example.com", false);
     let at_once = Duration::from_millis(2500);
     std::thread::scope(|scope| {
         let answered = scope.spawn(|| say(server, token, &chat.thread, "first"));
-        while chat.llm.received().is_empty() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        until_called(&chat.llm);
         let started = std::time::Instant::now();
         let empty = json!({"role": "user", "content": " "});
         server
