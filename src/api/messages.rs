@@ -6,36 +6,12 @@ use serde_json::json;
 
 use super::http::events::EventStreamOut;
 use super::http::security::SignedIn;
-use super::{acceptable, ApiTags, AppState, JsonBodyCheckedLater, JsonOut};
+use super::{ApiTags, AppState, JsonBodyCheckedLater, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::assistant::Turn;
 use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
 
 pub struct MessagesApi {
     pub state: AppState,
-}
-
-impl MessagesApi {
-    /// A thread the caller cannot see is 404 before its message is checked (422), as for every
-    /// other operation on another company's ids.
-    async fn begin(
-        &self,
-        caller: SignedIn,
-        thread_id: String,
-        message: AssistantChatMessageCreate,
-    ) -> Result<Turn, ApiError> {
-        let viewer = caller.0.viewer();
-        self.state
-            .store
-            .thread(viewer, thread_id.clone(), None)
-            .await?;
-        let message = acceptable(message)?;
-        Ok(self
-            .state
-            .assistants
-            .begin(viewer, thread_id, message.content)
-            .await?)
-    }
 }
 
 #[OpenApi(prefix_path = "/api/v1/chat", tag = "ApiTags::ChatMessages")]
@@ -79,15 +55,11 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
-        let turn = self.begin(caller, thread_id.0, body.0).await?;
-        let assistants = self.state.assistants.clone();
-        // A client that goes away cancels this handler, but not a model call under way: as in
-        // the stream, the call still costs and its answer is stored, so it runs on its own task.
-        let answered = tokio::spawn(async move { assistants.answer(turn, None).await });
-        match answered.await {
-            Ok(answered) => Ok(JsonOut(answered?)),
-            Err(_) => Err(ApiError::internal()),
-        }
+        let assistants = &self.state.assistants;
+        let turn = assistants
+            .begin(caller.0.viewer(), thread_id.0, body.0)
+            .await?;
+        Ok(JsonOut(assistants.answer_to_end(turn, None).await?))
     }
 
     /// Create Chat Message, streaming the reply
@@ -105,14 +77,19 @@ impl MessagesApi {
         thread_id: Path<String>,
         body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
-        let turn = self.begin(caller, thread_id.0, body.0).await?;
         let assistants = self.state.assistants.clone();
+        let turn = assistants
+            .begin(caller.0.viewer(), thread_id.0, body.0)
+            .await?;
         let (events, stream) = EventStreamOut::channel();
-        events.send("user_message", &turn.user.listed());
+        events.send("user_message", &turn.user_message());
+        let deltas = events.clone();
+        let on_delta = move |text: &str| deltas.send("delta", &json!({ "content": text }));
         tokio::spawn(async move {
-            let deltas = events.clone();
-            let on_delta = move |text: &str| deltas.send("delta", &json!({ "content": text }));
-            match assistants.answer(turn, Some(&on_delta)).await {
+            match assistants
+                .answer_to_end(turn, Some(Box::new(on_delta)))
+                .await
+            {
                 Ok(messages) => {
                     if let Some(reply) = messages.last() {
                         events.send("assistant_message", reply);

@@ -1,4 +1,5 @@
-//! The assistants: a thread's turn is begun (lock, context, checks), then answered by the
+//! The assistants: a user's message to a thread is begun as a turn (checks, context, the
+//! thread's lock, a place among the model's answers in flight), then answered to its end by the
 //! model with its tools, or by the built-in onboarding interview when no model is configured.
 //! The model is awaited holding no database connection; the exchange is stored in one write
 //! once it has answered.
@@ -8,25 +9,34 @@ mod interview;
 mod llm;
 mod prompts;
 mod reply;
+mod thread_locks;
 mod tools;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tokio::sync::OwnedMutexGuard;
 
 use crate::config::LlmConfig;
-use crate::schema::{AssistantChatMessage, AssistantType};
+use crate::schema::rules::FieldProblem;
+use crate::schema::rules::Validate;
+use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate, AssistantType};
 use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, StoreError, Viewer};
 
-pub use llm::OnDelta;
+use llm::OnDelta;
 pub use prompts::default_instructions;
 pub use tools::campaign_draft;
 
 /// What can go wrong while answering, besides the store's own errors.
 #[derive(Debug, thiserror::Error)]
 pub enum AssistantError {
+    /// The message is not one a client may write.
+    #[error("{}", .0.message)]
+    InvalidMessage(FieldProblem),
+    #[error(
+        "This thread is completed; reopen it with PATCH {{\"is_completed\": false}} to write to \
+         it again"
+    )]
+    ThreadCompleted,
     /// No model is configured and this assistant needs one.
     #[error("{0}")]
     NoModel(String),
@@ -53,11 +63,14 @@ const NO_MODEL: &str = "This assistant needs a language model. Set ADTHREAD_LLM_
                         chat-completions protocol, such as http://127.0.0.1:11434/v1 for \
                         Ollama, and ADTHREAD_LLM_MODEL to its model, then restart adthread.";
 
+/// Called with each piece of the reply's text, from the task the turn is answered on.
+pub type Deltas = Box<dyn Fn(&str) + Send + Sync>;
+
 pub struct Assistants {
     store: Store,
     model: Option<llm::ModelClient>,
     config: LlmConfig,
-    turns: ThreadLocks,
+    turns: thread_locks::ThreadLocks,
     in_flight: in_flight::InFlight,
 }
 
@@ -67,9 +80,16 @@ pub struct Turn {
     viewer: Viewer,
     context: ChatContext,
     /// The user's message as it will be stored.
-    pub user: NewMessage,
-    _lock: ThreadLock,
+    user: NewMessage,
+    _lock: thread_locks::ThreadLock,
     _slot: Option<in_flight::Slot>,
+}
+
+impl Turn {
+    /// The user's message as clients are shown it.
+    pub fn user_message(&self) -> AssistantChatMessage {
+        self.user.listed()
+    }
 }
 
 /// Seconds a client refused for too many answers in flight is told to wait.
@@ -81,7 +101,7 @@ impl Assistants {
             store,
             model: llm::ModelClient::from_config(config)?,
             config: config.clone(),
-            turns: ThreadLocks::default(),
+            turns: thread_locks::ThreadLocks::default(),
             in_flight: in_flight::InFlight::default(),
         })
     }
@@ -91,20 +111,29 @@ impl Assistants {
         (self.model.is_none() && kind != AssistantType::Onboarding).then_some(NO_MODEL)
     }
 
-    /// Waits for the thread's previous message to be answered, then reads what answering
-    /// needs and checks that it may be answered (404, 409, 503, 429: quota or too many
-    /// answers in flight).
+    /// Begins a turn: checks, in this order, that the viewer sees the thread (404; before the
+    /// message, as for every other operation on another company's ids), the message (422),
+    /// then, once the thread's previous message is answered, that the thread is still there
+    /// and not completed (404, 409), that the assistant can answer (503) and the company may
+    /// ask the model (429: quota, or too many answers in flight).
     pub async fn begin(
         &self,
         viewer: Viewer,
         thread_id: String,
-        content: String,
+        message: AssistantChatMessageCreate,
     ) -> Result<Turn, AssistantError> {
-        let lock = self.turns.lock(&thread_id).await;
-        let context = self
-            .store
-            .chat_context(viewer, thread_id, self.config.history_messages)
-            .await?;
+        // Read before waiting, so a thread the viewer cannot see and a bad message are answered
+        // at once, and read again only if a turn ended in between (its exchange is missing).
+        let mut lock = self.turns.queue(&thread_id);
+        let mut context = self.context(viewer, &thread_id).await?;
+        let content = user_content(message)?;
+        lock.acquire().await;
+        if lock.others_went_first() {
+            context = self.context(viewer, &thread_id).await?;
+        }
+        if context.thread.is_completed {
+            return Err(AssistantError::ThreadCompleted);
+        }
         let kind = context.thread.assistant.assistant_type;
         if let Some(reason) = self.unavailable_reason(kind) {
             return Err(AssistantError::NoModel(reason.into()));
@@ -120,6 +149,13 @@ impl Assistants {
             _lock: lock,
             _slot: slot,
         })
+    }
+
+    async fn context(&self, viewer: Viewer, thread_id: &str) -> Result<ChatContext, StoreError> {
+        let window = self.config.history_messages;
+        self.store
+            .chat_context(viewer, thread_id.to_string(), window)
+            .await
     }
 
     /// Takes a place among the company's answers in flight and, with a quota, reserves what
@@ -155,9 +191,27 @@ impl Assistants {
         Ok(slot)
     }
 
-    /// Answers the turn's message and stores the exchange; answers the user's message and the
-    /// reply. With `on_delta`, the reply's text is passed on as it is produced.
-    pub async fn answer(
+    /// Answers the turn's message on a task of its own, and stores the exchange; answers the
+    /// user's message and the reply. A client that goes away cancels only the wait: the model
+    /// call still costs, so it runs to its end and its answer is stored. With `deltas`, the
+    /// reply's text is passed on as it is produced.
+    pub async fn answer_to_end(
+        self: &Arc<Self>,
+        turn: Turn,
+        deltas: Option<Deltas>,
+    ) -> Result<Vec<AssistantChatMessage>, AssistantError> {
+        let assistants = Arc::clone(self);
+        let answering =
+            tokio::spawn(async move { assistants.answer(turn, deltas.as_deref()).await });
+        match answering.await {
+            Ok(answered) => answered,
+            // The task's panic, already logged, is this one's: answered 500 like any other. (A
+            // task is cancelled only when the runtime stops, which drops this wait first.)
+            Err(stopped) => std::panic::resume_unwind(stopped.into_panic()),
+        }
+    }
+
+    async fn answer(
         &self,
         turn: Turn,
         on_delta: Option<OnDelta<'_>>,
@@ -192,10 +246,9 @@ impl Assistants {
             campaign_draft: workspace.campaign_draft,
             complete_thread: workspace.completes_thread,
         };
-        let thread_id = context.thread.thread_id.clone();
         Ok(self
             .store
-            .record_exchange(viewer, thread_id, exchange)
+            .record_exchange(viewer, &context, exchange)
             .await?)
     }
 
@@ -293,6 +346,15 @@ impl Cost {
     }
 }
 
+/// The content of a message a client may write, or what is wrong with it (checked here, after
+/// the thread's read, so that another company's thread is 404 before its message is 422).
+fn user_content(message: AssistantChatMessageCreate) -> Result<String, AssistantError> {
+    match message.validate().into_iter().next() {
+        Some(problem) => Err(AssistantError::InvalidMessage(problem)),
+        None => Ok(message.content),
+    }
+}
+
 /// The newest stored messages whose content fits in `budget` bytes, starting at a user
 /// message: a window that started inside an exchange would show tool results without their
 /// call.
@@ -344,65 +406,6 @@ fn seconds_to_next_month() -> u64 {
     (next - now).num_seconds().max(1) as u64
 }
 
-/// One async lock per thread, so two messages to a thread are answered one after the other.
-/// A thread's entry lives only while someone holds or waits for its lock (counted, not
-/// guessed from reference counts), so the map holds at most one entry per request in
-/// progress, whatever thread ids clients send.
-#[derive(Default, Clone)]
-struct ThreadLocks {
-    locks: Arc<Mutex<HashMap<String, ThreadEntry>>>,
-}
-
-#[derive(Default)]
-struct ThreadEntry {
-    lock: Arc<tokio::sync::Mutex<()>>,
-    users: usize,
-}
-
-/// A thread's lock, held or waited for. Dropping it, also while still waiting (a client that
-/// went away), forgets the thread's entry when nobody else holds or waits for it.
-struct ThreadLock {
-    guard: Option<OwnedMutexGuard<()>>,
-    thread_id: String,
-    locks: ThreadLocks,
-}
-
-impl ThreadLocks {
-    async fn lock(&self, thread_id: &str) -> ThreadLock {
-        let lock = {
-            let mut map = self.map();
-            let entry = map.entry(thread_id.to_string()).or_default();
-            entry.users += 1;
-            entry.lock.clone()
-        };
-        let mut held = ThreadLock {
-            guard: None,
-            thread_id: thread_id.to_string(),
-            locks: self.clone(),
-        };
-        held.guard = Some(lock.lock_owned().await);
-        held
-    }
-
-    /// Nothing panics while this is held, so a poisoned map is still sound.
-    fn map(&self) -> MutexGuard<'_, HashMap<String, ThreadEntry>> {
-        self.locks.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Drop for ThreadLock {
-    fn drop(&mut self) {
-        self.guard.take();
-        let mut locks = self.locks.map();
-        if let Some(entry) = locks.get_mut(&self.thread_id) {
-            entry.users -= 1;
-            if entry.users == 0 {
-                locks.remove(&self.thread_id);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,35 +435,5 @@ mod tests {
         assert_eq!(kept[0].content, "question");
         // The budget would start the window at the tool result: it starts after it instead.
         assert!(recent_history(&history, 50).is_empty());
-    }
-
-    #[tokio::test]
-    async fn the_thread_lock_map_forgets_threads_nobody_holds_or_waits_for() {
-        let locks = ThreadLocks::default();
-        for n in 0..1000 {
-            let held = locks.lock(&format!("thr_{n}")).await;
-            drop(held);
-        }
-        assert_eq!(locks.map().len(), 0);
-
-        // Waiters that give up (clients that went away) leave nothing behind either.
-        let held = locks.lock("thr_busy").await;
-        for _ in 0..100 {
-            let waiting = locks.lock("thr_busy");
-            let gave_up = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
-            assert!(gave_up.is_err());
-        }
-        assert_eq!(locks.map().len(), 1);
-        assert_eq!(locks.map()["thr_busy"].users, 1);
-        drop(held);
-        assert_eq!(locks.map().len(), 0);
-
-        // Nor does one that was waiting when the holder left, and gave up before its turn.
-        let held = locks.lock("thr_handover").await;
-        let mut waiting = Box::pin(locks.lock("thr_handover"));
-        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
-        drop(held);
-        drop(waiting);
-        assert_eq!(locks.map().len(), 0);
     }
 }

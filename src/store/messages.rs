@@ -9,7 +9,7 @@ use super::access::{visible_company, visible_thread, Viewer};
 use super::companies::company_by_id;
 use super::rows::ThreadRow;
 use super::threads::record_chat_effects;
-use super::{Store, StoreError, StoreResult};
+use super::{OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{
     AssistantChatMessage, AssistantChatThread, BusinessProfile, FrontendAction, JsonObject,
     Nullable, Timestamp,
@@ -28,6 +28,8 @@ pub struct HistoryMessage {
 /// Everything an assistant needs to answer in a thread, read at once.
 #[derive(Debug, Clone)]
 pub struct ChatContext {
+    /// The thread's row, where its exchange is stored.
+    seq: i64,
     pub thread: AssistantChatThread,
     pub company_id: i64,
     pub company_name: String,
@@ -192,6 +194,26 @@ fn insert(conn: &Connection, seq: i64, message: &NewMessage) -> StoreResult<()> 
     Ok(())
 }
 
+/// Refuses (404) a thread that, since its context was read, was deleted (its `seq` perhaps
+/// given to a new thread) or hidden from the viewer (removed from its company): the model took
+/// its time in between.
+fn still_visible(
+    conn: &Connection,
+    viewer: Viewer,
+    seq: i64,
+    thread_id: &str,
+    company_id: i64,
+) -> StoreResult<()> {
+    let not_found = || "Chat thread not found".to_string();
+    conn.prepare_cached("SELECT 1 FROM chat_threads WHERE seq = ?1 AND thread_id = ?2")?
+        .query_row(params![seq, thread_id], |_| Ok(()))
+        .or_not_found(not_found)?;
+    match visible_company(conn, viewer, company_id) {
+        Err(StoreError::NotFound(_)) => Err(StoreError::NotFound(not_found())),
+        checked => checked.map(drop),
+    }
+}
+
 fn merge_profile(conn: &Connection, company_id: i64, patch: &Value) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO business_profiles (company_id, profile, date_updated) \
@@ -204,7 +226,8 @@ fn merge_profile(conn: &Connection, company_id: i64, patch: &Value) -> StoreResu
 }
 
 impl Store {
-    /// The thread's context for its assistant; 409 when the thread is completed.
+    /// The thread's context for its assistant, if the viewer may see the thread (completed or
+    /// not: whether to answer is the assistant's call).
     pub async fn chat_context(
         &self,
         viewer: Viewer,
@@ -217,13 +240,6 @@ impl Store {
                 company_id,
                 thread,
             } = visible_thread(conn, viewer, &thread_id, None)?;
-            if thread.is_completed {
-                return Err(StoreError::Conflict(
-                    "This thread is completed; reopen it with PATCH {\"is_completed\": false} \
-                     to write to it again"
-                        .into(),
-                ));
-            }
             let (instructions, campaign_draft): (Option<String>, Option<String>) = conn
                 .prepare_cached(
                     "SELECT a.instructions, t.campaign_draft FROM chat_threads t \
@@ -231,6 +247,7 @@ impl Store {
                 )?
                 .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
             Ok(ChatContext {
+                seq,
                 company_id,
                 company_name: company_by_id(conn, company_id)?.name,
                 instructions,
@@ -244,17 +261,18 @@ impl Store {
         .await
     }
 
-    /// Stores an exchange and what its tools changed; answers the listed messages it created.
+    /// Stores an exchange in the thread its context was read from, and what its tools changed;
+    /// answers the listed messages it created.
     pub async fn record_exchange(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        context: &ChatContext,
         exchange: Exchange,
     ) -> StoreResult<Vec<AssistantChatMessage>> {
+        let (seq, company_id) = (context.seq, context.company_id);
+        let thread_id = context.thread.thread_id.clone();
         self.write(move |conn| {
-            let ThreadRow {
-                seq, company_id, ..
-            } = visible_thread(conn, viewer, &thread_id, None)?;
+            still_visible(conn, viewer, seq, &thread_id, company_id)?;
             for message in std::iter::once(&exchange.user)
                 .chain(&exchange.steps)
                 .chain(std::iter::once(&exchange.reply))

@@ -548,6 +548,78 @@ fn two_messages_to_one_thread_are_answered_one_after_the_other() {
     assert!(replies.contains(&&json!("reply one")) && replies.contains(&&json!("reply two")));
 }
 
+/// A general thread whose model answers `reply` after `delay`.
+fn slow_chat(reply: &str, delay: Duration) -> Chat {
+    let chat = Chat::start("general", &[]);
+    chat.llm.script([Answer::text(reply).after(delay)]);
+    chat
+}
+
+fn until_called(llm: &FakeLlm) {
+    while llm.received().is_empty() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The turn read its thread before the model was called; the exchange is stored only if that
+/// thread is still there once the model has answered, even when a new thread took its row.
+#[test]
+fn a_thread_deleted_while_its_model_answers_stores_nothing() {
+    let chat = slow_chat("too late", Duration::from_millis(1500));
+    let (server, token) = (&chat.server, &chat.token);
+    let seq_of = |thread: &str| -> i64 {
+        server
+            .db()
+            .query_row(
+                "SELECT seq FROM chat_threads WHERE thread_id = ?1",
+                [thread],
+                |row| row.get(0),
+            )
+            .unwrap()
+    };
+    let deleted_seq = seq_of(&chat.thread);
+    std::thread::scope(|scope| {
+        let answer = scope.spawn(|| server.post(token, &path(&chat.thread), &user("hello")));
+        until_called(&chat.llm);
+        let deleted = format!("/api/v1/chat/threads/{}", chat.thread);
+        server.delete(token, &deleted).expect(204);
+        let successor = server.thread(token, chat.company, "general", json!({}));
+        assert_eq!(
+            seq_of(&successor),
+            deleted_seq,
+            "the new thread has the old row"
+        );
+        answer.join().unwrap().expect(404);
+        let listed = server.get(token, &path(&successor)).expect(200).body;
+        assert_eq!(listed, json!([]));
+    });
+    assert_eq!(server.count("chat_messages"), 0);
+}
+
+/// A message waits for the thread's previous one to be answered, but the checks that need no
+/// waiting do not: a thread the caller cannot see is 404, then a bad message 422, at once.
+#[test]
+fn while_a_thread_is_answered_its_404_and_422_do_not_wait() {
+    let chat = slow_chat("slow", Duration::from_secs(4));
+    let (server, token) = (&chat.server, &chat.token);
+    let outsider = server.user("outsider@example.com", false);
+    let at_once = Duration::from_millis(2500);
+    std::thread::scope(|scope| {
+        let answered = scope.spawn(|| say(server, token, &chat.thread, "first"));
+        until_called(&chat.llm);
+        let started = std::time::Instant::now();
+        let empty = json!({"role": "user", "content": " "});
+        server
+            .post(&outsider, &path(&chat.thread), &empty)
+            .expect(404);
+        server
+            .post(token, &path(&chat.thread), &empty)
+            .expect_invalid("content", "string_too_short");
+        assert!(started.elapsed() < at_once, "{:?}", started.elapsed());
+        assert_eq!(answered.join().unwrap()[1]["content"], "slow");
+    });
+}
+
 #[test]
 fn the_last_round_offers_no_tools() {
     let Chat {

@@ -280,6 +280,8 @@ impl From<AssistantError> for ApiError {
     fn from(err: AssistantError) -> Self {
         match err {
             AssistantError::Store(err) => err.into(),
+            AssistantError::InvalidMessage(problem) => ApiError::invalid_body(vec![problem]),
+            err @ AssistantError::ThreadCompleted => ApiError::conflict(err.to_string()),
             AssistantError::NoModel(message) => ApiError::unavailable(message),
             AssistantError::Provider { public, detail } => {
                 tracing::warn!(error = %detail, "language model failed");

@@ -1,0 +1,159 @@
+//! One async lock per thread, so two messages to a thread are answered one after the other.
+//! A turn joins its thread's queue before it reads what answering needs, and learns once it
+//! holds the lock whether another turn ended in between (then what it read may miss that
+//! turn's exchange).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::OwnedMutexGuard;
+
+/// A thread's entry lives only while someone holds or waits for its lock (counted, not guessed
+/// from reference counts), so the map holds at most one entry per request in progress,
+/// whatever thread ids clients send.
+#[derive(Default, Clone)]
+pub struct ThreadLocks {
+    locks: Arc<Mutex<HashMap<String, ThreadEntry>>>,
+}
+
+#[derive(Default)]
+struct ThreadEntry {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    users: usize,
+    /// Turns that have held the lock and let it go while the entry lived.
+    turns_ended: u64,
+}
+
+/// A thread's lock, waited for or held. Dropping it, also while still waiting (a client that
+/// went away), forgets the thread's entry when nobody else holds or waits for it.
+pub struct ThreadLock {
+    guard: Option<OwnedMutexGuard<()>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    /// The entry's `turns_ended` when this joined the queue.
+    turns_ended_before: u64,
+    thread_id: String,
+    locks: ThreadLocks,
+}
+
+impl ThreadLocks {
+    /// Joins the thread's queue, without waiting yet.
+    pub fn queue(&self, thread_id: &str) -> ThreadLock {
+        let mut map = self.map();
+        let entry = map.entry(thread_id.to_string()).or_default();
+        entry.users += 1;
+        ThreadLock {
+            guard: None,
+            lock: entry.lock.clone(),
+            turns_ended_before: entry.turns_ended,
+            thread_id: thread_id.to_string(),
+            locks: self.clone(),
+        }
+    }
+
+    /// Nothing panics while this is held, so a poisoned map is still sound.
+    fn map(&self) -> MutexGuard<'_, HashMap<String, ThreadEntry>> {
+        self.locks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ThreadLock {
+    /// Waits until the turns queued before this one have ended.
+    pub async fn acquire(&mut self) {
+        self.guard = Some(self.lock.clone().lock_owned().await);
+    }
+
+    /// Whether, since this joined the queue, another turn held the lock and let it go. Asked
+    /// once acquired, when no other turn can end.
+    pub fn others_went_first(&self) -> bool {
+        self.locks
+            .map()
+            .get(&self.thread_id)
+            .is_some_and(|entry| entry.turns_ended != self.turns_ended_before)
+    }
+}
+
+impl Drop for ThreadLock {
+    /// The end of a turn is counted before its guard (a field, dropped after this) lets the
+    /// next turn in, so that turn sees it.
+    fn drop(&mut self) {
+        let mut locks = self.locks.map();
+        if let Some(entry) = locks.get_mut(&self.thread_id) {
+            if self.guard.is_some() {
+                entry.turns_ended += 1;
+            }
+            entry.users -= 1;
+            if entry.users == 0 {
+                locks.remove(&self.thread_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lock(locks: &ThreadLocks, thread_id: &str) -> ThreadLock {
+        let mut lock = locks.queue(thread_id);
+        lock.acquire().await;
+        lock
+    }
+
+    #[tokio::test]
+    async fn the_thread_lock_map_forgets_threads_nobody_holds_or_waits_for() {
+        let locks = ThreadLocks::default();
+        for n in 0..1000 {
+            let held = lock(&locks, &format!("thr_{n}")).await;
+            drop(held);
+        }
+        assert_eq!(locks.map().len(), 0);
+
+        // Waiters that give up (clients that went away) leave nothing behind either.
+        let held = lock(&locks, "thr_busy").await;
+        for _ in 0..100 {
+            let waiting = lock(&locks, "thr_busy");
+            let gave_up = tokio::time::timeout(std::time::Duration::from_millis(1), waiting).await;
+            assert!(gave_up.is_err());
+        }
+        assert_eq!(locks.map().len(), 1);
+        assert_eq!(locks.map()["thr_busy"].users, 1);
+        drop(held);
+        assert_eq!(locks.map().len(), 0);
+
+        // Nor does one that was waiting when the holder left, and gave up before its turn.
+        let held = lock(&locks, "thr_handover").await;
+        let mut waiting = Box::pin(lock(&locks, "thr_handover"));
+        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        drop(held);
+        drop(waiting);
+        assert_eq!(locks.map().len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_turn_learns_whether_another_ended_since_it_joined_the_queue() {
+        let locks = ThreadLocks::default();
+        let mut alone = locks.queue("thr_a");
+        alone.acquire().await;
+        assert!(!alone.others_went_first());
+
+        // Queued while another held the lock: that one ends before this one gets it.
+        let mut second = locks.queue("thr_a");
+        drop(alone);
+        second.acquire().await;
+        assert!(second.others_went_first());
+
+        // Queued while the lock was free, but another took it first and ended in between.
+        let mut overtaken = locks.queue("thr_b");
+        drop(lock(&locks, "thr_b").await);
+        overtaken.acquire().await;
+        assert!(overtaken.others_went_first());
+
+        // A waiter that gave up without holding the lock ended no turn.
+        let mut patient = locks.queue("thr_c");
+        drop(locks.queue("thr_c"));
+        patient.acquire().await;
+        assert!(!patient.others_went_first());
+        drop((second, overtaken, patient));
+        assert_eq!(locks.map().len(), 0);
+    }
+}
