@@ -12,7 +12,7 @@ use crate::api::http::error::ApiError;
 use crate::assistant::campaign_draft;
 use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
-    CampaignDraft,
+    CampaignDraft, CompanyId,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -79,7 +79,7 @@ impl ThreadsApi {
     async fn create(
         &self,
         caller: SignedIn,
-        company_id: Query<i64>,
+        company_id: Query<CompanyId>,
         customer_id: Query<Option<i64>>,
         location_id: Query<Option<String>>,
         login_customer_id: Query<Option<i64>>,
@@ -109,7 +109,7 @@ impl ThreadsApi {
         &self,
         request: &Request,
         caller: SignedIn,
-        company_id: Query<i64>,
+        company_id: Query<CompanyId>,
         assistant_type: Query<Option<AssistantType>>,
         customer_id: Query<Option<i64>>,
         location_id: Query<Option<String>>,
@@ -148,7 +148,7 @@ impl ThreadsApi {
         caller: SignedIn,
         thread_id: Path<String>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
     ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
         let thread = self
             .state
@@ -167,7 +167,7 @@ impl ThreadsApi {
         caller: SignedIn,
         thread_id: Path<String>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
         body: JsonBody<AssistantChatThreadUpdate>,
     ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
         let thread = self
@@ -203,7 +203,7 @@ impl ThreadsApi {
         caller: SignedIn,
         thread_id: Path<String>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
     ) -> Result<Deleted, ApiError> {
         self.state
             .store

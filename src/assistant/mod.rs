@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use crate::config::LlmConfig;
 use crate::schema::rules::FieldProblem;
 use crate::schema::rules::Validate;
-use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate, AssistantType};
+use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate, AssistantType, CompanyId};
 use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, StoreError, Viewer};
 
 use llm::OnDelta;
@@ -163,7 +163,7 @@ impl Assistants {
     /// read: an answer stored meanwhile is then counted, in the usage or in the reservations
     /// (perhaps both, for a moment, which errs on the safe side). So parallel messages
     /// overshoot the quota by at most one message's cost.
-    async fn admit(&self, company_id: i64) -> Result<in_flight::Slot, AssistantError> {
+    async fn admit(&self, company_id: CompanyId) -> Result<in_flight::Slot, AssistantError> {
         let quota = self.config.monthly_token_quota;
         let reserved = if quota > 0 {
             self.config.max_tokens_per_message

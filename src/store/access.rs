@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
-use crate::schema::CompanyRole;
+use crate::schema::{CompanyId, CompanyRole};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +22,7 @@ pub struct Viewer {
 pub(super) fn visible_company(
     conn: &Connection,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<CompanyRole> {
     role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
 }
@@ -30,14 +30,14 @@ pub(super) fn visible_company(
 impl OwnedBytes for CompanyRole {}
 
 /// Per existing company: a user's role in it, or None for a user who is not a member.
-pub(super) type Memberships = StampedCache<i64, i64, Option<CompanyRole>>;
+pub(super) type Memberships = StampedCache<CompanyId, i64, Option<CompanyRole>>;
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
 pub(super) fn visible_company_in_memory(
     memberships: &Memberships,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> Option<StoreResult<CompanyRole>> {
     let membership = memberships.get(company_id, &viewer.user_id)?;
     Some(role_seen_by(viewer, Some(membership)))
@@ -48,7 +48,7 @@ pub(super) fn visible_company_remembering(
     conn: &Connection,
     memberships: &Memberships,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<CompanyRole> {
     if let Some(known) = visible_company_in_memory(memberships, viewer, company_id) {
         return known;
@@ -68,7 +68,7 @@ pub(super) fn visible_company_remembering(
 fn membership(
     conn: &Connection,
     user_id: i64,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<Option<Option<CompanyRole>>> {
     let found: Option<Option<String>> = conn
         .prepare_cached(
@@ -104,7 +104,7 @@ pub(super) fn visible_thread(
     conn: &Connection,
     viewer: Viewer,
     thread_id: &str,
-    company_id: Option<i64>,
+    company_id: Option<CompanyId>,
 ) -> StoreResult<ThreadRow> {
     conn.prepare_cached(&VISIBLE_THREAD)?
         .query_row(

@@ -14,13 +14,13 @@ use super::write::Write;
 use super::{patch_params, Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, JsonObject, Nullable, Timestamp,
+    AssistantType, CompanyId, JsonObject, Nullable, Timestamp,
 };
 
 /// Which threads a list shows (and the key of a cached page).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ThreadFilter {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub assistant_type: Option<AssistantType>,
     pub customer_id: Option<i64>,
     pub location_id: Option<String>,
@@ -54,7 +54,7 @@ impl OwnedBytes for ThreadPage {
 /// Scope of a new thread: the company and, optionally, its customer and location.
 #[derive(Debug, Clone)]
 pub struct ThreadScope {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub customer_id: Option<i64>,
     pub location_id: Option<String>,
     pub login_customer_id: Option<i64>,
@@ -146,7 +146,7 @@ impl Store {
         &self,
         viewer: Viewer,
         thread_id: String,
-        company_id: Option<i64>,
+        company_id: Option<CompanyId>,
     ) -> StoreResult<AssistantChatThread> {
         self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.thread))
             .await
@@ -188,7 +188,7 @@ impl Store {
         &self,
         viewer: Viewer,
         thread_id: String,
-        company_id: Option<i64>,
+        company_id: Option<CompanyId>,
         change: AssistantChatThreadUpdate,
     ) -> StoreResult<AssistantChatThread> {
         self.write(move |conn| {
@@ -242,7 +242,7 @@ impl Store {
         &self,
         viewer: Viewer,
         thread_id: String,
-        company_id: Option<i64>,
+        company_id: Option<CompanyId>,
     ) -> StoreResult<()> {
         self.write(move |conn| {
             let ThreadRow {
@@ -262,7 +262,7 @@ impl Store {
 /// thread write an exchange makes goes through here.
 pub(super) fn record_chat_effects(
     conn: &mut Write,
-    company_id: i64,
+    company_id: CompanyId,
     seq: i64,
     complete: bool,
     campaign_draft: Option<&serde_json::Value>,
@@ -315,7 +315,7 @@ fn names_only_what_exists(conn: &Connection, filter: &ThreadFilter) -> StoreResu
 fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     let mut sql = SELECT_THREADS.clone();
     sql.push_str(" WHERE t.company_id = ?1");
-    let mut values: Vec<SqlValue> = vec![filter.company_id.into()];
+    let mut values: Vec<SqlValue> = vec![filter.company_id.0.into()];
     let mut condition = |clause: &str, value: SqlValue| {
         values.push(value);
         sql.push_str(&format!(" AND {clause} ?{}", values.len()));
@@ -364,7 +364,7 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
 mod tests {
     use super::*;
 
-    const COMPANY: i64 = 1;
+    const COMPANY: CompanyId = CompanyId(1);
 
     /// A company with customer 42, locations `locations/1` and `locations/2`, and one thread
     /// scoped to customer 42 and `locations/1`; the thread's `seq`.
