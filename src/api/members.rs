@@ -7,7 +7,7 @@ use super::companies::Removed;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::schema::{CompanyId, CompanyMember, CompanyMemberCreate};
+use crate::schema::{CompanyId, CompanyMember, CompanyMemberCreate, UserId};
 
 pub struct MembersApi {
     pub state: AppState,
@@ -65,7 +65,7 @@ impl MembersApi {
         &self,
         caller: SignedIn,
         company_id: Path<CompanyId>,
-        user_id: Path<i64>,
+        user_id: Path<UserId>,
     ) -> Result<Removed, ApiError> {
         self.state
             .store

@@ -83,7 +83,10 @@ mod tests {
         assert_eq!(first.reserved_by_others, 0);
         let second = in_flight.take(CompanyId(1), 2, 100).unwrap();
         assert_eq!(second.reserved_by_others, 100);
-        assert!(in_flight.take(CompanyId(1), 2, 100).is_none(), "a third place");
+        assert!(
+            in_flight.take(CompanyId(1), 2, 100).is_none(),
+            "a third place"
+        );
         assert!(
             in_flight.take(CompanyId(2), 2, 100).is_some(),
             "another company is not held up"

@@ -100,7 +100,7 @@ impl Validate for CompanyMemberCreate {}
 #[oai(rename = "CompanyMemberSchema")]
 pub struct CompanyMember {
     pub company_id: CompanyId,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: String,
     pub role: CompanyRole,
     pub date_added: Timestamp,

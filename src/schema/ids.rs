@@ -9,3 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, NewType, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CompanyId(pub i64);
+
+// A user's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, NewType, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(pub i64);

@@ -9,12 +9,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
-use crate::schema::{CompanyId, CompanyRole};
+use crate::schema::{CompanyId, CompanyRole, UserId};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub is_admin: bool,
 }
 
@@ -29,8 +29,10 @@ pub(super) fn visible_company(
 
 impl OwnedBytes for CompanyRole {}
 
+impl OwnedBytes for UserId {}
+
 /// Per existing company: a user's role in it, or None for a user who is not a member.
-pub(super) type Memberships = StampedCache<CompanyId, i64, Option<CompanyRole>>;
+pub(super) type Memberships = StampedCache<CompanyId, UserId, Option<CompanyRole>>;
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
@@ -67,7 +69,7 @@ pub(super) fn visible_company_remembering(
 /// None when the company does not exist; else the user's role in it, None for a non-member.
 fn membership(
     conn: &Connection,
-    user_id: i64,
+    user_id: UserId,
     company_id: CompanyId,
 ) -> StoreResult<Option<Option<CompanyRole>>> {
     let found: Option<Option<String>> = conn

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection};
 use super::access::{visible_company, Viewer};
 use super::rows::company_from_row;
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp};
+use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
 
 pub(super) fn company_by_id(conn: &Connection, company_id: CompanyId) -> StoreResult<Company> {
     conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
@@ -71,7 +71,7 @@ impl Store {
                     "Only the company's owners can add members".into(),
                 ));
             }
-            let user_id: i64 = conn
+            let user_id: UserId = conn
                 .prepare_cached("SELECT id FROM users WHERE email = ?1")?
                 .query_row([&email], |row| row.get(0))
                 .or_not_found(|| format!("No user with the email {email}"))?;
@@ -134,7 +134,7 @@ impl Store {
         &self,
         viewer: Viewer,
         company_id: CompanyId,
-        user_id: i64,
+        user_id: UserId,
     ) -> StoreResult<()> {
         self.write(move |conn| {
             let viewer_role = visible_company(conn, viewer, company_id)?;

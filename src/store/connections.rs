@@ -13,7 +13,7 @@ use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
 use crate::schema::{
     CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
     GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
-    StorefrontAddress, Timestamp,
+    StorefrontAddress, Timestamp, UserId,
 };
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
@@ -162,7 +162,7 @@ const MEMBER_COMPANIES: &str =
 /// in one transaction so that the three agree.
 fn member_connections(
     conn: &Connection,
-    user_id: i64,
+    user_id: UserId,
     only: Option<CompanyId>,
 ) -> StoreResult<Vec<CompanyWithConnections>> {
     let snapshot = conn.unchecked_transaction()?;
@@ -213,7 +213,7 @@ fn rows_by_company<T>(
     conn: &Connection,
     table: &str,
     columns: &str,
-    user_id: i64,
+    user_id: UserId,
     only: Option<CompanyId>,
     read: fn(&Row, usize) -> rusqlite::Result<T>,
 ) -> StoreResult<Vec<(CompanyId, T)>> {
@@ -232,7 +232,7 @@ impl Store {
     /// administrator sees here the companies they belong to, not every company.
     pub async fn member_connections(
         &self,
-        user_id: i64,
+        user_id: UserId,
     ) -> StoreResult<Vec<CompanyWithConnections>> {
         self.read(move |conn| member_connections(conn, user_id, None))
             .await
@@ -241,7 +241,7 @@ impl Store {
     /// One company the user is a member of, with its connections; NotFound for any other.
     pub async fn member_company_connections(
         &self,
-        user_id: i64,
+        user_id: UserId,
         company_id: CompanyId,
     ) -> StoreResult<CompanyWithConnections> {
         self.read(move |conn| {

@@ -2,7 +2,7 @@
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::schema::CompanyId;
+use crate::schema::{CompanyId, UserId};
 
 macro_rules! sql_as_inner {
     ($($id:ty),*) => {$(
@@ -20,4 +20,4 @@ macro_rules! sql_as_inner {
     )*};
 }
 
-sql_as_inner!(CompanyId);
+sql_as_inner!(CompanyId, UserId);

@@ -363,6 +363,7 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::UserId;
 
     const COMPANY: CompanyId = CompanyId(1);
 
@@ -398,7 +399,7 @@ mod tests {
         let store = super::super::testing::open_in(dir.path());
         let seq = company_with_a_thread(&store).await;
         let admin = Viewer {
-            user_id: 1,
+            user_id: UserId(1),
             is_admin: true,
         };
         let registered = ThreadFilter {
@@ -443,7 +444,7 @@ mod tests {
         let store = super::super::testing::open_in(dir.path());
         company_with_a_thread(&store).await;
         let admin = Viewer {
-            user_id: 1,
+            user_id: UserId(1),
             is_admin: true,
         };
         let unused_location = ThreadFilter {
