@@ -12,7 +12,7 @@ use crate::api::http::error::ApiError;
 use crate::assistant::campaign_draft;
 use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
-    CampaignDraft, CompanyId,
+    CampaignDraft, CompanyId, ThreadId,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -146,7 +146,7 @@ impl ThreadsApi {
     async fn get(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
         company_id: Query<Option<CompanyId>>,
     ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
@@ -165,7 +165,7 @@ impl ThreadsApi {
     async fn update(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
         company_id: Query<Option<CompanyId>>,
         body: JsonBody<AssistantChatThreadUpdate>,
@@ -186,7 +186,7 @@ impl ThreadsApi {
     async fn campaign_draft(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
     ) -> Result<JsonOut<CampaignDraft>, ApiError> {
         let draft = self
             .state
@@ -201,7 +201,7 @@ impl ThreadsApi {
     async fn delete(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
         company_id: Query<Option<CompanyId>>,
     ) -> Result<Deleted, ApiError> {

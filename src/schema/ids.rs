@@ -14,3 +14,8 @@ pub struct CompanyId(pub i64);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, NewType, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UserId(pub i64);
+
+// A thread's public id (`thr_`, the creation time and random bits, in hex).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, NewType, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ThreadId(pub String);

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
-use crate::schema::{CompanyId, CompanyRole, UserId};
+use crate::schema::{CompanyId, CompanyRole, ThreadId, UserId};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +105,7 @@ static VISIBLE_THREAD: LazyLock<String> = LazyLock::new(|| {
 pub(super) fn visible_thread(
     conn: &Connection,
     viewer: Viewer,
-    thread_id: &str,
+    thread_id: &ThreadId,
     company_id: Option<CompanyId>,
 ) -> StoreResult<ThreadRow> {
     conn.prepare_cached(&VISIBLE_THREAD)?

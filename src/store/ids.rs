@@ -2,7 +2,7 @@
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::schema::{CompanyId, UserId};
+use crate::schema::{CompanyId, ThreadId, UserId};
 
 macro_rules! sql_as_inner {
     ($($id:ty),*) => {$(
@@ -20,4 +20,4 @@ macro_rules! sql_as_inner {
     )*};
 }
 
-sql_as_inner!(CompanyId, UserId);
+sql_as_inner!(CompanyId, UserId, ThreadId);

@@ -12,7 +12,7 @@ use super::threads::record_chat_effects;
 use super::{OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{
     AssistantChatMessage, AssistantChatThread, BusinessProfile, CompanyId, FrontendAction,
-    JsonObject, Nullable, Timestamp,
+    JsonObject, Nullable, ThreadId, Timestamp,
 };
 
 /// A stored message as the model is shown it, tool rows included.
@@ -201,7 +201,7 @@ fn still_visible(
     conn: &Connection,
     viewer: Viewer,
     seq: i64,
-    thread_id: &str,
+    thread_id: &ThreadId,
     company_id: CompanyId,
 ) -> StoreResult<()> {
     let not_found = || "Chat thread not found".to_string();
@@ -231,7 +231,7 @@ impl Store {
     pub async fn chat_context(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         history_window: u32,
     ) -> StoreResult<ChatContext> {
         self.read(move |conn| {
@@ -299,7 +299,7 @@ impl Store {
     pub async fn list_messages(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         last_n: Option<u32>,
         offset: Option<u32>,
     ) -> StoreResult<Vec<AssistantChatMessage>> {

@@ -14,7 +14,7 @@ use super::write::Write;
 use super::{patch_params, Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, CompanyId, JsonObject, Nullable, Timestamp,
+    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
 
 /// Which threads a list shows (and the key of a cached page).
@@ -60,14 +60,14 @@ pub struct ThreadScope {
     pub login_customer_id: Option<i64>,
 }
 
-fn new_thread_id() -> String {
+fn new_thread_id() -> ThreadId {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
     let random = random
         .iter()
         .fold(0u128, |all, byte| all << 8 | u128::from(*byte));
-    format!("thr_{millis:012x}{random:020x}")
+    ThreadId(format!("thr_{millis:012x}{random:020x}"))
 }
 
 fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistant> {
@@ -145,7 +145,7 @@ impl Store {
     pub async fn thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         company_id: Option<CompanyId>,
     ) -> StoreResult<AssistantChatThread> {
         self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.thread))
@@ -187,7 +187,7 @@ impl Store {
     pub async fn update_thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         company_id: Option<CompanyId>,
         change: AssistantChatThreadUpdate,
     ) -> StoreResult<AssistantChatThread> {
@@ -226,7 +226,7 @@ impl Store {
     pub async fn campaign_draft(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
     ) -> StoreResult<Option<serde_json::Value>> {
         self.read(move |conn| {
             let seq = visible_thread(conn, viewer, &thread_id, None)?.seq;
@@ -241,7 +241,7 @@ impl Store {
     pub async fn delete_thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         company_id: Option<CompanyId>,
     ) -> StoreResult<()> {
         self.write(move |conn| {
