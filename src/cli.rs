@@ -188,7 +188,7 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), CliError> {
         "created {} user {} (id {})",
         if user.is_admin { "admin" } else { "ordinary" },
         user.email,
-        user.id
+        user.id.0
     );
     Ok(())
 }

@@ -6,7 +6,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::schema::{Company, CompanyCreate};
+use crate::schema::{Company, CompanyCreate, CompanyId};
 
 /// The answer of every removal under a company.
 #[derive(ApiResponse)]
@@ -54,7 +54,7 @@ impl CompaniesApi {
     async fn get(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<Company>, ApiError> {
         Ok(JsonOut(
             self.state

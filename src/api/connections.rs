@@ -9,8 +9,8 @@ use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
 use crate::schema::{
-    CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
-    GoogleBusinessLocation, GoogleBusinessLocationUpdate,
+    CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
+    GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
 };
 
 pub struct ConnectionsApi {
@@ -43,7 +43,7 @@ impl ConnectionsApi {
     async fn my_company_connections(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<CompanyWithConnections>, ApiError> {
         Ok(JsonOut(
             self.state
@@ -58,7 +58,7 @@ impl ConnectionsApi {
     async fn add_customer(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         body: JsonBody<GoogleAdsCustomerCreate>,
     ) -> Result<JsonOut<GoogleAdsCustomer>, ApiError> {
         let customer = self
@@ -74,7 +74,7 @@ impl ConnectionsApi {
     async fn customers(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<Vec<GoogleAdsCustomer>>, ApiError> {
         Ok(JsonOut(
             self.state
@@ -94,7 +94,7 @@ impl ConnectionsApi {
     async fn update_customer(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         customer_id: Path<i64>,
         body: JsonBody<GoogleAdsCustomerUpdate>,
     ) -> Result<JsonOut<GoogleAdsCustomer>, ApiError> {
@@ -116,7 +116,7 @@ impl ConnectionsApi {
     async fn delete_customer(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         customer_id: Path<i64>,
     ) -> Result<Removed, ApiError> {
         self.state
@@ -131,7 +131,7 @@ impl ConnectionsApi {
     async fn add_location(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         body: JsonBody<GoogleBusinessLocation>,
     ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
         let location = self
@@ -147,7 +147,7 @@ impl ConnectionsApi {
     async fn locations(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<Vec<GoogleBusinessLocation>>, ApiError> {
         Ok(JsonOut(
             self.state
@@ -168,7 +168,7 @@ impl ConnectionsApi {
     async fn update_location(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         location_id: Path<String>,
         body: JsonBody<GoogleBusinessLocationUpdate>,
     ) -> Result<JsonOut<GoogleBusinessLocation>, ApiError> {
@@ -190,7 +190,7 @@ impl ConnectionsApi {
     async fn delete_location(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         location_id: Path<String>,
     ) -> Result<Removed, ApiError> {
         self.state

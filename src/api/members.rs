@@ -7,7 +7,7 @@ use super::companies::Removed;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::schema::{CompanyMember, CompanyMemberCreate};
+use crate::schema::{CompanyId, CompanyMember, CompanyMemberCreate, UserId};
 
 pub struct MembersApi {
     pub state: AppState,
@@ -22,7 +22,7 @@ impl MembersApi {
     async fn add_member(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
         body: JsonBody<CompanyMemberCreate>,
     ) -> Result<JsonOut<CompanyMember>, ApiError> {
         let CompanyMemberCreate { email, role } = body.0;
@@ -46,7 +46,7 @@ impl MembersApi {
     async fn members(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<Vec<CompanyMember>>, ApiError> {
         Ok(JsonOut(
             self.state
@@ -64,8 +64,8 @@ impl MembersApi {
     async fn remove_member(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
-        user_id: Path<i64>,
+        company_id: Path<CompanyId>,
+        user_id: Path<UserId>,
     ) -> Result<Removed, ApiError> {
         self.state
             .store

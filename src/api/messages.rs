@@ -8,7 +8,7 @@ use super::http::events::EventStreamOut;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBodyCheckedLater, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate};
+use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate, ThreadId};
 
 pub struct MessagesApi {
     pub state: AppState,
@@ -25,7 +25,7 @@ impl MessagesApi {
     async fn list(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         #[oai(
             name = "limit__last_n",
             validator(minimum(value = "0"), maximum(value = "1000000000"))
@@ -52,7 +52,7 @@ impl MessagesApi {
     async fn create(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<JsonOut<Vec<AssistantChatMessage>>, ApiError> {
         let assistants = &self.state.assistants;
@@ -74,7 +74,7 @@ impl MessagesApi {
     async fn stream(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         body: JsonBodyCheckedLater<AssistantChatMessageCreate>,
     ) -> Result<EventStreamOut, ApiError> {
         let assistants = self.state.assistants.clone();

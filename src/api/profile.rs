@@ -6,7 +6,7 @@ use poem_openapi::OpenApi;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::schema::{BusinessProfile, CompanyUsage, Nullable};
+use crate::schema::{BusinessProfile, CompanyId, CompanyUsage, Nullable};
 
 pub struct ProfileApi {
     pub state: AppState,
@@ -21,7 +21,7 @@ impl ProfileApi {
     async fn profile(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<BusinessProfile>, ApiError> {
         Ok(JsonOut(
             self.state
@@ -39,7 +39,7 @@ impl ProfileApi {
     async fn usage(
         &self,
         caller: SignedIn,
-        company_id: Path<i64>,
+        company_id: Path<CompanyId>,
     ) -> Result<JsonOut<CompanyUsage>, ApiError> {
         let (prompt_tokens, completion_tokens, month_tokens) = self
             .state

@@ -12,7 +12,7 @@ use crate::api::http::error::ApiError;
 use crate::assistant::campaign_draft;
 use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
-    CampaignDraft,
+    CampaignDraft, CompanyId, ThreadId,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -79,7 +79,7 @@ impl ThreadsApi {
     async fn create(
         &self,
         caller: SignedIn,
-        company_id: Query<i64>,
+        company_id: Query<CompanyId>,
         customer_id: Query<Option<i64>>,
         location_id: Query<Option<String>>,
         login_customer_id: Query<Option<i64>>,
@@ -109,7 +109,7 @@ impl ThreadsApi {
         &self,
         request: &Request,
         caller: SignedIn,
-        company_id: Query<i64>,
+        company_id: Query<CompanyId>,
         assistant_type: Query<Option<AssistantType>>,
         customer_id: Query<Option<i64>>,
         location_id: Query<Option<String>>,
@@ -146,9 +146,9 @@ impl ThreadsApi {
     async fn get(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
     ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
         let thread = self
             .state
@@ -165,9 +165,9 @@ impl ThreadsApi {
     async fn update(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
         body: JsonBody<AssistantChatThreadUpdate>,
     ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
         let thread = self
@@ -186,7 +186,7 @@ impl ThreadsApi {
     async fn campaign_draft(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
     ) -> Result<JsonOut<CampaignDraft>, ApiError> {
         let draft = self
             .state
@@ -201,9 +201,9 @@ impl ThreadsApi {
     async fn delete(
         &self,
         caller: SignedIn,
-        thread_id: Path<String>,
+        thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
-        company_id: Query<Option<i64>>,
+        company_id: Query<Option<CompanyId>>,
     ) -> Result<Deleted, ApiError> {
         self.state
             .store

@@ -12,8 +12,8 @@ use crate::api::http::error::ApiError;
 use crate::auth::{create_account, forget_initial_password, Confirmation, NewAccount};
 use crate::schema::rules::{FieldProblem, Validate};
 use crate::schema::{
-    LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserProfile, UserRegister,
-    UserUpdate,
+    LoggedInUser, ProfileChange, User, UserAdminUpdate, UserCreate, UserId, UserProfile,
+    UserRegister, UserUpdate,
 };
 use crate::store::StandingChange;
 
@@ -94,7 +94,7 @@ pub struct UsersApi {
 /// An administrator keeps their own rights and account, so that one always remains.
 fn refuse_self_demotion(
     caller: &Caller,
-    user_id: i64,
+    user_id: UserId,
     change: &UserAdminUpdate,
 ) -> Result<(), ApiError> {
     if user_id != caller.user_id {
@@ -308,7 +308,7 @@ impl UsersApi {
     async fn update(
         &self,
         admin: Admin<ManageUsers>,
-        user_id: Path<i64>,
+        user_id: Path<UserId>,
         body: JsonBody<UserAdminUpdate>,
     ) -> Result<JsonOut<User>, ApiError> {
         let (user_id, change) = (user_id.0, body.0);

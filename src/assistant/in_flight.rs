@@ -3,12 +3,13 @@
 //! A `Slot` is taken before the model is called and given back when it is dropped, on every
 //! path: a stored reply, an error, or a client that went away.
 
+use crate::schema::CompanyId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 #[derive(Default, Clone)]
 pub struct InFlight {
-    companies: Arc<Mutex<HashMap<i64, CompanyLoad>>>,
+    companies: Arc<Mutex<HashMap<CompanyId, CompanyLoad>>>,
 }
 
 #[derive(Default)]
@@ -19,7 +20,7 @@ struct CompanyLoad {
 
 /// One message's place among its company's answers in flight.
 pub struct Slot {
-    company_id: i64,
+    company_id: CompanyId,
     reserved_tokens: u64,
     /// Tokens reserved by the company's other answers when this one was admitted.
     pub reserved_by_others: u64,
@@ -28,7 +29,7 @@ pub struct Slot {
 
 impl InFlight {
     /// Takes one of the company's `limit` places, reserving `tokens`; None when all are taken.
-    pub fn take(&self, company_id: i64, limit: u32, tokens: u64) -> Option<Slot> {
+    pub fn take(&self, company_id: CompanyId, limit: u32, tokens: u64) -> Option<Slot> {
         let mut companies = self.companies();
         let load = companies.entry(company_id).or_default();
         if load.answers >= limit {
@@ -46,7 +47,7 @@ impl InFlight {
     }
 
     /// Never poisoned in practice (nothing here panics); if it were, the counts are still sound.
-    fn companies(&self) -> MutexGuard<'_, HashMap<i64, CompanyLoad>> {
+    fn companies(&self) -> MutexGuard<'_, HashMap<CompanyId, CompanyLoad>> {
         self.companies
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -78,17 +79,20 @@ mod tests {
     #[test]
     fn places_are_capped_per_company_and_given_back_on_drop() {
         let in_flight = InFlight::default();
-        let first = in_flight.take(1, 2, 100).unwrap();
+        let first = in_flight.take(CompanyId(1), 2, 100).unwrap();
         assert_eq!(first.reserved_by_others, 0);
-        let second = in_flight.take(1, 2, 100).unwrap();
+        let second = in_flight.take(CompanyId(1), 2, 100).unwrap();
         assert_eq!(second.reserved_by_others, 100);
-        assert!(in_flight.take(1, 2, 100).is_none(), "a third place");
         assert!(
-            in_flight.take(2, 2, 100).is_some(),
+            in_flight.take(CompanyId(1), 2, 100).is_none(),
+            "a third place"
+        );
+        assert!(
+            in_flight.take(CompanyId(2), 2, 100).is_some(),
             "another company is not held up"
         );
         drop(first);
-        let third = in_flight.take(1, 2, 100).unwrap();
+        let third = in_flight.take(CompanyId(1), 2, 100).unwrap();
         assert_eq!(third.reserved_by_others, 100);
         drop((second, third));
         assert_eq!(

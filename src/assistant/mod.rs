@@ -19,7 +19,9 @@ use serde_json::{json, Value};
 use crate::config::LlmConfig;
 use crate::schema::rules::FieldProblem;
 use crate::schema::rules::Validate;
-use crate::schema::{AssistantChatMessage, AssistantChatMessageCreate, AssistantType};
+use crate::schema::{
+    AssistantChatMessage, AssistantChatMessageCreate, AssistantType, CompanyId, ThreadId,
+};
 use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, StoreError, Viewer};
 
 use llm::OnDelta;
@@ -119,7 +121,7 @@ impl Assistants {
     pub async fn begin(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         message: AssistantChatMessageCreate,
     ) -> Result<Turn, AssistantError> {
         // Read before waiting, so a thread the viewer cannot see and a bad message are answered
@@ -151,10 +153,14 @@ impl Assistants {
         })
     }
 
-    async fn context(&self, viewer: Viewer, thread_id: &str) -> Result<ChatContext, StoreError> {
+    async fn context(
+        &self,
+        viewer: Viewer,
+        thread_id: &ThreadId,
+    ) -> Result<ChatContext, StoreError> {
         let window = self.config.history_messages;
         self.store
-            .chat_context(viewer, thread_id.to_string(), window)
+            .chat_context(viewer, thread_id.clone(), window)
             .await
     }
 
@@ -163,7 +169,7 @@ impl Assistants {
     /// read: an answer stored meanwhile is then counted, in the usage or in the reservations
     /// (perhaps both, for a moment, which errs on the safe side). So parallel messages
     /// overshoot the quota by at most one message's cost.
-    async fn admit(&self, company_id: i64) -> Result<in_flight::Slot, AssistantError> {
+    async fn admit(&self, company_id: CompanyId) -> Result<in_flight::Slot, AssistantError> {
         let quota = self.config.monthly_token_quota;
         let reserved = if quota > 0 {
             self.config.max_tokens_per_message

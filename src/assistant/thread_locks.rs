@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crate::schema::ThreadId;
 use tokio::sync::OwnedMutexGuard;
 
 /// A thread's entry lives only while someone holds or waits for its lock (counted, not guessed
@@ -13,7 +14,7 @@ use tokio::sync::OwnedMutexGuard;
 /// whatever thread ids clients send.
 #[derive(Default, Clone)]
 pub struct ThreadLocks {
-    locks: Arc<Mutex<HashMap<String, ThreadEntry>>>,
+    locks: Arc<Mutex<HashMap<ThreadId, ThreadEntry>>>,
 }
 
 #[derive(Default)]
@@ -31,27 +32,27 @@ pub struct ThreadLock {
     lock: Arc<tokio::sync::Mutex<()>>,
     /// The entry's `turns_ended` when this joined the queue.
     turns_ended_before: u64,
-    thread_id: String,
+    thread_id: ThreadId,
     locks: ThreadLocks,
 }
 
 impl ThreadLocks {
     /// Joins the thread's queue, without waiting yet.
-    pub fn queue(&self, thread_id: &str) -> ThreadLock {
+    pub fn queue(&self, thread_id: &ThreadId) -> ThreadLock {
         let mut map = self.map();
-        let entry = map.entry(thread_id.to_string()).or_default();
+        let entry = map.entry(thread_id.clone()).or_default();
         entry.users += 1;
         ThreadLock {
             guard: None,
             lock: entry.lock.clone(),
             turns_ended_before: entry.turns_ended,
-            thread_id: thread_id.to_string(),
+            thread_id: thread_id.clone(),
             locks: self.clone(),
         }
     }
 
     /// Nothing panics while this is held, so a poisoned map is still sound.
-    fn map(&self) -> MutexGuard<'_, HashMap<String, ThreadEntry>> {
+    fn map(&self) -> MutexGuard<'_, HashMap<ThreadId, ThreadEntry>> {
         self.locks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -93,8 +94,12 @@ impl Drop for ThreadLock {
 mod tests {
     use super::*;
 
+    fn thread(id: &str) -> ThreadId {
+        ThreadId(id.to_string())
+    }
+
     async fn lock(locks: &ThreadLocks, thread_id: &str) -> ThreadLock {
-        let mut lock = locks.queue(thread_id);
+        let mut lock = locks.queue(&thread(thread_id));
         lock.acquire().await;
         lock
     }
@@ -116,7 +121,7 @@ mod tests {
             assert!(gave_up.is_err());
         }
         assert_eq!(locks.map().len(), 1);
-        assert_eq!(locks.map()["thr_busy"].users, 1);
+        assert_eq!(locks.map()[&thread("thr_busy")].users, 1);
         drop(held);
         assert_eq!(locks.map().len(), 0);
 
@@ -132,25 +137,25 @@ mod tests {
     #[tokio::test]
     async fn a_turn_learns_whether_another_ended_since_it_joined_the_queue() {
         let locks = ThreadLocks::default();
-        let mut alone = locks.queue("thr_a");
+        let mut alone = locks.queue(&thread("thr_a"));
         alone.acquire().await;
         assert!(!alone.others_went_first());
 
         // Queued while another held the lock: that one ends before this one gets it.
-        let mut second = locks.queue("thr_a");
+        let mut second = locks.queue(&thread("thr_a"));
         drop(alone);
         second.acquire().await;
         assert!(second.others_went_first());
 
         // Queued while the lock was free, but another took it first and ended in between.
-        let mut overtaken = locks.queue("thr_b");
+        let mut overtaken = locks.queue(&thread("thr_b"));
         drop(lock(&locks, "thr_b").await);
         overtaken.acquire().await;
         assert!(overtaken.others_went_first());
 
         // A waiter that gave up without holding the lock ended no turn.
-        let mut patient = locks.queue("thr_c");
-        drop(locks.queue("thr_c"));
+        let mut patient = locks.queue(&thread("thr_c"));
+        drop(locks.queue(&thread("thr_c")));
         patient.acquire().await;
         assert!(!patient.others_went_first());
         drop((second, overtaken, patient));

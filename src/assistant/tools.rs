@@ -5,7 +5,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::schema::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable};
+use crate::schema::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable, ThreadId};
 use crate::store::ChatContext;
 
 /// Campaign draft sections, by step (1 to 4).
@@ -100,7 +100,7 @@ fn update_campaign_draft_spec() -> Value {
 }
 
 /// A stored campaign draft in the API's shape.
-pub fn campaign_draft(thread_id: String, draft: Option<&Value>) -> CampaignDraft {
+pub fn campaign_draft(thread_id: ThreadId, draft: Option<&Value>) -> CampaignDraft {
     let section = |step: usize| {
         Nullable(
             draft

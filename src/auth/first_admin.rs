@@ -8,6 +8,7 @@ use std::path::Path;
 use super::account::{create_first_account, AccountError, NewAccount};
 use super::{new_token, Passwords};
 use crate::config::Config;
+use crate::schema::UserId;
 use crate::store::Store;
 
 const FIRST_ADMIN_EMAIL: &str = "admin@localhost";
@@ -84,7 +85,7 @@ fn write_secret(path: &Path, secret: &str) -> Result<(), BootstrapError> {
 
 /// Once the first administrator has a password of their own (changed by themselves or reset by
 /// another admin), the generated one is of no use and only a risk: its file goes.
-pub async fn forget_initial_password(config: &Config, store: &Store, user_id: i64) {
+pub async fn forget_initial_password(config: &Config, store: &Store, user_id: UserId) {
     let path = config.initial_password_path();
     if std::fs::symlink_metadata(&path).is_err() {
         return;

@@ -4,11 +4,12 @@
 use std::net::IpAddr;
 
 use super::{fresh_token, IssuedToken, Passwords, RetryAfter, Throttle};
+use crate::schema::UserId;
 use crate::store::{Store, StoreError, StoreResult};
 
 /// Who signed in, and the token issued to them.
 pub struct SignedInUser {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub token: IssuedToken,
 }
 
@@ -72,7 +73,7 @@ impl PasswordGate<'_> {
     pub async fn confirm_password(
         &self,
         client: IpAddr,
-        user_id: i64,
+        user_id: UserId,
         password: String,
     ) -> StoreResult<Confirmation> {
         let email = self.store.user(user_id).await?.email;

@@ -10,7 +10,7 @@ use super::*;
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanySchema")]
 pub struct Company {
-    pub id: i64,
+    pub id: CompanyId,
     pub name: String,
     pub date_added: Timestamp,
     pub date_updated: Timestamp,
@@ -20,7 +20,7 @@ pub struct Company {
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanyWithConnectionsSchema")]
 pub struct CompanyWithConnections {
-    pub id: i64,
+    pub id: CompanyId,
     pub name: String,
     pub date_added: Timestamp,
     pub date_updated: Timestamp,
@@ -99,8 +99,8 @@ impl Validate for CompanyMemberCreate {}
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanyMemberSchema")]
 pub struct CompanyMember {
-    pub company_id: i64,
-    pub user_id: i64,
+    pub company_id: CompanyId,
+    pub user_id: UserId,
     pub email: String,
     pub role: CompanyRole,
     pub date_added: Timestamp,
@@ -110,7 +110,7 @@ pub struct CompanyMember {
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "BusinessProfileSchema")]
 pub struct BusinessProfile {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     /// Keys such as `business_description`, `website`, `products_and_services`,
     /// `target_customers`, `area_served`, `monthly_budget`, `goals`.
     pub profile: JsonObject,
@@ -122,7 +122,7 @@ pub struct BusinessProfile {
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CompanyUsageSchema")]
 pub struct CompanyUsage {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub prompt_tokens: i64,
     pub completion_tokens: i64,
     pub total_tokens: i64,

@@ -5,6 +5,7 @@
 mod assistants;
 mod companies;
 mod connections;
+mod ids;
 mod messages;
 pub mod rules;
 mod threads;
@@ -14,6 +15,7 @@ mod users;
 pub use assistants::*;
 pub use companies::*;
 pub use connections::*;
+pub use ids::*;
 pub use messages::*;
 pub use threads::*;
 pub use types::{JsonObject, Nullable, Patch, Timestamp, WebUrl, MAX_JSON_DEPTH};

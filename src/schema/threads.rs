@@ -11,7 +11,7 @@ use super::*;
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "AssistantChatThreadSchema")]
 pub struct AssistantChatThread {
-    pub thread_id: String,
+    pub thread_id: ThreadId,
     pub is_completed: bool,
     pub date_added: Timestamp,
     pub date_updated: Timestamp,
@@ -64,7 +64,7 @@ impl Validate for AssistantChatThreadUpdate {}
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "CampaignDraftSchema")]
 pub struct CampaignDraft {
-    pub thread_id: String,
+    pub thread_id: ThreadId,
     /// The step last written, 1 to 4; `null` while the draft is empty.
     pub current_step: Nullable<u8>,
     /// Step 1.

@@ -45,7 +45,7 @@ impl ProfileChange {
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "UserSchema")]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub is_admin: bool,
     pub is_active: bool,
@@ -159,7 +159,7 @@ impl Validate for UserRegister {
 #[derive(Debug, Clone, Object, Serialize)]
 #[oai(rename = "LoggedInUserSchema")]
 pub struct LoggedInUser {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub profile: UserProfile,
     pub access_token: String,

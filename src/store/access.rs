@@ -9,12 +9,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
-use crate::schema::CompanyRole;
+use crate::schema::{CompanyId, CompanyRole, ThreadId, UserId};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub is_admin: bool,
 }
 
@@ -22,22 +22,24 @@ pub struct Viewer {
 pub(super) fn visible_company(
     conn: &Connection,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<CompanyRole> {
     role_seen_by(viewer, membership(conn, viewer.user_id, company_id)?)
 }
 
 impl OwnedBytes for CompanyRole {}
 
+impl OwnedBytes for UserId {}
+
 /// Per existing company: a user's role in it, or None for a user who is not a member.
-pub(super) type Memberships = StampedCache<i64, i64, Option<CompanyRole>>;
+pub(super) type Memberships = StampedCache<CompanyId, UserId, Option<CompanyRole>>;
 
 /// `visible_company` as a read last found it, if no write has changed the company's members
 /// since. Lets the hottest reads check access without leaving the async thread.
 pub(super) fn visible_company_in_memory(
     memberships: &Memberships,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> Option<StoreResult<CompanyRole>> {
     let membership = memberships.get(company_id, &viewer.user_id)?;
     Some(role_seen_by(viewer, Some(membership)))
@@ -48,7 +50,7 @@ pub(super) fn visible_company_remembering(
     conn: &Connection,
     memberships: &Memberships,
     viewer: Viewer,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<CompanyRole> {
     if let Some(known) = visible_company_in_memory(memberships, viewer, company_id) {
         return known;
@@ -67,8 +69,8 @@ pub(super) fn visible_company_remembering(
 /// None when the company does not exist; else the user's role in it, None for a non-member.
 fn membership(
     conn: &Connection,
-    user_id: i64,
-    company_id: i64,
+    user_id: UserId,
+    company_id: CompanyId,
 ) -> StoreResult<Option<Option<CompanyRole>>> {
     let found: Option<Option<String>> = conn
         .prepare_cached(
@@ -103,8 +105,8 @@ static VISIBLE_THREAD: LazyLock<String> = LazyLock::new(|| {
 pub(super) fn visible_thread(
     conn: &Connection,
     viewer: Viewer,
-    thread_id: &str,
-    company_id: Option<i64>,
+    thread_id: &ThreadId,
+    company_id: Option<CompanyId>,
 ) -> StoreResult<ThreadRow> {
     conn.prepare_cached(&VISIBLE_THREAD)?
         .query_row(

@@ -35,8 +35,6 @@ pub(super) trait OwnedBytes {
     }
 }
 
-impl OwnedBytes for i64 {}
-
 impl OwnedBytes for [u8; 32] {}
 
 impl<T: OwnedBytes> OwnedBytes for Option<T> {
@@ -191,6 +189,8 @@ impl<P, K, V> Inner<P, K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl OwnedBytes for i64 {}
 
     impl OwnedBytes for u32 {}
 

@@ -5,6 +5,7 @@ use super::cache::{Budget, StampedCache};
 use super::threads::{ThreadFilter, ThreadPage};
 use super::users::CachedToken;
 use super::write::Change;
+use crate::schema::CompanyId;
 
 /// List pages: a page of 50 threads is ~50 KB, an empty one a few hundred bytes with its key.
 const THREAD_PAGES_BUDGET: Budget = Budget {
@@ -25,7 +26,7 @@ const MEMBERSHIPS_BUDGET: Budget = Budget {
 /// Every cache the store keeps.
 pub(super) struct Caches {
     /// Per company: list pages by filter and cursor.
-    pub thread_pages: StampedCache<i64, ThreadFilter, ThreadPage>,
+    pub thread_pages: StampedCache<CompanyId, ThreadFilter, ThreadPage>,
     /// Token hash to its owner; one part.
     pub tokens: StampedCache<(), [u8; 32], CachedToken>,
     /// Per existing company: a user's role in it, or None for a user who is not a member.

@@ -5,9 +5,9 @@ use rusqlite::{params, Connection};
 use super::access::{visible_company, Viewer};
 use super::rows::company_from_row;
 use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
-use crate::schema::{Company, CompanyMember, CompanyRole, Timestamp};
+use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
 
-pub(super) fn company_by_id(conn: &Connection, company_id: i64) -> StoreResult<Company> {
+pub(super) fn company_by_id(conn: &Connection, company_id: CompanyId) -> StoreResult<Company> {
     conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
         .query_row([company_id], company_from_row)
         .or_not_found(|| "Company not found".into())
@@ -22,7 +22,7 @@ impl Store {
                 "INSERT INTO companies (name, date_added, date_updated) VALUES (?1, ?2, ?2)",
             )?
             .execute(params![name, now.0])?;
-            let company_id = conn.last_insert_rowid();
+            let company_id = CompanyId(conn.last_insert_rowid());
             conn.prepare_cached(
                 "INSERT INTO company_members (company_id, user_id, role, date_added) \
                  VALUES (?1, ?2, 'owner', ?3)",
@@ -49,7 +49,7 @@ impl Store {
         .await
     }
 
-    pub async fn company(&self, viewer: Viewer, company_id: i64) -> StoreResult<Company> {
+    pub async fn company(&self, viewer: Viewer, company_id: CompanyId) -> StoreResult<Company> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
             company_by_id(conn, company_id)
@@ -61,7 +61,7 @@ impl Store {
     pub async fn add_member(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         email: String,
         role: CompanyRole,
     ) -> StoreResult<CompanyMember> {
@@ -71,7 +71,7 @@ impl Store {
                     "Only the company's owners can add members".into(),
                 ));
             }
-            let user_id: i64 = conn
+            let user_id: UserId = conn
                 .prepare_cached("SELECT id FROM users WHERE email = ?1")?
                 .query_row([&email], |row| row.get(0))
                 .or_not_found(|| format!("No user with the email {email}"))?;
@@ -104,7 +104,7 @@ impl Store {
     pub async fn members(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
     ) -> StoreResult<Vec<CompanyMember>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
@@ -133,8 +133,8 @@ impl Store {
     pub async fn remove_member(
         &self,
         viewer: Viewer,
-        company_id: i64,
-        user_id: i64,
+        company_id: CompanyId,
+        user_id: UserId,
     ) -> StoreResult<()> {
         self.write(move |conn| {
             let viewer_role = visible_company(conn, viewer, company_id)?;

@@ -11,8 +11,9 @@ use super::rows::{
 };
 use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
 use crate::schema::{
-    CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
-    GoogleBusinessLocation, GoogleBusinessLocationUpdate, StorefrontAddress, Timestamp,
+    CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
+    GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
+    StorefrontAddress, Timestamp, UserId,
 };
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
@@ -22,7 +23,7 @@ fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
 /// How many of the company's threads are scoped to a customer or location (`column` names which).
 fn threads_using(
     conn: &Connection,
-    company_id: i64,
+    company_id: CompanyId,
     column: &str,
     id: &dyn rusqlite::ToSql,
 ) -> StoreResult<i64> {
@@ -56,7 +57,7 @@ impl Store {
     pub async fn add_customer(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         new: GoogleAdsCustomerCreate,
     ) -> StoreResult<GoogleAdsCustomer> {
         self.write(move |conn| {
@@ -93,7 +94,7 @@ impl Store {
     pub async fn customers(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
     ) -> StoreResult<Vec<GoogleAdsCustomer>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
@@ -105,7 +106,7 @@ impl Store {
     pub async fn add_location(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         new: GoogleBusinessLocation,
     ) -> StoreResult<GoogleBusinessLocation> {
         self.write(move |conn| {
@@ -143,7 +144,7 @@ impl Store {
     pub async fn locations(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
     ) -> StoreResult<Vec<GoogleBusinessLocation>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
@@ -161,8 +162,8 @@ const MEMBER_COMPANIES: &str =
 /// in one transaction so that the three agree.
 fn member_connections(
     conn: &Connection,
-    user_id: i64,
-    only: Option<i64>,
+    user_id: UserId,
+    only: Option<CompanyId>,
 ) -> StoreResult<Vec<CompanyWithConnections>> {
     let snapshot = conn.unchecked_transaction()?;
     let mut companies: Vec<CompanyWithConnections> = snapshot
@@ -173,7 +174,7 @@ fn member_connections(
         .query_map(params![user_id, only], company_from_row)?
         .map(|company| company.map(CompanyWithConnections::without_connections))
         .collect::<rusqlite::Result<_>>()?;
-    let position: HashMap<i64, usize> = companies
+    let position: HashMap<CompanyId, usize> = companies
         .iter()
         .enumerate()
         .map(|(at, company)| (company.id, at))
@@ -212,10 +213,10 @@ fn rows_by_company<T>(
     conn: &Connection,
     table: &str,
     columns: &str,
-    user_id: i64,
-    only: Option<i64>,
+    user_id: UserId,
+    only: Option<CompanyId>,
     read: fn(&Row, usize) -> rusqlite::Result<T>,
-) -> StoreResult<Vec<(i64, T)>> {
+) -> StoreResult<Vec<(CompanyId, T)>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT company_id, {columns} FROM {table} \
          WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id"
@@ -231,7 +232,7 @@ impl Store {
     /// administrator sees here the companies they belong to, not every company.
     pub async fn member_connections(
         &self,
-        user_id: i64,
+        user_id: UserId,
     ) -> StoreResult<Vec<CompanyWithConnections>> {
         self.read(move |conn| member_connections(conn, user_id, None))
             .await
@@ -240,8 +241,8 @@ impl Store {
     /// One company the user is a member of, with its connections; NotFound for any other.
     pub async fn member_company_connections(
         &self,
-        user_id: i64,
-        company_id: i64,
+        user_id: UserId,
+        company_id: CompanyId,
     ) -> StoreResult<CompanyWithConnections> {
         self.read(move |conn| {
             member_connections(conn, user_id, Some(company_id))?
@@ -256,7 +257,7 @@ impl Store {
     pub async fn update_customer(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         customer_id: i64,
         change: GoogleAdsCustomerUpdate,
     ) -> StoreResult<GoogleAdsCustomer> {
@@ -303,7 +304,7 @@ impl Store {
     pub async fn delete_customer(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         customer_id: i64,
     ) -> StoreResult<()> {
         self.write(move |conn| {
@@ -331,7 +332,7 @@ impl Store {
     pub async fn update_location(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         location_id: String,
         change: GoogleBusinessLocationUpdate,
     ) -> StoreResult<GoogleBusinessLocation> {
@@ -375,7 +376,7 @@ impl Store {
     pub async fn delete_location(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
         location_id: String,
     ) -> StoreResult<()> {
         self.write(move |conn| {
@@ -402,7 +403,7 @@ impl Store {
 
 pub(super) fn customers_of(
     conn: &Connection,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<Vec<GoogleAdsCustomer>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 ORDER BY id"
@@ -413,7 +414,7 @@ pub(super) fn customers_of(
 
 pub(super) fn locations_of(
     conn: &Connection,
-    company_id: i64,
+    company_id: CompanyId,
 ) -> StoreResult<Vec<GoogleBusinessLocation>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT {LOCATION_COLUMNS} FROM google_business_locations WHERE company_id = ?1 ORDER BY id"

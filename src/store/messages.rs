@@ -11,8 +11,8 @@ use super::rows::ThreadRow;
 use super::threads::record_chat_effects;
 use super::{OptionalRow, Store, StoreError, StoreResult};
 use crate::schema::{
-    AssistantChatMessage, AssistantChatThread, BusinessProfile, FrontendAction, JsonObject,
-    Nullable, Timestamp,
+    AssistantChatMessage, AssistantChatThread, BusinessProfile, CompanyId, FrontendAction,
+    JsonObject, Nullable, ThreadId, Timestamp,
 };
 
 /// A stored message as the model is shown it, tool rows included.
@@ -31,7 +31,7 @@ pub struct ChatContext {
     /// The thread's row, where its exchange is stored.
     seq: i64,
     pub thread: AssistantChatThread,
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub company_name: String,
     /// The assistant's own instructions; None: the built-in default for its type.
     pub instructions: Option<String>,
@@ -137,7 +137,7 @@ fn replies_so_far(conn: &Connection, seq: i64) -> StoreResult<u32> {
         .query_row([seq], |row| row.get(0))?)
 }
 
-fn profile_of(conn: &Connection, company_id: i64) -> StoreResult<(Value, Option<String>)> {
+fn profile_of(conn: &Connection, company_id: CompanyId) -> StoreResult<(Value, Option<String>)> {
     let found = conn
         .prepare_cached(
             "SELECT profile, date_updated FROM business_profiles WHERE company_id = ?1",
@@ -156,7 +156,7 @@ fn profile_of(conn: &Connection, company_id: i64) -> StoreResult<(Value, Option<
 }
 
 /// Sums of (prompt, completion) tokens of the company's replies dated from `since` on.
-fn tokens_since(conn: &Connection, company_id: i64, since: &str) -> StoreResult<(i64, i64)> {
+fn tokens_since(conn: &Connection, company_id: CompanyId, since: &str) -> StoreResult<(i64, i64)> {
     Ok(conn
         .prepare_cached(
             "SELECT coalesce(sum(m.prompt_tokens), 0), coalesce(sum(m.completion_tokens), 0) \
@@ -201,8 +201,8 @@ fn still_visible(
     conn: &Connection,
     viewer: Viewer,
     seq: i64,
-    thread_id: &str,
-    company_id: i64,
+    thread_id: &ThreadId,
+    company_id: CompanyId,
 ) -> StoreResult<()> {
     let not_found = || "Chat thread not found".to_string();
     conn.prepare_cached("SELECT 1 FROM chat_threads WHERE seq = ?1 AND thread_id = ?2")?
@@ -214,7 +214,7 @@ fn still_visible(
     }
 }
 
-fn merge_profile(conn: &Connection, company_id: i64, patch: &Value) -> StoreResult<()> {
+fn merge_profile(conn: &Connection, company_id: CompanyId, patch: &Value) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO business_profiles (company_id, profile, date_updated) \
          VALUES (?1, json_patch('{}', ?2), ?3) \
@@ -231,7 +231,7 @@ impl Store {
     pub async fn chat_context(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         history_window: u32,
     ) -> StoreResult<ChatContext> {
         self.read(move |conn| {
@@ -299,7 +299,7 @@ impl Store {
     pub async fn list_messages(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
         last_n: Option<u32>,
         offset: Option<u32>,
     ) -> StoreResult<Vec<AssistantChatMessage>> {
@@ -323,7 +323,7 @@ impl Store {
     pub async fn business_profile(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
     ) -> StoreResult<BusinessProfile> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
@@ -339,7 +339,7 @@ impl Store {
 
     /// Tokens a company has used this calendar month, for its quota (the company comes from a
     /// thread the caller could see).
-    pub async fn month_tokens(&self, company_id: i64) -> StoreResult<i64> {
+    pub async fn month_tokens(&self, company_id: CompanyId) -> StoreResult<i64> {
         self.read(move |conn| {
             let (prompt, completion) = tokens_since(conn, company_id, &month_start())?;
             Ok(prompt + completion)
@@ -351,7 +351,7 @@ impl Store {
     pub async fn company_tokens(
         &self,
         viewer: Viewer,
-        company_id: i64,
+        company_id: CompanyId,
     ) -> StoreResult<(i64, i64, i64)> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;

@@ -10,6 +10,7 @@ mod checkpointer;
 mod companies;
 mod connections;
 mod files;
+mod ids;
 pub mod maintenance;
 mod messages;
 mod migrate;

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, Row};
 
 use super::{OptionalRow, StoreResult};
 use crate::schema::{
-    Assistant, AssistantChatThread, AssistantType, Company, GoogleAdsCustomer,
+    Assistant, AssistantChatThread, AssistantType, Company, CompanyId, GoogleAdsCustomer,
     GoogleBusinessLocation, JsonObject, Nullable, StorefrontAddress, Timestamp, WebUrl,
 };
 
@@ -59,7 +59,7 @@ pub(super) fn location_at(row: &Row, at: usize) -> rusqlite::Result<GoogleBusine
 /// A customer registered in the company, or NotFound.
 pub(super) fn customer(
     conn: &Connection,
-    company_id: i64,
+    company_id: CompanyId,
     customer_id: i64,
 ) -> StoreResult<GoogleAdsCustomer> {
     static SQL: LazyLock<String> =
@@ -72,7 +72,7 @@ pub(super) fn customer(
 /// A location registered in the company, or NotFound.
 pub(super) fn location(
     conn: &Connection,
-    company_id: i64,
+    company_id: CompanyId,
     location_id: &str,
 ) -> StoreResult<GoogleBusinessLocation> {
     static SQL: LazyLock<String> =
@@ -129,7 +129,7 @@ const COMPANY_AT: usize = LOCATION_AT + 5;
 pub(super) struct ThreadRow {
     /// The thread's row id: the list's order and cursor, and the key of its messages.
     pub seq: i64,
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub thread: AssistantChatThread,
 }
 

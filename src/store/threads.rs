@@ -14,13 +14,13 @@ use super::write::Write;
 use super::{patch_params, Store, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, JsonObject, Nullable, Timestamp,
+    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
 
 /// Which threads a list shows (and the key of a cached page).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ThreadFilter {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub assistant_type: Option<AssistantType>,
     pub customer_id: Option<i64>,
     pub location_id: Option<String>,
@@ -54,20 +54,20 @@ impl OwnedBytes for ThreadPage {
 /// Scope of a new thread: the company and, optionally, its customer and location.
 #[derive(Debug, Clone)]
 pub struct ThreadScope {
-    pub company_id: i64,
+    pub company_id: CompanyId,
     pub customer_id: Option<i64>,
     pub location_id: Option<String>,
     pub login_customer_id: Option<i64>,
 }
 
-fn new_thread_id() -> String {
+fn new_thread_id() -> ThreadId {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
     let random = random
         .iter()
         .fold(0u128, |all, byte| all << 8 | u128::from(*byte));
-    format!("thr_{millis:012x}{random:020x}")
+    ThreadId(format!("thr_{millis:012x}{random:020x}"))
 }
 
 fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistant> {
@@ -145,8 +145,8 @@ impl Store {
     pub async fn thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
-        company_id: Option<i64>,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
     ) -> StoreResult<AssistantChatThread> {
         self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.thread))
             .await
@@ -187,8 +187,8 @@ impl Store {
     pub async fn update_thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
-        company_id: Option<i64>,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
         change: AssistantChatThreadUpdate,
     ) -> StoreResult<AssistantChatThread> {
         self.write(move |conn| {
@@ -226,7 +226,7 @@ impl Store {
     pub async fn campaign_draft(
         &self,
         viewer: Viewer,
-        thread_id: String,
+        thread_id: ThreadId,
     ) -> StoreResult<Option<serde_json::Value>> {
         self.read(move |conn| {
             let seq = visible_thread(conn, viewer, &thread_id, None)?.seq;
@@ -241,8 +241,8 @@ impl Store {
     pub async fn delete_thread(
         &self,
         viewer: Viewer,
-        thread_id: String,
-        company_id: Option<i64>,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
     ) -> StoreResult<()> {
         self.write(move |conn| {
             let ThreadRow {
@@ -262,7 +262,7 @@ impl Store {
 /// thread write an exchange makes goes through here.
 pub(super) fn record_chat_effects(
     conn: &mut Write,
-    company_id: i64,
+    company_id: CompanyId,
     seq: i64,
     complete: bool,
     campaign_draft: Option<&serde_json::Value>,
@@ -315,7 +315,7 @@ fn names_only_what_exists(conn: &Connection, filter: &ThreadFilter) -> StoreResu
 fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     let mut sql = SELECT_THREADS.clone();
     sql.push_str(" WHERE t.company_id = ?1");
-    let mut values: Vec<SqlValue> = vec![filter.company_id.into()];
+    let mut values: Vec<SqlValue> = vec![filter.company_id.0.into()];
     let mut condition = |clause: &str, value: SqlValue| {
         values.push(value);
         sql.push_str(&format!(" AND {clause} ?{}", values.len()));
@@ -363,8 +363,9 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::UserId;
 
-    const COMPANY: i64 = 1;
+    const COMPANY: CompanyId = CompanyId(1);
 
     /// A company with customer 42, locations `locations/1` and `locations/2`, and one thread
     /// scoped to customer 42 and `locations/1`; the thread's `seq`.
@@ -398,7 +399,7 @@ mod tests {
         let store = super::super::testing::open_in(dir.path());
         let seq = company_with_a_thread(&store).await;
         let admin = Viewer {
-            user_id: 1,
+            user_id: UserId(1),
             is_admin: true,
         };
         let registered = ThreadFilter {
@@ -443,7 +444,7 @@ mod tests {
         let store = super::super::testing::open_in(dir.path());
         company_with_a_thread(&store).await;
         let admin = Viewer {
-            user_id: 1,
+            user_id: UserId(1),
             is_admin: true,
         };
         let unused_location = ThreadFilter {

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use super::cache::OwnedBytes;
 use super::write::Write;
 use super::{is_unique_violation, patch_params, OptionalRow, Store, StoreError, StoreResult};
-use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserProfile};
+use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
 
 pub struct NewUser {
     pub email: String,
@@ -19,7 +19,7 @@ pub struct NewUser {
 
 /// What sign-in needs to check a password.
 pub struct Credentials {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub password_hash: String,
     pub is_active: bool,
 }
@@ -34,7 +34,7 @@ pub struct StandingChange {
 /// Who a valid token belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenOwner {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub is_admin: bool,
 }
 
@@ -66,7 +66,7 @@ fn user_from_row(row: &Row) -> rusqlite::Result<User> {
     })
 }
 
-pub(super) fn user_by_id(conn: &Connection, user_id: i64) -> StoreResult<User> {
+pub(super) fn user_by_id(conn: &Connection, user_id: UserId) -> StoreResult<User> {
     conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
         .query_row([user_id], user_from_row)
         .or_not_found(|| "User not found".into())
@@ -93,14 +93,14 @@ fn insert_user(conn: &Connection, user: &NewUser) -> StoreResult<User> {
             user.email
         ))),
         Err(err) => Err(err.into()),
-        Ok(_) => user_by_id(conn, conn.last_insert_rowid()),
+        Ok(_) => user_by_id(conn, UserId(conn.last_insert_rowid())),
     }
 }
 
 fn insert_token_row(
     conn: &Connection,
     token_hash: &[u8; 32],
-    user_id: i64,
+    user_id: UserId,
     expires_at: i64,
 ) -> StoreResult<()> {
     conn.prepare_cached(
@@ -144,7 +144,7 @@ fn delete_expired_tokens(conn: &Connection, hashes: &[[u8; 32]], now: i64) -> St
 /// Deletes every token of the user but `except` (the session that asked, when it stays).
 pub(super) fn revoke_user_tokens(
     conn: &mut Write,
-    user_id: i64,
+    user_id: UserId,
     except: Option<&[u8; 32]>,
 ) -> StoreResult<()> {
     conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1 AND token_hash IS NOT ?2")?
@@ -177,7 +177,7 @@ impl Store {
 
     /// Creates `user` with a token already issued to it, in one transaction.
     /// The user `create_first_user` made (users are never deleted, so the oldest one).
-    pub async fn first_user_id(&self) -> StoreResult<Option<i64>> {
+    pub async fn first_user_id(&self) -> StoreResult<Option<UserId>> {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT min(id) FROM users")?
@@ -200,7 +200,11 @@ impl Store {
         .await
     }
 
-    pub async fn update_profile(&self, user_id: i64, change: ProfileChange) -> StoreResult<User> {
+    pub async fn update_profile(
+        &self,
+        user_id: UserId,
+        change: ProfileChange,
+    ) -> StoreResult<User> {
         self.write(move |conn| {
             let (first_sent, first_name) = patch_params(change.first_name);
             let (last_sent, last_name) = patch_params(change.last_name);
@@ -232,7 +236,7 @@ impl Store {
     /// Sets the user's password hash and revokes every token of theirs but `keep_token`.
     pub async fn set_password(
         &self,
-        user_id: i64,
+        user_id: UserId,
         password_hash: String,
         keep_token: Option<[u8; 32]>,
     ) -> StoreResult<()> {
@@ -250,7 +254,7 @@ impl Store {
         .await
     }
 
-    pub async fn password_hash(&self, user_id: i64) -> StoreResult<String> {
+    pub async fn password_hash(&self, user_id: UserId) -> StoreResult<String> {
         self.read(move |conn| {
             conn.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
                 .query_row([user_id], |row| row.get(0))
@@ -259,7 +263,7 @@ impl Store {
         .await
     }
 
-    pub async fn user(&self, user_id: i64) -> StoreResult<User> {
+    pub async fn user(&self, user_id: UserId) -> StoreResult<User> {
         self.read(move |conn| user_by_id(conn, user_id)).await
     }
 
@@ -275,7 +279,11 @@ impl Store {
 
     /// Makes or unmakes an admin, deactivates or reactivates. Deactivating revokes every token
     /// of the user, so reactivating does not bring old sessions back.
-    pub async fn change_standing(&self, user_id: i64, change: StandingChange) -> StoreResult<User> {
+    pub async fn change_standing(
+        &self,
+        user_id: UserId,
+        change: StandingChange,
+    ) -> StoreResult<User> {
         self.write(move |conn| {
             user_by_id(conn, user_id)?;
             // Cached tokens carry whether their owner is an admin.
@@ -317,7 +325,7 @@ impl Store {
     pub async fn insert_token(
         &self,
         token_hash: [u8; 32],
-        user_id: i64,
+        user_id: UserId,
         expires_at: i64,
     ) -> StoreResult<()> {
         self.write(move |conn| insert_token_row(conn, &token_hash, user_id, expires_at))
@@ -426,7 +434,7 @@ mod tests {
                 for (n, expires_at) in expiries.chain(live).enumerate() {
                     let mut hash = [0u8; 32];
                     hash[..8].copy_from_slice(&(n as u64).to_be_bytes());
-                    insert_token_row(conn, &hash, 1, expires_at)?;
+                    insert_token_row(conn, &hash, UserId(1), expires_at)?;
                 }
                 Ok(())
             })

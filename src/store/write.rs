@@ -5,6 +5,7 @@
 
 use std::ops::Deref;
 
+use crate::schema::CompanyId;
 use rusqlite::Connection;
 
 /// What a committed write changed, for the caches.
@@ -12,14 +13,14 @@ use rusqlite::Connection;
 pub(super) enum Change {
     /// Something shown in the thread list of one company: its threads, or a customer or
     /// location its threads embed.
-    CompanyThreads(i64),
+    CompanyThreads(CompanyId),
     /// Something shown in every company's thread list: an assistant (every thread embeds one).
     AllThreads,
     /// Who a token belongs to or whether it still works: sign-out, a password change, a user
     /// deactivated, deleted or made (no longer) an admin.
     Tokens,
     /// Who belongs to one company, or with which role.
-    CompanyMembers(i64),
+    CompanyMembers(CompanyId),
 }
 
 /// A write request's view of the writer: its connection and the changes of its transaction.
@@ -37,7 +38,7 @@ impl<'a> Write<'a> {
 
     /// Company `company_id`'s listed threads change with this write (a thread of it is
     /// created, changed or deleted; a customer or location of it is changed or deleted).
-    pub(super) fn company_threads_changed(&mut self, company_id: i64) {
+    pub(super) fn company_threads_changed(&mut self, company_id: CompanyId) {
         self.changes.push(Change::CompanyThreads(company_id));
     }
 
@@ -50,7 +51,7 @@ impl<'a> Write<'a> {
     /// changes, or the company is deleted. Every write to `company_members` (cascades included)
     /// must record it, except a new company's first owner: nothing is remembered about a
     /// company that does not exist.
-    pub(super) fn company_members_changed(&mut self, company_id: i64) {
+    pub(super) fn company_members_changed(&mut self, company_id: CompanyId) {
         self.changes.push(Change::CompanyMembers(company_id));
     }
 

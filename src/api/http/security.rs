@@ -11,12 +11,13 @@ use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions, Security
 use crate::api::http::error::ApiError;
 use crate::api::AppState;
 use crate::auth::hash_token;
+use crate::schema::UserId;
 use crate::store::Viewer;
 
 /// The signed-in caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub is_admin: bool,
     pub token_hash: [u8; 32],
 }
