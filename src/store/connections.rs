@@ -9,6 +9,7 @@ use super::rows::{
     company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
     LOCATION_COLUMNS,
 };
+use super::write::Write;
 use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
 use crate::schema::{
     CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate, GoogleAdsCustomerUpdate,
@@ -19,18 +20,64 @@ fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
 }
 
-/// How many of the company's threads are scoped to a customer or location (`column` names which).
+/// What tells Google Ads customers from Business Profile locations where the two are handled
+/// alike.
+struct Kind {
+    /// The table of the connections.
+    table: &'static str,
+    /// The column of `chat_threads` that scopes a thread to one of them.
+    thread_column: &'static str,
+    /// What one of them is called in messages, before its id.
+    name: &'static str,
+}
+
+const CUSTOMERS: Kind = Kind {
+    table: "google_ads_customers",
+    thread_column: "customer_id",
+    name: "Google Ads customer",
+};
+
+const LOCATIONS: Kind = Kind {
+    table: "google_business_locations",
+    thread_column: "location_id",
+    name: "Google Business location",
+};
+
+/// How many of the company's threads are scoped to the customer or location `id`.
 fn threads_using(
     conn: &Connection,
+    kind: &Kind,
     company_id: i64,
-    column: &str,
     id: &dyn rusqlite::ToSql,
 ) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT count(*) FROM chat_threads WHERE company_id = ?1 AND {column} = ?2"
+            "SELECT count(*) FROM chat_threads WHERE company_id = ?1 AND {} = ?2",
+            kind.thread_column
         ))?
         .query_row(params![company_id, id], |row| row.get(0))?)
+}
+
+/// Deletes the customer or location `id` of the company, a Conflict while threads are scoped to
+/// it.
+fn delete_unused<Id: rusqlite::ToSql + std::fmt::Display>(
+    conn: &mut Write,
+    kind: &Kind,
+    company_id: i64,
+    id: &Id,
+) -> StoreResult<()> {
+    let threads = threads_using(conn, kind, company_id, id)?;
+    if threads > 0 {
+        return Err(still_used(format!("{} {id}", kind.name), threads));
+    }
+    // No thread shows it, but list pages filtered by it are remembered only while it exists.
+    conn.company_threads_changed(company_id);
+    conn.prepare_cached(&format!(
+        "DELETE FROM {} WHERE company_id = ?1 AND id = ?2",
+        kind.table
+    ))?
+    .execute(params![company_id, id])?;
+    Ok(())
 }
 
 fn still_used(what: String, threads: i64) -> StoreError {
@@ -44,9 +91,17 @@ fn still_used(what: String, threads: i64) -> StoreError {
     ))
 }
 
-fn conflict_on_duplicate(err: rusqlite::Error, what: String) -> StoreError {
+/// A Conflict when the company already has the customer or location `id`.
+fn conflict_on_duplicate(
+    err: rusqlite::Error,
+    kind: &Kind,
+    id: &dyn std::fmt::Display,
+) -> StoreError {
     if is_unique_violation(&err) {
-        StoreError::Conflict(what)
+        StoreError::Conflict(format!(
+            "{} {id} is already registered in this company",
+            kind.name
+        ))
     } else {
         err.into()
     }
@@ -79,12 +134,7 @@ impl Store {
                 new.is_deleted.unwrap_or(false),
                 now.0
             ])
-            .map_err(|err| {
-                conflict_on_duplicate(
-                    err,
-                    format!("Google Ads customer {} is already registered in this company", new.id),
-                )
-            })?;
+            .map_err(|err| conflict_on_duplicate(err, &CUSTOMERS, &new.id))?;
             customer(conn, company_id, new.id)
         })
         .await
@@ -126,15 +176,7 @@ impl Store {
                 address,
                 now.0
             ])
-            .map_err(|err| {
-                conflict_on_duplicate(
-                    err,
-                    format!(
-                        "Google Business location {} is already registered in this company",
-                        new.id
-                    ),
-                )
-            })?;
+            .map_err(|err| conflict_on_duplicate(err, &LOCATIONS, &new.id))?;
             location(conn, company_id, &new.id)
         })
         .await
@@ -309,21 +351,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             customer(conn, company_id, customer_id)?;
-            let threads = threads_using(conn, company_id, "customer_id", &customer_id)?;
-            if threads > 0 {
-                return Err(still_used(
-                    format!("Google Ads customer {customer_id}"),
-                    threads,
-                ));
-            }
-            // No thread shows it, but list pages filtered by it are remembered only while it
-            // exists.
-            conn.company_threads_changed(company_id);
-            conn.prepare_cached(
-                "DELETE FROM google_ads_customers WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![company_id, customer_id])?;
-            Ok(())
+            delete_unused(conn, &CUSTOMERS, company_id, &customer_id)
         })
         .await
     }
@@ -381,20 +409,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             location(conn, company_id, &location_id)?;
-            let threads = threads_using(conn, company_id, "location_id", &location_id)?;
-            if threads > 0 {
-                return Err(still_used(
-                    format!("Google Business location {location_id}"),
-                    threads,
-                ));
-            }
-            // As for a customer: pages filtered by it are remembered only while it exists.
-            conn.company_threads_changed(company_id);
-            conn.prepare_cached(
-                "DELETE FROM google_business_locations WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![company_id, location_id])?;
-            Ok(())
+            delete_unused(conn, &LOCATIONS, company_id, &location_id)
         })
         .await
     }
