@@ -22,31 +22,39 @@ fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
 
 /// What tells Google Ads customers from Business Profile locations where the two are handled
 /// alike.
-struct Kind {
+struct Kind<T> {
     /// The table of the connections.
     table: &'static str,
+    /// Their columns, as `read` reads them.
+    columns: &'static str,
+    /// Reads one from `columns` starting at the given column.
+    read: fn(&Row, usize) -> rusqlite::Result<T>,
     /// The column of `chat_threads` that scopes a thread to one of them.
     thread_column: &'static str,
     /// What one of them is called in messages, before its id.
     name: &'static str,
 }
 
-const CUSTOMERS: Kind = Kind {
+const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
     table: "google_ads_customers",
+    columns: CUSTOMER_COLUMNS,
+    read: customer_at,
     thread_column: "customer_id",
     name: "Google Ads customer",
 };
 
-const LOCATIONS: Kind = Kind {
+const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
     table: "google_business_locations",
+    columns: LOCATION_COLUMNS,
+    read: location_at,
     thread_column: "location_id",
     name: "Google Business location",
 };
 
 /// How many of the company's threads are scoped to the customer or location `id`.
-fn threads_using(
+fn threads_using<T>(
     conn: &Connection,
-    kind: &Kind,
+    kind: &Kind<T>,
     company_id: i64,
     id: &dyn rusqlite::ToSql,
 ) -> StoreResult<i64> {
@@ -60,9 +68,9 @@ fn threads_using(
 
 /// Deletes the customer or location `id` of the company, a Conflict while threads are scoped to
 /// it.
-fn delete_unused<Id: rusqlite::ToSql + std::fmt::Display>(
+fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
     conn: &mut Write,
-    kind: &Kind,
+    kind: &Kind<T>,
     company_id: i64,
     id: &Id,
 ) -> StoreResult<()> {
@@ -92,9 +100,9 @@ fn still_used(what: String, threads: i64) -> StoreError {
 }
 
 /// A Conflict when the company already has the customer or location `id`.
-fn conflict_on_duplicate(
+fn conflict_on_duplicate<T>(
     err: rusqlite::Error,
-    kind: &Kind,
+    kind: &Kind<T>,
     id: &dyn std::fmt::Display,
 ) -> StoreError {
     if is_unique_violation(&err) {
@@ -147,7 +155,7 @@ impl Store {
     ) -> StoreResult<Vec<GoogleAdsCustomer>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
-            customers_of(conn, company_id)
+            of_company(conn, &CUSTOMERS, company_id)
         })
         .await
     }
@@ -189,7 +197,7 @@ impl Store {
     ) -> StoreResult<Vec<GoogleBusinessLocation>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
-            locations_of(conn, company_id)
+            of_company(conn, &LOCATIONS, company_id)
         })
         .await
     }
@@ -220,27 +228,13 @@ fn member_connections(
         .enumerate()
         .map(|(at, company)| (company.id, at))
         .collect();
-    let customers = rows_by_company(
-        &snapshot,
-        "google_ads_customers",
-        CUSTOMER_COLUMNS,
-        user_id,
-        only,
-        customer_at,
-    )?;
+    let customers = rows_by_company(&snapshot, &CUSTOMERS, user_id, only)?;
     for (company_id, customer) in customers {
         if let Some(&at) = position.get(&company_id) {
             companies[at].google_ads_customers.push(customer);
         }
     }
-    let locations = rows_by_company(
-        &snapshot,
-        "google_business_locations",
-        LOCATION_COLUMNS,
-        user_id,
-        only,
-        location_at,
-    )?;
+    let locations = rows_by_company(&snapshot, &LOCATIONS, user_id, only)?;
     for (company_id, location) in locations {
         if let Some(&at) = position.get(&company_id) {
             companies[at].google_business_locations.push(location);
@@ -249,21 +243,20 @@ fn member_connections(
     Ok(companies)
 }
 
-/// The rows of `table` in the member's companies, each with its company id, in one query.
+/// The customers or locations of the member's companies, each with its company id, in one query.
 fn rows_by_company<T>(
     conn: &Connection,
-    table: &str,
-    columns: &str,
+    kind: &Kind<T>,
     user_id: i64,
     only: Option<i64>,
-    read: fn(&Row, usize) -> rusqlite::Result<T>,
 ) -> StoreResult<Vec<(i64, T)>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT company_id, {columns} FROM {table} \
-         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id"
+        "SELECT company_id, {} FROM {} \
+         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id",
+        kind.columns, kind.table
     ))?;
     let rows = statement.query_map(params![user_id, only], |row| {
-        Ok((row.get(0)?, read(row, 1)?))
+        Ok((row.get(0)?, (kind.read)(row, 1)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -415,24 +408,12 @@ impl Store {
     }
 }
 
-pub(super) fn customers_of(
-    conn: &Connection,
-    company_id: i64,
-) -> StoreResult<Vec<GoogleAdsCustomer>> {
+/// The company's customers or locations, by id.
+fn of_company<T>(conn: &Connection, kind: &Kind<T>, company_id: i64) -> StoreResult<Vec<T>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 ORDER BY id"
+        "SELECT {} FROM {} WHERE company_id = ?1 ORDER BY id",
+        kind.columns, kind.table
     ))?;
-    let rows = statement.query_map([company_id], |row| customer_at(row, 0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub(super) fn locations_of(
-    conn: &Connection,
-    company_id: i64,
-) -> StoreResult<Vec<GoogleBusinessLocation>> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {LOCATION_COLUMNS} FROM google_business_locations WHERE company_id = ?1 ORDER BY id"
-    ))?;
-    let rows = statement.query_map([company_id], |row| location_at(row, 0))?;
+    let rows = statement.query_map([company_id], |row| (kind.read)(row, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
