@@ -9,6 +9,7 @@ use super::rows::{
     company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
     LOCATION_COLUMNS,
 };
+use super::write::Write;
 use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
 use crate::schema::{
     CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
@@ -20,18 +21,72 @@ fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
 }
 
-/// How many of the company's threads are scoped to a customer or location (`column` names which).
-fn threads_using(
+/// What tells Google Ads customers from Business Profile locations where the two are handled
+/// alike.
+struct Kind<T> {
+    /// The table of the connections.
+    table: &'static str,
+    /// Their columns, as `read` reads them.
+    columns: &'static str,
+    /// Reads one from `columns` starting at the given column.
+    read: fn(&Row, usize) -> rusqlite::Result<T>,
+    /// The column of `chat_threads` that scopes a thread to one of them.
+    thread_column: &'static str,
+    /// What one of them is called in messages, before its id.
+    name: &'static str,
+}
+
+const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
+    table: "google_ads_customers",
+    columns: CUSTOMER_COLUMNS,
+    read: customer_at,
+    thread_column: "customer_id",
+    name: "Google Ads customer",
+};
+
+const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
+    table: "google_business_locations",
+    columns: LOCATION_COLUMNS,
+    read: location_at,
+    thread_column: "location_id",
+    name: "Google Business location",
+};
+
+/// How many of the company's threads are scoped to the customer or location `id`.
+fn threads_using<T>(
     conn: &Connection,
+    kind: &Kind<T>,
     company_id: CompanyId,
-    column: &str,
     id: &dyn rusqlite::ToSql,
 ) -> StoreResult<i64> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT count(*) FROM chat_threads WHERE company_id = ?1 AND {column} = ?2"
+            "SELECT count(*) FROM chat_threads WHERE company_id = ?1 AND {} = ?2",
+            kind.thread_column
         ))?
         .query_row(params![company_id, id], |row| row.get(0))?)
+}
+
+/// Deletes the customer or location `id` of the company, a Conflict while threads are scoped to
+/// it.
+fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
+    conn: &mut Write,
+    kind: &Kind<T>,
+    company_id: CompanyId,
+    id: &Id,
+) -> StoreResult<()> {
+    let threads = threads_using(conn, kind, company_id, id)?;
+    if threads > 0 {
+        return Err(still_used(format!("{} {id}", kind.name), threads));
+    }
+    // No thread shows it, but list pages filtered by it are remembered only while it exists.
+    conn.company_threads_changed(company_id);
+    conn.prepare_cached(&format!(
+        "DELETE FROM {} WHERE company_id = ?1 AND id = ?2",
+        kind.table
+    ))?
+    .execute(params![company_id, id])?;
+    Ok(())
 }
 
 fn still_used(what: String, threads: i64) -> StoreError {
@@ -45,9 +100,17 @@ fn still_used(what: String, threads: i64) -> StoreError {
     ))
 }
 
-fn conflict_on_duplicate(err: rusqlite::Error, what: String) -> StoreError {
+/// A Conflict when the company already has the customer or location `id`.
+fn conflict_on_duplicate<T>(
+    err: rusqlite::Error,
+    kind: &Kind<T>,
+    id: &dyn std::fmt::Display,
+) -> StoreError {
     if is_unique_violation(&err) {
-        StoreError::Conflict(what)
+        StoreError::Conflict(format!(
+            "{} {id} is already registered in this company",
+            kind.name
+        ))
     } else {
         err.into()
     }
@@ -80,12 +143,7 @@ impl Store {
                 new.is_deleted.unwrap_or(false),
                 now.0
             ])
-            .map_err(|err| {
-                conflict_on_duplicate(
-                    err,
-                    format!("Google Ads customer {} is already registered in this company", new.id),
-                )
-            })?;
+            .map_err(|err| conflict_on_duplicate(err, &CUSTOMERS, &new.id))?;
             customer(conn, company_id, new.id)
         })
         .await
@@ -98,7 +156,7 @@ impl Store {
     ) -> StoreResult<Vec<GoogleAdsCustomer>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
-            customers_of(conn, company_id)
+            of_company(conn, &CUSTOMERS, company_id)
         })
         .await
     }
@@ -127,15 +185,7 @@ impl Store {
                 address,
                 now.0
             ])
-            .map_err(|err| {
-                conflict_on_duplicate(
-                    err,
-                    format!(
-                        "Google Business location {} is already registered in this company",
-                        new.id
-                    ),
-                )
-            })?;
+            .map_err(|err| conflict_on_duplicate(err, &LOCATIONS, &new.id))?;
             location(conn, company_id, &new.id)
         })
         .await
@@ -148,7 +198,7 @@ impl Store {
     ) -> StoreResult<Vec<GoogleBusinessLocation>> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
-            locations_of(conn, company_id)
+            of_company(conn, &LOCATIONS, company_id)
         })
         .await
     }
@@ -179,27 +229,13 @@ fn member_connections(
         .enumerate()
         .map(|(at, company)| (company.id, at))
         .collect();
-    let customers = rows_by_company(
-        &snapshot,
-        "google_ads_customers",
-        CUSTOMER_COLUMNS,
-        user_id,
-        only,
-        customer_at,
-    )?;
+    let customers = rows_by_company(&snapshot, &CUSTOMERS, user_id, only)?;
     for (company_id, customer) in customers {
         if let Some(&at) = position.get(&company_id) {
             companies[at].google_ads_customers.push(customer);
         }
     }
-    let locations = rows_by_company(
-        &snapshot,
-        "google_business_locations",
-        LOCATION_COLUMNS,
-        user_id,
-        only,
-        location_at,
-    )?;
+    let locations = rows_by_company(&snapshot, &LOCATIONS, user_id, only)?;
     for (company_id, location) in locations {
         if let Some(&at) = position.get(&company_id) {
             companies[at].google_business_locations.push(location);
@@ -208,21 +244,20 @@ fn member_connections(
     Ok(companies)
 }
 
-/// The rows of `table` in the member's companies, each with its company id, in one query.
+/// The customers or locations of the member's companies, each with its company id, in one query.
 fn rows_by_company<T>(
     conn: &Connection,
-    table: &str,
-    columns: &str,
+    kind: &Kind<T>,
     user_id: UserId,
     only: Option<CompanyId>,
-    read: fn(&Row, usize) -> rusqlite::Result<T>,
 ) -> StoreResult<Vec<(CompanyId, T)>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT company_id, {columns} FROM {table} \
-         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id"
+        "SELECT company_id, {} FROM {} \
+         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id",
+        kind.columns, kind.table
     ))?;
     let rows = statement.query_map(params![user_id, only], |row| {
-        Ok((row.get(0)?, read(row, 1)?))
+        Ok((row.get(0)?, (kind.read)(row, 1)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -310,21 +345,7 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             customer(conn, company_id, customer_id)?;
-            let threads = threads_using(conn, company_id, "customer_id", &customer_id)?;
-            if threads > 0 {
-                return Err(still_used(
-                    format!("Google Ads customer {customer_id}"),
-                    threads,
-                ));
-            }
-            // No thread shows it, but list pages filtered by it are remembered only while it
-            // exists.
-            conn.company_threads_changed(company_id);
-            conn.prepare_cached(
-                "DELETE FROM google_ads_customers WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![company_id, customer_id])?;
-            Ok(())
+            delete_unused(conn, &CUSTOMERS, company_id, &customer_id)
         })
         .await
     }
@@ -382,43 +403,18 @@ impl Store {
         self.write(move |conn| {
             visible_company(conn, viewer, company_id)?;
             location(conn, company_id, &location_id)?;
-            let threads = threads_using(conn, company_id, "location_id", &location_id)?;
-            if threads > 0 {
-                return Err(still_used(
-                    format!("Google Business location {location_id}"),
-                    threads,
-                ));
-            }
-            // As for a customer: pages filtered by it are remembered only while it exists.
-            conn.company_threads_changed(company_id);
-            conn.prepare_cached(
-                "DELETE FROM google_business_locations WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![company_id, location_id])?;
-            Ok(())
+            delete_unused(conn, &LOCATIONS, company_id, &location_id)
         })
         .await
     }
 }
 
-pub(super) fn customers_of(
-    conn: &Connection,
-    company_id: CompanyId,
-) -> StoreResult<Vec<GoogleAdsCustomer>> {
+/// The company's customers or locations, by id.
+fn of_company<T>(conn: &Connection, kind: &Kind<T>, company_id: CompanyId) -> StoreResult<Vec<T>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {CUSTOMER_COLUMNS} FROM google_ads_customers WHERE company_id = ?1 ORDER BY id"
+        "SELECT {} FROM {} WHERE company_id = ?1 ORDER BY id",
+        kind.columns, kind.table
     ))?;
-    let rows = statement.query_map([company_id], |row| customer_at(row, 0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub(super) fn locations_of(
-    conn: &Connection,
-    company_id: CompanyId,
-) -> StoreResult<Vec<GoogleBusinessLocation>> {
-    let mut statement = conn.prepare_cached(&format!(
-        "SELECT {LOCATION_COLUMNS} FROM google_business_locations WHERE company_id = ?1 ORDER BY id"
-    ))?;
-    let rows = statement.query_map([company_id], |row| location_at(row, 0))?;
+    let rows = statement.query_map([company_id], |row| (kind.read)(row, 0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

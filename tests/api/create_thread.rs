@@ -115,43 +115,20 @@ fn unregistered_customer_or_location_is_a_404_naming_which_and_writes_nothing() 
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme");
     let body = json!({"assistant_type": "general"});
-    let answer = create(
-        &server,
-        &token,
-        &format!("company_id={company}&customer_id=555"),
-        body.clone(),
-    )
-    .expect(404);
-    assert!(
-        answer.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("customer 555"),
-        "{}",
-        answer.body
-    );
-    let answer = create(
-        &server,
-        &token,
-        &format!("company_id={company}&location_id=locations/9"),
-        body.clone(),
-    )
-    .expect(404);
-    assert!(
-        answer.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("locations/9"),
-        "{}",
-        answer.body
-    );
-    create(&server, &token, "company_id=999", body).expect(404);
-    let list = server
-        .get(
+    for (scope, named) in [
+        ("customer_id=555", "customer 555"),
+        ("location_id=locations/9", "locations/9"),
+    ] {
+        create(
+            &server,
             &token,
-            &format!("/api/v1/chat/threads?company_id={company}"),
+            &format!("company_id={company}&{scope}"),
+            body.clone(),
         )
-        .expect(200);
+        .expect_detail(404, named);
+    }
+    create(&server, &token, "company_id=999", body).expect(404);
+    let list = server.list_threads(&token, company).expect(200);
     assert_eq!(list.body, json!([]));
 }
 
@@ -245,14 +222,7 @@ fn oversized_bodies_get_413() {
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme");
     let big = json!({"assistant_type": "general", "extra_data": {"blob": "x".repeat(5000)}});
-    let answer = server
-        .post(
-            &token,
-            &format!("/api/v1/chat/threads?company_id={company}"),
-            &big,
-        )
-        .expect(413);
-    assert!(answer.body["detail"].as_str().unwrap().contains("4096"));
+    create(&server, &token, &format!("company_id={company}"), big).expect_detail(413, "4096");
 }
 
 #[test]

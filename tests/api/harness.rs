@@ -62,6 +62,19 @@ impl Answer {
         self
     }
 
+    /// Asserts the status and that the answer's `detail` message contains `text`.
+    pub fn expect_detail(self, status: u16, text: &str) -> Answer {
+        let answer = self.expect(status);
+        assert!(
+            answer.body["detail"]
+                .as_str()
+                .is_some_and(|detail| detail.contains(text)),
+            "a detail containing {text:?}: {}",
+            answer.body
+        );
+        answer
+    }
+
     /// Asserts a 422 whose first problem is the body field `field`, of kind `kind`.
     pub fn expect_invalid(self, field: &str, kind: &str) -> Answer {
         let answer = self.expect(422);
@@ -408,6 +421,16 @@ impl Server {
             }
         }
         (status, events)
+    }
+
+    /// Creates a thread in the company, scoped to it alone, and returns its id.
+    pub fn thread_in(&self, token: &str, company: i64, body: Value) -> String {
+        new_thread(self, token, &format!("company_id={company}"), body)
+    }
+
+    /// The first page of the company's threads.
+    pub fn list_threads(&self, token: &str, company: i64) -> Answer {
+        self.get(token, &format!("/api/v1/chat/threads?company_id={company}"))
     }
 
     /// A new company (the caller is its owner); returns its id.

@@ -44,6 +44,41 @@ impl Chat {
             thread,
         }
     }
+
+    /// Sends a user message to the thread; the answer as it came.
+    pub fn send(&self, content: &str) -> crate::harness::Answer {
+        self.server
+            .post(&self.token, &path(&self.thread), &user(content))
+    }
+
+    /// Sends a user message that is answered: the stored pair (the message and the reply).
+    pub fn say(&self, content: &str) -> Value {
+        say(&self.server, &self.token, &self.thread, content)
+    }
+
+    /// Sends a user message to the thread's event stream: the status and the events.
+    pub fn stream(&self, content: &str) -> (reqwest::StatusCode, Vec<(String, Value)>) {
+        self.server.post_events(
+            &self.token,
+            &format!("{}/stream", path(&self.thread)),
+            &user(content),
+        )
+    }
+
+    /// The thread's stored messages, as listed.
+    pub fn messages(&self) -> crate::harness::Answer {
+        self.get(&path(&self.thread))
+    }
+
+    /// Reads `path` as the thread's owner.
+    pub fn get(&self, path: &str) -> crate::harness::Answer {
+        self.server.get(&self.token, path)
+    }
+
+    /// Reads `part` of the thread's company (`profile`, `usage`).
+    pub fn company_part(&self, part: &str) -> crate::harness::Answer {
+        self.get(&format!("/api/v1/companies/{}/{part}", self.company))
+    }
 }
 
 pub fn path(thread: &str) -> String {
@@ -283,37 +318,28 @@ fn a_tool_round_trip_reaches_extra_data_and_saves_the_profile() {
 
 #[test]
 fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
-    let Chat {
-        llm,
-        server,
-        token,
-        thread,
-        ..
-    } = Chat::start("campaign_creation", &[]);
-    let draft_path = format!("/api/v1/chat/threads/{thread}/campaign-draft");
-    let empty = server.get(&token, &draft_path).expect(200).body;
+    let chat = Chat::start("campaign_creation", &[]);
+    let draft_path = format!("/api/v1/chat/threads/{}/campaign-draft", chat.thread);
+    let empty = chat.get(&draft_path).expect(200).body;
     assert_eq!(
         empty,
-        json!({"thread_id": thread, "current_step": null, "campaign_settings": null,
+        json!({"thread_id": chat.thread, "current_step": null, "campaign_settings": null,
                "ad_groups": null, "ads": null, "extensions": null})
     );
 
     // A bad call gets an error result the model can read, and changes nothing.
-    llm.script([
+    chat.llm.script([
         Answer::tool("update_campaign_draft", json!({"step": 7, "data": {}})),
         Answer::text("Let me retry."),
     ]);
-    let reply = say(&server, &token, &thread, "Start")[1].clone();
+    let reply = chat.say("Start")[1].clone();
     assert_eq!(reply["frontend_actions"], json!([]));
-    assert!(tool_results(&llm.received()[1])[0]["error"].is_string());
-    assert_eq!(
-        server.get(&token, &draft_path).body["current_step"],
-        Value::Null
-    );
+    assert!(tool_results(&chat.llm.received()[1])[0]["error"].is_string());
+    assert_eq!(chat.get(&draft_path).body["current_step"], Value::Null);
 
     let settings = json!({"name": "Spring", "daily_budget": 40});
     let groups = json!({"ad_groups": [{"name": "Bread", "keywords": ["sourdough"]}]});
-    llm.script([
+    chat.llm.script([
         Answer::tool(
             "update_campaign_draft",
             json!({"step": 1, "data": settings}),
@@ -323,7 +349,7 @@ fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
             .and_tool("complete_thread", json!({})),
         Answer::text("Your campaign is ready."),
     ]);
-    let reply = say(&server, &token, &thread, "Build it")[1].clone();
+    let reply = chat.say("Build it")[1].clone();
     assert_eq!(reply["content"], "Your campaign is ready.");
     assert_eq!(
         reply["frontend_actions"],
@@ -334,7 +360,7 @@ fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
             "enable_submit_button"
         ])
     );
-    let received = llm.received();
+    let received = chat.llm.received();
     assert_eq!(
         received[2].tool_names(),
         [
@@ -343,21 +369,19 @@ fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
             "complete_thread"
         ]
     );
-    let draft = server.get(&token, &draft_path).expect(200).body;
+    let draft = chat.get(&draft_path).expect(200).body;
     assert_eq!(draft["current_step"], 2);
     assert_eq!(draft["campaign_settings"], settings);
     assert_eq!(draft["ad_groups"], groups);
     assert_eq!(draft["ads"], Value::Null);
-    let thread_now = server
-        .get(&token, &format!("/api/v1/chat/threads/{thread}"))
+    let thread_now = chat
+        .get(&format!("/api/v1/chat/threads/{}", chat.thread))
         .expect(200)
         .body;
     assert_eq!(thread_now["is_completed"], true);
-    server
-        .post(&token, &path(&thread), &user("One more change"))
-        .expect(409);
+    chat.send("One more change").expect(409);
     assert_eq!(
-        llm.received().len(),
+        chat.llm.received().len(),
         5,
         "a completed thread never reaches the model"
     );
@@ -365,27 +389,17 @@ fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
 
 #[test]
 fn the_stream_sends_the_user_message_deltas_the_reply_and_done() {
-    let Chat {
-        llm,
-        server,
-        token,
-        thread,
-        ..
-    } = Chat::start("campaign_creation", &[]);
-    llm.script([
+    let chat = Chat::start("campaign_creation", &[]);
+    chat.llm.script([
         Answer::tool(
             "update_campaign_draft",
             json!({"step": 1, "data": {"name": "Spring"}}),
         ),
         Answer::text("Step one is saved, on to ad groups."),
     ]);
-    let (status, events) = server.post_events(
-        &token,
-        &format!("{}/stream", path(&thread)),
-        &user("Start the campaign"),
-    );
+    let (status, events) = chat.stream("Start the campaign");
     assert_eq!(status, 200);
-    assert!(llm.received().iter().all(|r| r.body["stream"] == true));
+    assert!(chat.llm.received().iter().all(|r| r.body["stream"] == true));
     let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names.first(), Some(&"user_message"));
     assert_eq!(&names[names.len() - 2..], ["assistant_message", "done"]);
@@ -404,82 +418,54 @@ fn the_stream_sends_the_user_message_deltas_the_reply_and_done() {
         reply["frontend_actions"],
         json!(["update_campaign_draft", "set_campaign_draft_step_1"])
     );
-    let stored = server.get(&token, &path(&thread)).expect(200).body;
+    let stored = chat.messages().expect(200).body;
     assert_eq!(stored, json!([user_message, reply]));
-    let draft = server
-        .get(
-            &token,
-            &format!("/api/v1/chat/threads/{thread}/campaign-draft"),
-        )
+    let draft = chat
+        .get(&format!(
+            "/api/v1/chat/threads/{}/campaign-draft",
+            chat.thread
+        ))
         .body;
     assert_eq!(draft["campaign_settings"], json!({"name": "Spring"}));
 
     // A failure mid-stream is an `error` event, and nothing is stored.
-    llm.script([Answer::error(500)]);
-    let (status, events) =
-        server.post_events(&token, &format!("{}/stream", path(&thread)), &user("Again"));
+    chat.llm.script([Answer::error(500)]);
+    let (status, events) = chat.stream("Again");
     assert_eq!(status, 200);
     let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(names, ["user_message", "error"]);
     assert_eq!(events[1].1["status"], 502);
     assert!(events[1].1["detail"].as_str().unwrap().contains("500"));
-    assert_eq!(
-        server
-            .get(&token, &path(&thread))
-            .body
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(chat.messages().body.as_array().unwrap().len(), 2);
 }
 
 #[test]
 fn provider_errors_and_timeouts_store_nothing() {
-    let Chat {
-        llm,
-        server,
-        token,
-        company,
-        thread,
-    } = Chat::start("onboarding", &[("ADTHREAD_LLM_TIMEOUT_SECS", "1")]);
+    let chat = Chat::start("onboarding", &[("ADTHREAD_LLM_TIMEOUT_SECS", "1")]);
     let save = || {
         Answer::tool(
             "save_business_profile",
             json!({"website": "https://x.example"}),
         )
     };
-    llm.script([save(), Answer::error(500)]);
-    let failed = server.post(&token, &path(&thread), &user("hi")).expect(502);
-    assert!(
-        failed.body["detail"].as_str().unwrap().contains("500"),
-        "{}",
-        failed.body
-    );
+    chat.llm.script([save(), Answer::error(500)]);
+    chat.send("hi").expect_detail(502, "500");
 
-    llm.script([save(), Answer::text("late").after(Duration::from_secs(3))]);
-    let slow = server.post(&token, &path(&thread), &user("hi")).expect(504);
-    assert!(
-        slow.body["detail"].as_str().unwrap().contains("1 seconds"),
-        "{}",
-        slow.body
-    );
+    chat.llm
+        .script([save(), Answer::text("late").after(Duration::from_secs(3))]);
+    chat.send("hi").expect_detail(504, "1 seconds");
 
-    assert_eq!(server.get(&token, &path(&thread)).body, json!([]));
-    let profile = server
-        .get(&token, &format!("/api/v1/companies/{company}/profile"))
-        .body;
+    assert_eq!(chat.messages().body, json!([]));
+    let profile = chat.company_part("profile").body;
     assert_eq!(
         profile["profile"],
         json!({}),
         "a failed answer's tools change nothing"
     );
     assert_eq!(profile["date_updated"], Value::Null);
-    let usage = server
-        .get(&token, &format!("/api/v1/companies/{company}/usage"))
-        .body;
+    let usage = chat.company_part("usage").body;
     assert_eq!(usage["total_tokens"], 0);
-    assert!(!server.log().contains(API_KEY));
+    assert!(!chat.server.log().contains(API_KEY));
 }
 
 #[test]
@@ -507,24 +493,18 @@ fn a_model_that_is_down_answers_502() {
 
 #[test]
 fn two_messages_to_one_thread_are_answered_one_after_the_other() {
-    let Chat {
-        llm,
-        server,
-        token,
-        thread,
-        ..
-    } = Chat::start("general", &[]);
+    let chat = Chat::start("general", &[]);
     let slow = Duration::from_millis(600);
-    llm.script([
+    chat.llm.script([
         Answer::text("reply one").after(slow),
         Answer::text("reply two").after(slow),
     ]);
     let (first, second) = std::thread::scope(|scope| {
-        let a = scope.spawn(|| say(&server, &token, &thread, "message A"));
-        let b = scope.spawn(|| say(&server, &token, &thread, "message B"));
+        let a = scope.spawn(|| chat.say("message A"));
+        let b = scope.spawn(|| chat.say("message B"));
         (a.join().unwrap(), b.join().unwrap())
     });
-    let listed = server.get(&token, &path(&thread)).expect(200).body;
+    let listed = chat.messages().expect(200).body;
     let listed = roles_and_contents(listed.as_array().unwrap());
     let (early, late) = if listed[0].1 == "message A" {
         ("message A", "message B")
@@ -541,7 +521,7 @@ fn two_messages_to_one_thread_are_answered_one_after_the_other() {
         ])
     );
     // The later message's model call saw the earlier exchange.
-    let received = llm.received();
+    let received = chat.llm.received();
     assert_eq!(received[1].messages().len(), 4);
     assert_eq!(received[1].messages()[2]["content"], "reply one");
     let replies = [&first[1]["content"], &second[1]["content"]];
@@ -622,20 +602,14 @@ fn while_a_thread_is_answered_its_404_and_422_do_not_wait() {
 
 #[test]
 fn the_last_round_offers_no_tools() {
-    let Chat {
-        llm,
-        server,
-        token,
-        thread,
-        ..
-    } = Chat::start("general", &[("ADTHREAD_LLM_MAX_TOOL_ROUNDS", "2")]);
-    llm.script([
+    let chat = Chat::start("general", &[("ADTHREAD_LLM_MAX_TOOL_ROUNDS", "2")]);
+    chat.llm.script([
         Answer::tool("get_thread_context", json!({})),
         Answer::text("Here is my answer.").and_tool("get_thread_context", json!({})),
     ]);
-    let reply = say(&server, &token, &thread, "Tell me")[1].clone();
+    let reply = chat.say("Tell me")[1].clone();
     assert_eq!(reply["content"], "Here is my answer.");
-    let received = llm.received();
+    let received = chat.llm.received();
     assert_eq!(received.len(), 2);
     assert_eq!(received[0].tool_names(), ["get_thread_context"]);
     assert!(received[1].body.get("tools").is_none());
@@ -643,35 +617,16 @@ fn the_last_round_offers_no_tools() {
 
 #[test]
 fn a_spent_monthly_quota_answers_429() {
-    let Chat {
-        llm,
-        server,
-        token,
-        company,
-        thread,
-    } = Chat::start("general", &[("ADTHREAD_MONTHLY_TOKEN_QUOTA", "20")]);
-    say(&server, &token, &thread, "one"); // 15 tokens
-    say(&server, &token, &thread, "two"); // 30: over the quota from now on
-    let refused = server
-        .post(&token, &path(&thread), &user("three"))
-        .expect(429);
+    let chat = Chat::start("general", &[("ADTHREAD_MONTHLY_TOKEN_QUOTA", "20")]);
+    chat.say("one"); // 15 tokens
+    chat.say("two"); // 30: over the quota from now on
+    let refused = chat.send("three").expect(429);
     assert!(refused.body["detail"].as_str().unwrap().contains("quota"));
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!(retry_after > 0 && retry_after <= 31 * 24 * 3600);
-    assert_eq!(llm.received().len(), 2);
-    let usage = server
-        .get(&token, &format!("/api/v1/companies/{company}/usage"))
-        .expect(200)
-        .body;
+    assert_eq!(chat.llm.received().len(), 2);
+    let usage = chat.company_part("usage").expect(200).body;
     assert_eq!(usage["month_tokens"], 30);
     assert_eq!(usage["monthly_token_quota"], 20);
-    assert_eq!(
-        server
-            .get(&token, &path(&thread))
-            .body
-            .as_array()
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(chat.messages().body.as_array().unwrap().len(), 4);
 }

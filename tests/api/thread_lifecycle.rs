@@ -132,12 +132,8 @@ fn patch_changes_only_the_fields_sent() {
     let server = Server::start();
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme");
-    let id = new_thread(
-        &server,
-        &token,
-        &format!("company_id={company}"),
-        json!({"assistant_type": "general", "name": "n", "description": "d", "extra_data": {"k": 1}}),
-    );
+    let body = json!({"assistant_type": "general", "name": "n", "description": "d", "extra_data": {"k": 1}});
+    let id = server.thread_in(&token, company, body);
     let path = format!("/api/v1/chat/threads/{id}");
     let before = server.get(&token, &path).expect(200).body;
     let changes = [
@@ -185,12 +181,7 @@ fn delete_then_404_everywhere() {
     let server = Server::start();
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme");
-    let id = new_thread(
-        &server,
-        &token,
-        &format!("company_id={company}"),
-        json!({"assistant_type": "general"}),
-    );
+    let id = server.thread_in(&token, company, json!({"assistant_type": "general"}));
     let path = format!("/api/v1/chat/threads/{id}");
     let deleted = server.delete(&token, &path).expect(204);
     assert_eq!(deleted.body, Value::Null);
@@ -199,12 +190,7 @@ fn delete_then_404_everywhere() {
         .patch(&token, &path, &json!({"name": "x"}))
         .expect(404);
     server.delete(&token, &path).expect(404);
-    let list = server
-        .get(
-            &token,
-            &format!("/api/v1/chat/threads?company_id={company}"),
-        )
-        .expect(200);
+    let list = server.list_threads(&token, company).expect(200);
     assert_eq!(list.body, json!([]));
 }
 
@@ -214,12 +200,7 @@ fn threads_are_visible_to_members_and_admins_only() {
     let admin = server.admin_token();
     let company = server.company_with_connections(&admin, "Acme");
     let other_company = server.company_with_connections(&admin, "Other");
-    let id = new_thread(
-        &server,
-        &admin,
-        &format!("company_id={company}"),
-        json!({"assistant_type": "general"}),
-    );
+    let id = server.thread_in(&admin, company, json!({"assistant_type": "general"}));
     let path = format!("/api/v1/chat/threads/{id}");
     let member = server.user("member@example.com", false);
     let outsider = server.user("outsider@example.com", false);
@@ -245,12 +226,7 @@ fn threads_are_visible_to_members_and_admins_only() {
         .patch(&outsider, &path, &json!({"name": "x"}))
         .expect(404);
     server.delete(&outsider, &path).expect(404);
-    server
-        .get(
-            &outsider,
-            &format!("/api/v1/chat/threads?company_id={company}"),
-        )
-        .expect(404);
+    server.list_threads(&outsider, company).expect(404);
     server.get(&member, &path).expect(200);
 }
 
