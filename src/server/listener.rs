@@ -8,7 +8,7 @@
 //!   the moment the connection waits for them, so it also closes idle keep-alive connections;
 //! - `max_connections`: past it, new connections wait in the kernel's backlog until one closes.
 //!
-//! A slow body is bounded by `server.request_timeout_secs` (see `api::limits`).
+//! A slow body is bounded by `server.request_timeout_secs` (see `api::http::limits`).
 
 use std::convert::Infallible;
 use std::future::Future;
