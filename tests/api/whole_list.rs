@@ -9,7 +9,8 @@ use crate::harness::{ids, new_thread, next_page, Server};
 /// Threads seeded straight into the database, each with about 2 KB of `extra_data`.
 const SEEDED: i64 = 20_000;
 
-/// Inserts `count` threads into the company, oldest first, named `Seeded <n>`.
+/// Inserts `count` threads into the company, oldest first, named `Seeded <n>`, scoped to the
+/// sample customer and location.
 fn seed(server: &Server, company: i64, count: i64) {
     let db = server.db();
     db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
@@ -142,4 +143,43 @@ fn without_limit_a_cursor_and_filters_still_apply_and_small_lists_match_the_page
     assert_eq!(none.body, json!([]));
     let outsider = server.user("outsider@example.com", false);
     server.get(&outsider, &path).expect(404);
+}
+
+#[test]
+fn a_member_removed_while_the_list_is_sent_gets_a_cut_connection_not_a_shorter_list() {
+    use std::io::Read;
+
+    let server = Server::start();
+    let owner = server.user("owner@agency.test", false);
+    let member = server.user("member@agency.test", false);
+    let company = server.company_with_connections(&owner, "Big");
+    let members = format!("/api/v1/companies/{company}/members");
+    let added = server
+        .post(
+            &owner,
+            &members,
+            &json!({"email": "member@agency.test", "role": "member"}),
+        )
+        .expect(200);
+    seed(&server, company, SEEDED);
+
+    let mut response = server
+        .client
+        .get(server.url(&format!("/api/v1/chat/threads?company_id={company}")))
+        .bearer_auth(&member)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut start = [0u8; 1024];
+    response.read_exact(&mut start).unwrap();
+    server
+        .delete(&owner, &format!("{members}/{}", added.body["user_id"]))
+        .expect(204);
+    let mut rest = Vec::new();
+    let read = response.read_to_end(&mut rest);
+    assert!(
+        read.is_err(),
+        "the answer ended cleanly after {} bytes",
+        rest.len() + start.len()
+    );
 }
