@@ -437,7 +437,7 @@ impl Server {
         new_thread(self, token, &format!("company_id={company}"), body)
     }
 
-    /// The first page of the company's threads.
+    /// The company's threads as the published API lists them: all of them (no `limit`).
     pub fn list_threads(&self, token: &str, company: i64) -> Answer {
         self.get(token, &format!("/api/v1/chat/threads?company_id={company}"))
     }
