@@ -58,6 +58,7 @@ export function threadsSection(context) {
   async function load(url) {
     const first = !url;
     if (first) {
+      // Pages of 20, with "Load more": without `limit` the server answers every thread at once.
       const query = new URLSearchParams({ company_id: context.id, limit: 20 });
       for (const [name, value] of new FormData(filters)) if (value) query.set(name, value);
       url = `/api/v1/chat/threads?${query}`;

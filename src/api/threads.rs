@@ -16,13 +16,13 @@ use crate::schema::{
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
-pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 500;
 
 #[derive(ApiResponse)]
 pub enum ThreadList {
-    /// Newest first. When more threads exist, `Link` holds the next page's URL (`rel="next"`),
-    /// relative to this one unless the server has a `server.public_url`.
+    /// Newest first. Without `limit`, every thread (after `cursor`, if given), sent as it is
+    /// read. With `limit`, one page; when more threads exist, `Link` holds the next page's URL
+    /// (`rel="next"`), relative to this one unless the server has a `server.public_url`.
     #[oai(status = 200)]
     Ok(
         JsonBytes<Vec<AssistantChatThread>>,
@@ -101,8 +101,9 @@ impl ThreadsApi {
 
     /// List Chat Threads
     ///
-    /// A company's threads, newest first, optionally filtered. Pages hold `limit` threads; follow
-    /// the `Link: <...>; rel="next"` header for the next one.
+    /// A company's threads, newest first, optionally filtered: all of them, as the published API
+    /// answers. With `limit`, a page of that many; follow the `Link: <...>; rel="next"` header
+    /// for the next one.
     #[oai(path = "/", method = "get")]
     #[allow(clippy::too_many_arguments)]
     async fn list(
@@ -114,7 +115,7 @@ impl ThreadsApi {
         customer_id: Query<Option<i64>>,
         location_id: Query<Option<String>>,
         is_completed: Query<Option<bool>>,
-        /// Threads per page: 1 to 500, 50 when absent.
+        /// Threads per page: 1 to 500. Without it, every thread, in one answer.
         #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
         limit: Query<Option<u32>>,
         /// From the previous page's `Link` header.
@@ -127,13 +128,15 @@ impl ThreadsApi {
             location_id: location_id.0,
             is_completed: is_completed.0,
             before_seq: cursor.0.map(|cursor| cursor.0),
-            limit: limit.0.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE),
+            limit: limit.0.unwrap_or(MAX_PAGE).min(MAX_PAGE),
+            max_bytes: None,
         };
-        let page = self
-            .state
-            .store
-            .list_threads(caller.0.viewer(), filter)
-            .await?;
+        let store = &self.state.store;
+        if limit.0.is_none() {
+            let pieces = store.every_thread(caller.0.viewer(), filter).await?;
+            return Ok(ThreadList::Ok(JsonBytes::streamed(pieces), None));
+        }
+        let page = store.list_threads(caller.0.viewer(), filter).await?;
         let link = page.next_before_seq.map(|seq| {
             let public_url = &self.state.config.server.public_url;
             next_link(request, public_url, &Cursor::encode(seq))

@@ -34,6 +34,9 @@ struct Kind<T> {
     thread_column: &'static str,
     /// What one of them is called in messages, before its id.
     name: &'static str,
+    /// The SQL condition of those the connections endpoints list: the published connections
+    /// guide leaves out what is inactive or deleted, while the company's own lists show all.
+    connected: &'static str,
 }
 
 const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
@@ -42,6 +45,9 @@ const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
     read: customer_at,
     thread_column: "customer_id",
     name: "Google Ads customer",
+    // Google Ads' CustomerStatus values for an account that no longer serves.
+    connected: "is_active = 1 AND is_deleted = 0 AND coalesce(upper(trim(status)), '') \
+                NOT IN ('CANCELED', 'SUSPENDED', 'CLOSED')",
 };
 
 const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
@@ -50,6 +56,8 @@ const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
     read: location_at,
     thread_column: "location_id",
     name: "Google Business location",
+    // A location has no state of its own: registered is connected.
+    connected: "1",
 };
 
 /// How many of the company's threads are scoped to the customer or location `id`.
@@ -244,7 +252,8 @@ fn member_connections(
     Ok(companies)
 }
 
-/// The customers or locations of the member's companies, each with its company id, in one query.
+/// The connected customers or locations of the member's companies, each with its company id, in
+/// one query.
 fn rows_by_company<T>(
     conn: &Connection,
     kind: &Kind<T>,
@@ -253,8 +262,8 @@ fn rows_by_company<T>(
 ) -> StoreResult<Vec<(CompanyId, T)>> {
     let mut statement = conn.prepare_cached(&format!(
         "SELECT company_id, {} FROM {} \
-         WHERE company_id IN ({MEMBER_COMPANIES}) ORDER BY company_id, id",
-        kind.columns, kind.table
+         WHERE company_id IN ({MEMBER_COMPANIES}) AND {} ORDER BY company_id, id",
+        kind.columns, kind.table, kind.connected
     ))?;
     let rows = statement.query_map(params![user_id, only], |row| {
         Ok((row.get(0)?, (kind.read)(row, 1)?))

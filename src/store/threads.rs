@@ -1,6 +1,8 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
 use bytes::Bytes;
+use futures_util::stream::{self, BoxStream};
+use futures_util::StreamExt;
 use rand::RngCore;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
@@ -28,7 +30,15 @@ pub struct ThreadFilter {
     /// Only threads older than this `seq` (the cursor of the page before).
     pub before_seq: Option<i64>,
     pub limit: u32,
+    /// The page also ends once its JSON holds this many bytes (the pages of a whole list).
+    pub max_bytes: Option<usize>,
 }
+
+/// The pages a whole list (a request without `limit`) is read and sent in: each at most this
+/// many threads or about this many bytes of JSON, so that memory holds one page, whatever the
+/// number of threads or the size of their `extra_data`.
+const WHOLE_LIST_PAGE_THREADS: u32 = 500;
+const WHOLE_LIST_PAGE_BYTES: usize = 256 * 1024;
 
 /// A page of the list, as the JSON array of its threads: pages are cached serialized, since
 /// writing the JSON of 50 threads costs more than reading them.
@@ -180,6 +190,68 @@ impl Store {
                 pages.put(filter.company_id, stamp, filter, page.clone());
             }
             Ok(page)
+        })
+        .await
+    }
+
+    /// Every thread the filter selects (after its cursor, if any), as the pieces of one JSON
+    /// array, read page by page. Access is checked before the first page (so a 404 is an
+    /// ordinary answer) and again for each page. Each page is its own short read, keyset on
+    /// `seq`: a thread shows once at most, and every thread that existed when the request began
+    /// shows unless it was deleted before its page was read. Only the first page is
+    /// remembered (the whole answer of most companies); the deeper ones are read and forgotten,
+    /// so that one large company's list does not push every other page out of the cache.
+    pub async fn every_thread(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<BoxStream<'static, StoreResult<Bytes>>> {
+        let filter = ThreadFilter {
+            limit: WHOLE_LIST_PAGE_THREADS,
+            max_bytes: Some(WHOLE_LIST_PAGE_BYTES),
+            ..filter
+        };
+        let first = self.list_threads(viewer, filter.clone()).await?;
+        let deeper = stream::try_unfold(
+            (self.clone(), filter, first.next_before_seq),
+            move |(store, filter, next)| async move {
+                let Some(before_seq) = next else {
+                    return Ok(None);
+                };
+                let filter = ThreadFilter {
+                    before_seq: Some(before_seq),
+                    ..filter
+                };
+                let page = store.unremembered_page(viewer, filter.clone()).await?;
+                let next = page.next_before_seq;
+                // `[a,b]` becomes `,a,b`; an empty page (its threads deleted meanwhile) nothing.
+                let items = page.json.slice(1..page.json.len() - 1);
+                let piece = if items.is_empty() {
+                    Bytes::new()
+                } else {
+                    [&b","[..], &items].concat().into()
+                };
+                Ok(Some((piece, (store, filter, next))))
+            },
+        );
+        // The first page without its `]`: the array stays open until the last page.
+        let opening = first.json.slice(..first.json.len() - 1);
+        Ok(stream::once(async { Ok(opening) })
+            .chain(deeper)
+            .chain(stream::once(async { Ok(Bytes::from_static(b"]")) }))
+            .boxed())
+    }
+
+    /// A page read without the cache, neither served from it nor put in it.
+    async fn unremembered_page(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<ThreadPage> {
+        let caches = self.caches.clone();
+        self.read(move |conn| {
+            visible_company_remembering(conn, &caches.memberships, viewer, filter.company_id)?;
+            list(conn, &filter)
         })
         .await
     }
@@ -339,19 +411,26 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     sql.push_str(&format!(" ORDER BY t.seq DESC LIMIT ?{}", values.len()));
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(rusqlite::params_from_iter(values), thread_from_row)?;
-    let mut threads = Vec::with_capacity(filter.limit as usize + 1);
+    // Written thread by thread, as `serde_json::to_vec` would write the whole array, so that a
+    // page can end at its byte budget.
+    let mut json = vec![b'['];
     let mut last_seq = None;
     let mut next_before_seq = None;
-    for row in rows {
+    for (shown, row) in rows.enumerate() {
         let ThreadRow { seq, thread, .. } = row?;
-        if threads.len() == filter.limit as usize {
+        let full =
+            shown == filter.limit as usize || filter.max_bytes.is_some_and(|max| json.len() >= max);
+        if full {
             next_before_seq = last_seq;
             break;
         }
+        if shown > 0 {
+            json.push(b',');
+        }
+        serde_json::to_writer(&mut json, &thread)?;
         last_seq = Some(seq);
-        threads.push(thread);
     }
-    let mut json = serde_json::to_vec(&threads)?;
+    json.push(b']');
     // A cached page is charged its length; its buffer should be no larger.
     json.shrink_to_fit();
     Ok(ThreadPage {
@@ -463,6 +542,64 @@ mod tests {
             .await
             .unwrap();
         assert!(!remembered(&store, &unused_location));
+        store.close();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_whole_list_is_streamed_whole_and_only_its_first_page_remembered() {
+        use futures_util::TryStreamExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::super::testing::open_in(dir.path());
+        company_with_a_thread(&store).await;
+        store
+            .write(|conn| {
+                Ok(conn.execute_batch(
+                    "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+                     INSERT INTO chat_threads (thread_id, company_id, assistant_id, date_added, \
+                       date_updated) \
+                     SELECT 'thr_' || i, 1, 'asst_general', 'now', 'now' FROM n;",
+                )?)
+            })
+            .await
+            .unwrap();
+        let admin = Viewer {
+            user_id: UserId(1),
+            is_admin: true,
+        };
+        let filter = ThreadFilter {
+            company_id: COMPANY,
+            ..ThreadFilter::default()
+        };
+        let pieces: Vec<Bytes> = store
+            .every_thread(admin, filter.clone())
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(pieces.len() > 3, "read in pages: {}", pieces.len());
+        let threads: Vec<serde_json::Value> = serde_json::from_slice(&pieces.concat()).unwrap();
+        let names: Vec<String> = threads
+            .iter()
+            .map(|thread| thread["thread_id"].as_str().unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = (1..=1200).rev().map(|i| format!("thr_{i}")).collect();
+        assert_eq!(names, expected);
+
+        let first = ThreadFilter {
+            limit: WHOLE_LIST_PAGE_THREADS,
+            max_bytes: Some(WHOLE_LIST_PAGE_BYTES),
+            ..filter
+        };
+        assert!(remembered(&store, &first));
+        let page = store.list_threads(admin, first.clone()).await.unwrap();
+        let second = ThreadFilter {
+            before_seq: page.next_before_seq,
+            ..first
+        };
+        assert!(second.before_seq.is_some());
+        assert!(!remembered(&store, &second));
         store.close();
     }
 }

@@ -195,13 +195,22 @@ impl Server {
 
     /// The server process's resident memory in KiB (`VmRSS` in Linux's `/proc/PID/status`).
     pub fn rss_kib(&self) -> u64 {
+        self.memory_kib("VmRSS:")
+    }
+
+    /// The most resident memory the server process has had so far, in KiB (`VmHWM`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        self.memory_kib("VmHWM:")
+    }
+
+    fn memory_kib(&self, field: &str) -> u64 {
         let pid = self.child.as_ref().expect("server running").id();
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         status
             .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .find_map(|line| line.strip_prefix(field))
             .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/PID/status")
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"))
     }
 
     /// SIGKILL: no chance to flush or close anything.
@@ -428,7 +437,7 @@ impl Server {
         new_thread(self, token, &format!("company_id={company}"), body)
     }
 
-    /// The first page of the company's threads.
+    /// The company's threads as the published API lists them: all of them (no `limit`).
     pub fn list_threads(&self, token: &str, company: i64) -> Answer {
         self.get(token, &format!("/api/v1/chat/threads?company_id={company}"))
     }

@@ -29,3 +29,4 @@ mod slow_clients;
 mod spec;
 mod thread_lifecycle;
 mod user_admin;
+mod whole_list;

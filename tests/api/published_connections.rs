@@ -321,3 +321,86 @@ fn the_openapi_document_uses_the_published_schema_names() {
         "#/components/schemas/UserProfileSchema"
     );
 }
+
+/// The ids of the Google Ads customers a company shows in `answer`.
+fn customer_ids(company: &Value) -> Vec<i64> {
+    company["google_ads_customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|customer| customer["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn connections_leave_out_inactive_deleted_and_closed_customers_the_registry_does_not() {
+    let server = Server::start();
+    let owner = server.user("owner@agency.example", false);
+    let company = server.company_with_connections(&owner, "Acme Bakery");
+    let customers = format!("/api/v1/companies/{company}/google-ads-customers");
+    // id -> what makes it left out (or not): every reason alone, and statuses that still serve.
+    let registered = [
+        (11, json!({"is_active": false})),
+        (12, json!({"is_deleted": true})),
+        (13, json!({"status": "SUSPENDED"})),
+        (14, json!({"status": "CANCELED"})),
+        (15, json!({"status": "closed"})),
+        (16, json!({"status": "ENABLED"})),
+        (17, json!({"status": "UNKNOWN"})),
+        (18, json!({"status": null})),
+    ];
+    for (id, fields) in &registered {
+        let mut body = fields.clone();
+        body["id"] = json!(id);
+        server.post(&owner, &customers, &body).expect(200);
+    }
+    let connected = [16, 17, 18, CUSTOMER_ID];
+    let everything: Vec<i64> = [11, 12, 13, 14, 15, 16, 17, 18, CUSTOMER_ID].into();
+
+    let all = server.get(&owner, CONNECTIONS).expect(200).body;
+    assert_eq!(customer_ids(&all[0]), connected);
+    let one = server
+        .get(&owner, &company_connections(company))
+        .expect(200)
+        .body;
+    assert_eq!(one, all[0]);
+    assert_eq!(one["google_business_locations"][0]["id"], "locations/4242");
+    // The company's own list, and the threads scoped to them, still show every customer.
+    let registry = server.get(&owner, &customers).expect(200).body;
+    let registry_ids: Vec<i64> = registry
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|customer| customer["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(registry_ids, everything);
+    let thread = server
+        .post(
+            &owner,
+            &format!("/api/v1/chat/threads?company_id={company}&customer_id=11"),
+            &json!({"assistant_type": "general"}),
+        )
+        .expect(200);
+    assert_eq!(thread.body["google_ads_customer"]["id"], 11);
+
+    // Reactivated, it is connected again; unlinked, it goes.
+    server
+        .patch(
+            &owner,
+            &format!("{customers}/11"),
+            &json!({"is_active": true}),
+        )
+        .expect(200);
+    server
+        .patch(
+            &owner,
+            &format!("{customers}/16"),
+            &json!({"status": "SUSPENDED"}),
+        )
+        .expect(200);
+    let after = server
+        .get(&owner, &company_connections(company))
+        .expect(200)
+        .body;
+    assert_eq!(customer_ids(&after), [11, 17, 18, CUSTOMER_ID]);
+}

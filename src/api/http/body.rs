@@ -6,6 +6,7 @@
 use std::marker::PhantomData;
 
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use poem::{Body, IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{
@@ -312,13 +313,29 @@ impl<T: Type + Serialize + Send> ApiResponse for JsonOut<T> {
     }
 }
 
-/// A 200 JSON answer of type `T` that is already written (such as a cached page).
-pub struct JsonBytes<T>(Bytes, PhantomData<T>);
+/// A 200 JSON answer of type `T` that is already written (such as a cached page), or written
+/// as it is sent.
+pub struct JsonBytes<T>(Body, PhantomData<T>);
 
 impl<T> JsonBytes<T> {
     /// `json` must be the JSON of a `T`.
     pub fn new(json: Bytes) -> Self {
-        JsonBytes(json, PhantomData)
+        JsonBytes(json.into(), PhantomData)
+    }
+
+    /// `pieces`, one after the other, must be the JSON of a `T`; each is sent when the client
+    /// can take it. The status is sent before the first: a failure after it is logged and cuts
+    /// the connection, so that a client never takes part of the answer for the whole.
+    pub fn streamed<E: std::fmt::Display>(
+        pieces: impl Stream<Item = Result<Bytes, E>> + Send + 'static,
+    ) -> Self {
+        let pieces = pieces.map(|piece| {
+            piece.map_err(|err| {
+                tracing::error!(error = %err, "a streamed answer failed; cutting the connection");
+                std::io::Error::other(err.to_string())
+            })
+        });
+        JsonBytes(Body::from_bytes_stream(pieces), PhantomData)
     }
 }
 
