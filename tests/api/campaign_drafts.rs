@@ -256,6 +256,41 @@ fn a_deleted_draft_is_gone_with_everything_under_it() {
         .expect(204);
 }
 
+#[test]
+fn deleting_the_thread_a_draft_was_made_from_keeps_the_draft() {
+    let (server, token, company, id) = one_draft("From a thread");
+    let thread = server
+        .post(
+            &token,
+            &format!("/api/v1/chat/threads?company_id={company}&customer_id={CUSTOMER_ID}"),
+            &json!({"assistant_type": "campaign_creation"}),
+        )
+        .expect(200);
+    let thread_id = thread.body["thread_id"].as_str().unwrap().to_string();
+    let linked = server
+        .db()
+        .execute(
+            "UPDATE campaign_drafts SET thread_seq = \
+             (SELECT seq FROM chat_threads WHERE thread_id = ?1) WHERE id = ?2",
+            rusqlite::params![thread_id, id],
+        )
+        .unwrap();
+    assert_eq!(linked, 1);
+    server
+        .delete(&token, &format!("/api/v1/chat/threads/{thread_id}"))
+        .expect(204);
+    server.get(&token, &format!("{DRAFTS}/{id}")).expect(200);
+    let thread_seq: Option<i64> = server
+        .db()
+        .query_row(
+            "SELECT thread_seq FROM campaign_drafts WHERE id = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(thread_seq, None);
+}
+
 /// An ad group with a keyword, three RSAs (generated, being generated, written by hand), an
 /// extension item and the draft's tasks, as the generation of a later step leaves them.
 fn seed_generation(server: &Server, draft: i64) {
