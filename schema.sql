@@ -132,3 +132,116 @@ CREATE TABLE chat_messages (
     date_updated      TEXT    NOT NULL
 );
 CREATE INDEX chat_messages_by_thread ON chat_messages (thread_seq, id);
+
+-- migration 2: campaign drafts (issue 15)
+-- A draft belongs to a company and to one of its Google Ads customers. Deleting the company
+-- deletes its drafts (and everything under them); a customer used by a draft cannot be removed
+-- (409, as for threads). Ad groups, keywords, RSAs, extension items and generation tasks go
+-- with their draft (and keywords and RSAs with their ad group). Step-1 values that are objects
+-- or lists are kept as JSON text, read back into their typed shapes.
+CREATE TABLE campaign_drafts (
+    id                     INTEGER PRIMARY KEY,
+    company_id             INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    google_ads_customer_id INTEGER NOT NULL,
+    market_analysis_id     INTEGER,
+    thread_seq             INTEGER REFERENCES chat_threads (seq) ON DELETE SET NULL,
+    name                   TEXT    NOT NULL,
+    campaign_name          TEXT,
+    website_url            TEXT,
+    daily_budget_micros    INTEGER,
+    bidding_strategy       TEXT CHECK (bidding_strategy IS NULL OR json_valid(bidding_strategy)),
+    default_match_type     TEXT CHECK (default_match_type IN
+                               ('EXACT', 'PHRASE', 'BROAD', 'BROAD_MODIFIER', 'NEGATIVE')),
+    language_ids           TEXT CHECK (language_ids IS NULL OR json_valid(language_ids)),
+    location_targets       TEXT CHECK (location_targets IS NULL OR json_valid(location_targets)),
+    network_settings       TEXT CHECK (network_settings IS NULL OR json_valid(network_settings)),
+    ad_schedule            TEXT CHECK (ad_schedule IS NULL OR json_valid(ad_schedule)),
+    start_date             TEXT, -- YYYY-MM-DD
+    end_date               TEXT,
+    conversion_goals       TEXT CHECK (conversion_goals IS NULL OR json_valid(conversion_goals)),
+    phone                  TEXT CHECK (phone IS NULL OR json_valid(phone)), -- the call extension
+    is_published           INTEGER NOT NULL DEFAULT 0 CHECK (is_published IN (0, 1)),
+    published_at           TEXT,
+    published_campaign_id  INTEGER,
+    date_added             TEXT    NOT NULL,
+    date_updated           TEXT    NOT NULL,
+    FOREIGN KEY (company_id, google_ads_customer_id)
+        REFERENCES google_ads_customers (company_id, id)
+);
+CREATE INDEX campaign_drafts_by_company ON campaign_drafts (company_id, id);
+CREATE INDEX campaign_drafts_by_customer ON campaign_drafts (google_ads_customer_id, company_id);
+CREATE INDEX campaign_drafts_by_market_analysis ON campaign_drafts (market_analysis_id, id)
+    WHERE market_analysis_id IS NOT NULL;
+CREATE INDEX campaign_drafts_by_thread ON campaign_drafts (thread_seq) WHERE thread_seq IS NOT NULL;
+
+-- `position` keeps the order a client gave; ids are the public ones.
+CREATE TABLE draft_ad_groups (
+    id             INTEGER PRIMARY KEY,
+    draft_id       INTEGER NOT NULL REFERENCES campaign_drafts (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    name           TEXT    NOT NULL,
+    cpc_bid_micros INTEGER
+);
+CREATE INDEX draft_ad_groups_by_draft ON draft_ad_groups (draft_id, position);
+
+CREATE TABLE draft_keywords (
+    id             INTEGER PRIMARY KEY,
+    ad_group_id    INTEGER NOT NULL REFERENCES draft_ad_groups (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    text           TEXT    NOT NULL,
+    match_type     TEXT    NOT NULL CHECK (match_type IN
+                       ('EXACT', 'PHRASE', 'BROAD', 'BROAD_MODIFIER', 'NEGATIVE')),
+    cpc_bid_micros INTEGER,
+    final_url      TEXT
+);
+CREATE INDEX draft_keywords_by_ad_group ON draft_keywords (ad_group_id, position);
+
+-- headlines and descriptions: JSON arrays of {"text", "pinned_position"}. `edited_at` is set
+-- when a person changes the RSA after it was generated: generation never overwrites it then.
+CREATE TABLE draft_rsas (
+    id           INTEGER PRIMARY KEY,
+    ad_group_id  INTEGER NOT NULL REFERENCES draft_ad_groups (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    headlines    TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(headlines)),
+    descriptions TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(descriptions)),
+    path1        TEXT,
+    path2        TEXT,
+    final_url    TEXT,
+    status       TEXT    NOT NULL DEFAULT 'not_started' CHECK (status IN
+                     ('not_started', 'pending', 'in_progress', 'completed', 'failed')),
+    error        TEXT,
+    task_id      TEXT REFERENCES generation_tasks (id) ON DELETE SET NULL,
+    generated_at TEXT,
+    edited_at    TEXT
+);
+CREATE INDEX draft_rsas_by_ad_group ON draft_rsas (ad_group_id, position);
+CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NULL;
+
+-- Sitelinks, callouts and structured snippets, one row each; `data` is the item's JSON object.
+CREATE TABLE draft_extension_items (
+    id       INTEGER PRIMARY KEY,
+    draft_id INTEGER NOT NULL REFERENCES campaign_drafts (id) ON DELETE CASCADE,
+    kind     TEXT    NOT NULL CHECK (kind IN ('sitelink', 'callout', 'structured_snippet')),
+    position INTEGER NOT NULL,
+    data     TEXT    NOT NULL CHECK (json_valid(data))
+);
+CREATE INDEX draft_extension_items_by_draft ON draft_extension_items (draft_id, kind, position);
+
+-- Background generation, one row per task so that a restart finds what was under way. `kind`
+-- 'ad_groups' and 'extensions' are the draft's own tasks (the newest of each kind is the one
+-- shown); 'rsas' tasks fill the RSAs that name them.
+CREATE TABLE generation_tasks (
+    id           TEXT    PRIMARY KEY,
+    draft_id     INTEGER NOT NULL REFERENCES campaign_drafts (id) ON DELETE CASCADE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('ad_groups', 'rsas', 'extensions')),
+    ad_group_id  INTEGER REFERENCES draft_ad_groups (id) ON DELETE CASCADE,
+    status       TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN
+                     ('not_started', 'pending', 'in_progress', 'completed', 'failed')),
+    error        TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    date_added   TEXT    NOT NULL,
+    date_updated TEXT    NOT NULL
+);
+CREATE INDEX generation_tasks_by_draft ON generation_tasks (draft_id, kind, date_added);
+CREATE INDEX generation_tasks_unfinished ON generation_tasks (status)
+    WHERE status IN ('pending', 'in_progress');

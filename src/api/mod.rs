@@ -2,6 +2,7 @@
 
 mod assistants;
 mod auth;
+mod campaigns;
 mod companies;
 mod connections;
 mod health;
@@ -46,6 +47,8 @@ pub enum ApiTags {
     ChatMessages,
     /// The assistants and their instructions.
     Assistants,
+    /// Campaign drafts: the 4-step wizard's saved plan for a Google Ads Search campaign.
+    Campaigns,
     /// Liveness.
     Health,
 }
@@ -100,6 +103,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             assistants::AssistantsApi {
+                state: state.clone(),
+            },
+            campaigns::CampaignsApi {
                 state: state.clone(),
             },
             health::HealthApi {

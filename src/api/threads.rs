@@ -12,7 +12,7 @@ use crate::api::http::error::ApiError;
 use crate::assistant::campaign_draft;
 use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
-    CampaignDraft, CompanyId, ThreadId,
+    CompanyId, ThreadCampaignDraft, ThreadId,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -190,7 +190,7 @@ impl ThreadsApi {
         &self,
         caller: SignedIn,
         thread_id: Path<ThreadId>,
-    ) -> Result<JsonOut<CampaignDraft>, ApiError> {
+    ) -> Result<JsonOut<ThreadCampaignDraft>, ApiError> {
         let draft = self
             .state
             .store

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::schema::{AssistantType, CampaignDraft, FrontendAction, JsonObject, Nullable, ThreadId};
+use crate::schema::{
+    AssistantType, FrontendAction, JsonObject, Nullable, ThreadCampaignDraft, ThreadId,
+};
 use crate::store::ChatContext;
 
 /// Campaign draft sections, by step (1 to 4).
@@ -100,7 +102,7 @@ fn update_campaign_draft_spec() -> Value {
 }
 
 /// A stored campaign draft in the API's shape.
-pub fn campaign_draft(thread_id: ThreadId, draft: Option<&Value>) -> CampaignDraft {
+pub fn campaign_draft(thread_id: ThreadId, draft: Option<&Value>) -> ThreadCampaignDraft {
     let section = |step: usize| {
         Nullable(
             draft
@@ -109,7 +111,7 @@ pub fn campaign_draft(thread_id: ThreadId, draft: Option<&Value>) -> CampaignDra
                 .map(JsonObject::from_value),
         )
     };
-    CampaignDraft {
+    ThreadCampaignDraft {
         thread_id,
         current_step: Nullable(
             draft

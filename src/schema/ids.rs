@@ -20,3 +20,8 @@ pub struct UserId(pub i64);
 #[derive(Debug, Clone, PartialEq, Eq, Hash, NewType, Serialize)]
 #[serde(transparent)]
 pub struct ThreadId(pub String);
+
+// A campaign draft's row id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, NewType, Serialize)]
+#[serde(transparent)]
+pub struct DraftId(pub i64);

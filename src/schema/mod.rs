@@ -3,6 +3,7 @@
 //! describe them.
 
 mod assistants;
+mod campaigns;
 mod companies;
 mod connections;
 mod ids;
@@ -13,10 +14,11 @@ mod types;
 mod users;
 
 pub use assistants::*;
+pub use campaigns::*;
 pub use companies::*;
 pub use connections::*;
 pub use ids::*;
 pub use messages::*;
 pub use threads::*;
-pub use types::{JsonObject, Nullable, Patch, Timestamp, WebUrl, MAX_JSON_DEPTH};
+pub use types::{Date, JsonObject, Nullable, Patch, Timestamp, WebUrl, MAX_JSON_DEPTH};
 pub use users::*;

@@ -113,11 +113,20 @@ pub fn new_account_problems(
 
 /// `first_name` and `last_name`: at most 200 characters; `phone_number`: 9 to 15.
 pub fn check_profile_field(field: &'static str, value: &str) -> Option<FieldProblem> {
-    let length = value.chars().count();
     let allowed = match field {
         "phone_number" => PHONE_NUMBER_CHARS,
         _ => 0..=MAX_NAME_CHARS,
     };
+    check_chars(field, value, allowed)
+}
+
+/// A string of `allowed` characters, in pydantic's words.
+pub fn check_chars(
+    field: &'static str,
+    value: &str,
+    allowed: RangeInclusive<usize>,
+) -> Option<FieldProblem> {
+    let length = value.chars().count();
     if length < *allowed.start() {
         Some(FieldProblem::new(
             field,
@@ -206,8 +215,9 @@ mod tests {
 
     use super::*;
     use crate::schema::{
-        AssistantChatMessageCreate, AssistantUpdate, CompanyCreate, GoogleAdsCustomerCreate,
-        GoogleBusinessLocation, UserAdminUpdate, UserCreate, UserRegister, UserUpdate,
+        AssistantChatMessageCreate, AssistantUpdate, CampaignDraftCreate, CompanyCreate,
+        GoogleAdsCustomerCreate, GoogleBusinessLocation, UserAdminUpdate, UserCreate, UserRegister,
+        UserUpdate, DRAFT_NAME_CHARS, WEBSITE_URL_CHARS,
     };
 
     /// What the document says of `T`'s `field`.
@@ -265,6 +275,19 @@ mod tests {
         assert_eq!(lengths::<UserCreate>("phone_number"), phone);
         assert_eq!(lengths::<UserRegister>("email").1, Some(MAX_EMAIL_CHARS));
         assert_eq!(lengths::<UserCreate>("email").1, Some(MAX_EMAIL_CHARS));
+        let draft_name = (
+            Some(*DRAFT_NAME_CHARS.start()),
+            Some(*DRAFT_NAME_CHARS.end()),
+        );
+        assert_eq!(lengths::<CampaignDraftCreate>("name"), draft_name);
+        assert_eq!(lengths::<CampaignDraftCreate>("campaign_name"), draft_name);
+        assert_eq!(
+            lengths::<CampaignDraftCreate>("website_url"),
+            (
+                Some(*WEBSITE_URL_CHARS.start()),
+                Some(*WEBSITE_URL_CHARS.end())
+            )
+        );
     }
 
     #[test]

@@ -60,10 +60,11 @@ pub struct AssistantChatThreadUpdate {
 
 impl Validate for AssistantChatThreadUpdate {}
 
-/// The campaign a campaign-creation thread is building, in the wizard's four steps.
+/// The campaign a campaign-creation thread is building, in the wizard's four steps, as loose
+/// JSON (the published name `CampaignDraftSchema` is the typed draft's, in `campaigns.rs`).
 #[derive(Debug, Clone, Object, Serialize)]
-#[oai(rename = "CampaignDraftSchema")]
-pub struct CampaignDraft {
+#[oai(rename = "ThreadCampaignDraftSchema")]
+pub struct ThreadCampaignDraft {
     pub thread_id: ThreadId,
     /// The step last written, 1 to 4; `null` while the draft is empty.
     pub current_step: Nullable<u8>,

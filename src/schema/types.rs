@@ -250,6 +250,69 @@ impl ToJSON for Timestamp {
     }
 }
 
+/// A calendar date, `YYYY-MM-DD` exactly (documented as `format: date`, which poem-openapi's
+/// own `NaiveDate` does not say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Date(pub chrono::NaiveDate);
+
+impl Date {
+    pub fn parse(text: &str) -> Option<Date> {
+        (text.len() == 10)
+            .then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+            .flatten()
+            .map(Date)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("Input should be a valid date in the format YYYY-MM-DD")
+        })
+    }
+}
+
+impl Type for Date {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromJSON for Date {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(text)) if Date::parse(&text).is_some() => {
+                Ok(Date::parse(&text).expect("checked"))
+            }
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+impl ToJSON for Date {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.to_string()))
+    }
+}
+
 /// A URL a page renders as a link: absolute http(s) with a host (`rules::check_link_url`),
 /// documented as `format: uri` with the same bounds, and refused at reading otherwise.
 #[derive(Debug, Clone, PartialEq, Serialize)]

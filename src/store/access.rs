@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
-use crate::schema::{CompanyId, CompanyRole, ThreadId, UserId};
+use crate::schema::{CompanyId, CompanyRole, DraftId, ThreadId, UserId};
 
 /// The signed-in user on whose behalf the store reads and writes.
 #[derive(Debug, Clone, Copy)]
@@ -114,4 +114,21 @@ pub(super) fn visible_thread(
             thread_from_row,
         )
         .or_not_found(|| "Chat thread not found".into())
+}
+
+/// The company of the draft, if the viewer may see it; NotFound otherwise, exactly as for a
+/// draft that does not exist.
+pub(super) fn visible_draft(
+    conn: &Connection,
+    viewer: Viewer,
+    draft_id: DraftId,
+) -> StoreResult<CompanyId> {
+    conn.prepare_cached(
+        "SELECT d.company_id FROM campaign_drafts d WHERE d.id = ?1 AND (?2 OR EXISTS \
+         (SELECT 1 FROM company_members m WHERE m.company_id = d.company_id AND m.user_id = ?3))",
+    )?
+    .query_row(params![draft_id, viewer.is_admin, viewer.user_id], |row| {
+        Ok(CompanyId(row.get(0)?))
+    })
+    .or_not_found(|| "Campaign draft not found".into())
 }

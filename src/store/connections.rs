@@ -32,6 +32,8 @@ struct Kind<T> {
     read: fn(&Row, usize) -> rusqlite::Result<T>,
     /// The column of `chat_threads` that scopes a thread to one of them.
     thread_column: &'static str,
+    /// The column of `campaign_drafts` that names one of them, if drafts do.
+    draft_column: Option<&'static str>,
     /// What one of them is called in messages, before its id.
     name: &'static str,
     /// The SQL condition of those the connections endpoints list: the published connections
@@ -44,6 +46,7 @@ const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
     columns: CUSTOMER_COLUMNS,
     read: customer_at,
     thread_column: "customer_id",
+    draft_column: Some("google_ads_customer_id"),
     name: "Google Ads customer",
     // Google Ads' CustomerStatus values for an account that no longer serves.
     connected: "is_active = 1 AND is_deleted = 0 AND coalesce(upper(trim(status)), '') \
@@ -55,6 +58,7 @@ const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
     columns: LOCATION_COLUMNS,
     read: location_at,
     thread_column: "location_id",
+    draft_column: None,
     name: "Google Business location",
     // A location has no state of its own: registered is connected.
     connected: "1",
@@ -76,7 +80,7 @@ fn threads_using<T>(
 }
 
 /// Deletes the customer or location `id` of the company, a Conflict while threads are scoped to
-/// it.
+/// it or campaign drafts are made for it.
 fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
     conn: &mut Write,
     kind: &Kind<T>,
@@ -86,6 +90,19 @@ fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
     let threads = threads_using(conn, kind, company_id, id)?;
     if threads > 0 {
         return Err(still_used(format!("{} {id}", kind.name), threads));
+    }
+    if let Some(column) = kind.draft_column {
+        let drafts: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM campaign_drafts WHERE company_id = ?1 AND {column} = ?2"
+            ))?
+            .query_row(params![company_id, id], |row| row.get(0))?;
+        if drafts > 0 {
+            return Err(StoreError::Conflict(format!(
+                "{} {id} is used by {drafts} campaign draft(s); delete those drafts first",
+                kind.name
+            )));
+        }
     }
     // No thread shows it, but list pages filtered by it are remembered only while it exists.
     conn.company_threads_changed(company_id);

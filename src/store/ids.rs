@@ -2,7 +2,7 @@
 
 use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
-use crate::schema::{CompanyId, ThreadId, UserId};
+use crate::schema::{CompanyId, DraftId, ThreadId, UserId};
 
 macro_rules! sql_as_inner {
     ($($id:ty),*) => {$(
@@ -20,4 +20,4 @@ macro_rules! sql_as_inner {
     )*};
 }
 
-sql_as_inner!(CompanyId, UserId, ThreadId);
+sql_as_inner!(CompanyId, UserId, ThreadId, DraftId);

@@ -6,6 +6,7 @@ mod access;
 mod assistants;
 mod cache;
 mod caches;
+mod campaigns;
 mod checkpointer;
 mod companies;
 mod connections;
@@ -34,6 +35,7 @@ use write::Write;
 
 pub use access::Viewer;
 pub use assistants::AssistantRecord;
+pub use campaigns::DraftFilter;
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};

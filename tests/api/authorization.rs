@@ -48,8 +48,9 @@ fn user_id(server: &Server, token: &str) -> i64 {
         .unwrap()
 }
 
-/// A company of `token`'s user with a Google Ads customer, a Business location, a thread and
-/// `member` (email, id) as a member, its name carrying `marker`; what names them.
+/// A company of `token`'s user with a Google Ads customer, a Business location, a thread, a
+/// campaign draft (its market analysis id is the company's own) and `member` (email, id) as a
+/// member, its name carrying `marker`; what names them.
 fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)) -> Known {
     let company = server.company_with_connections(token, &format!("{marker} company"));
     server
@@ -68,6 +69,14 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
             &json!({"assistant_type": "general", "name": format!("{marker} thread")}),
         )
         .expect(200);
+    let draft = server
+        .post(
+            token,
+            &format!("/api/v1/campaigns/drafts?company_id={company}"),
+            &json!({"name": format!("{marker} draft"), "google_ads_customer_id": CUSTOMER_ID,
+                    "market_analysis_id": company}),
+        )
+        .expect(200);
     Known(HashMap::from([
         ("company_id".to_string(), json!(company)),
         ("thread_id".to_string(), thread.body["thread_id"].clone()),
@@ -77,6 +86,11 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
         ("assistant_id".to_string(), json!("asst_general")),
         ("email".to_string(), json!(member.0)),
         ("name".to_string(), json!(format!("{marker} renamed"))),
+        ("draft_id".to_string(), draft.body["id"].clone()),
+        ("google_ads_customer_id".to_string(), json!(CUSTOMER_ID)),
+        ("market_analysis_id".to_string(), json!(company)),
+        ("start_date".to_string(), json!("2027-01-01")),
+        ("end_date".to_string(), json!("2027-02-01")),
     ]))
 }
 
@@ -164,7 +178,9 @@ fn every_operation_but_sign_in_needs_a_valid_token() {
 }
 
 fn is_scoped(operation: &Operation) -> bool {
-    operation.has_parameter("company_id") || operation.has_parameter("thread_id")
+    ["company_id", "thread_id", "draft_id", "market_analysis_id"]
+        .iter()
+        .any(|name| operation.has_parameter(name))
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod auth;
 mod authorization;
 mod backup_check;
 mod caches;
+mod campaign_drafts;
 mod company_admin;
 mod concurrency;
 mod crash;

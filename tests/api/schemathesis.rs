@@ -29,7 +29,7 @@ fn setting(name: &str, default: u64) -> u64 {
 /// Values schemathesis mixes into what it generates, so that it also reaches past the
 /// "not found" of random ids into each operation's own logic. An `email` in a body names a
 /// user (a new member): no schema can say "an existing user's", so valid cases always use one.
-fn config(company: i64, thread: &str, email: &str) -> String {
+fn config(company: i64, thread: &str, draft: i64, email: &str) -> String {
     format!(
         r#"
 [dictionaries.companies]
@@ -40,6 +40,10 @@ values = ["{thread}"]
 values = [{CUSTOMER_ID}]
 [dictionaries.locations]
 values = ["{LOCATION_ID}"]
+[dictionaries.drafts]
+values = [{draft}]
+[dictionaries.market_analyses]
+values = [{company}]
 [dictionaries.emails]
 values = ["{email}"]
 
@@ -48,6 +52,10 @@ company_id = {{ dictionary = "companies", probability = 0.6 }}
 thread_id = {{ dictionary = "threads", probability = 0.6 }}
 customer_id = {{ dictionary = "customers", probability = 0.5 }}
 location_id = {{ dictionary = "locations", probability = 0.5 }}
+draft_id = {{ dictionary = "drafts", probability = 0.6 }}
+market_analysis_id = {{ dictionary = "market_analyses", probability = 0.6 }}
+google_ads_customer_id = {{ dictionary = "customers", probability = 0.5 }}
+"body.google_ads_customer_id" = {{ dictionary = "customers", probability = 0.6 }}
 "body.email" = {{ dictionary = "emails", probability = 1.0 }}
 "#
     )
@@ -110,12 +118,21 @@ fn schemathesis_finds_nothing_over_every_operation() {
             &json!({"assistant_type": "general"}),
         )
         .expect(200);
+    let draft = server
+        .post(
+            &admin,
+            &format!("/api/v1/campaigns/drafts?company_id={company}"),
+            &json!({"name": "Fuzzed draft", "google_ads_customer_id": CUSTOMER_ID,
+                    "market_analysis_id": company}),
+        )
+        .expect(200);
     server.user("member@example.com", false);
     std::fs::write(
         server.dir.path().join("schemathesis.toml"),
         config(
             company,
             thread.body["thread_id"].as_str().unwrap(),
+            draft.body["id"].as_i64().unwrap(),
             "member@example.com",
         ),
     )
