@@ -196,6 +196,52 @@ impl<T: ToJSON> ToJSON for Patch<T> {
     }
 }
 
+/// poem-openapi's view of a type sent as one JSON string of a documented format: its name and
+/// schema, reading with `parse` (None: not of this type) and writing with `text`.
+macro_rules! text_type {
+    ($type:ident, $name:literal, $schema:expr, $parse:expr, $text:expr) => {
+        impl Type for $type {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+        }
+
+        impl ParseFromJSON for $type {
+            fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+                let parse: fn(String) -> Option<$type> = $parse;
+                match value {
+                    Some(Value::String(text)) => parse(text.clone())
+                        .ok_or_else(|| ParseError::expected_type(Value::String(text))),
+                    other => Err(ParseError::expected_type(other.unwrap_or_default())),
+                }
+            }
+        }
+
+        impl ToJSON for $type {
+            fn to_json(&self) -> Option<Value> {
+                let text: fn(&$type) -> String = $text;
+                Some(Value::String(text(self)))
+            }
+        }
+    };
+}
+
 /// An RFC 3339 UTC date-time such as `2023-11-07T05:31:56.123456Z`, stored and sent as text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -211,44 +257,15 @@ impl Timestamp {
     }
 }
 
-impl Type for Timestamp {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_date-time".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date-time")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
-
-impl ParseFromJSON for Timestamp {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value {
-            Some(Value::String(text)) if chrono::DateTime::parse_from_rfc3339(&text).is_ok() => {
-                Ok(Timestamp(text))
-            }
-            other => Err(ParseError::expected_type(other.unwrap_or_default())),
-        }
-    }
-}
-
-impl ToJSON for Timestamp {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
-    }
-}
+text_type!(
+    Timestamp,
+    "string_date-time",
+    MetaSchema::new_with_format("string", "date-time"),
+    |text| chrono::DateTime::parse_from_rfc3339(&text)
+        .is_ok()
+        .then_some(Timestamp(text)),
+    |timestamp| timestamp.0.clone()
+);
 
 /// A calendar date, `YYYY-MM-DD` exactly (documented as `format: date`, which poem-openapi's
 /// own `NaiveDate` does not say).
@@ -274,44 +291,13 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
-impl Type for Date {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_date".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
-
-impl ParseFromJSON for Date {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value {
-            Some(Value::String(text)) if Date::parse(&text).is_some() => {
-                Ok(Date::parse(&text).expect("checked"))
-            }
-            other => Err(ParseError::expected_type(other.unwrap_or_default())),
-        }
-    }
-}
-
-impl ToJSON for Date {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.to_string()))
-    }
-}
+text_type!(
+    Date,
+    "string_date",
+    MetaSchema::new_with_format("string", "date"),
+    |text| Date::parse(&text),
+    |date| date.0.to_string()
+);
 
 /// A URL a page renders as a link: absolute http(s) with a host (`rules::check_link_url`),
 /// documented as `format: uri` with the same bounds, and refused at reading otherwise.
@@ -329,46 +315,22 @@ impl<'de> Deserialize<'de> for WebUrl {
     }
 }
 
-impl Type for WebUrl {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string_uri".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        let mut schema = MetaSchema::new_with_format("string", "uri");
-        schema.max_length = Some(super::rules::MAX_LINK_URL_CHARS);
-        schema.pattern = Some(WEB_URL_PATTERN.into());
-        MetaSchemaRef::Inline(Box::new(schema))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
-        Box::new(std::iter::once(self))
-    }
-}
+text_type!(
+    WebUrl,
+    "string_uri",
+    MetaSchema {
+        max_length: Some(super::rules::MAX_LINK_URL_CHARS),
+        pattern: Some(WEB_URL_PATTERN.into()),
+        ..MetaSchema::new_with_format("string", "uri")
+    },
+    |text| super::rules::check_link_url("url", &text)
+        .is_none()
+        .then_some(WebUrl(text)),
+    |url| url.0.clone()
+);
 
 /// What the document promises of a `WebUrl`'s start; the parser checks the rest.
 const WEB_URL_PATTERN: &str = "^[Hh][Tt][Tt][Pp][Ss]?://";
-
-impl ParseFromJSON for WebUrl {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        let value = value.unwrap_or_default();
-        WebUrl::deserialize(&value).map_err(|_| ParseError::expected_type(value))
-    }
-}
-
-impl ToJSON for WebUrl {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
-    }
-}
 
 /// A JSON object, kept as the exact text the client sent.
 #[derive(Debug, Clone, Serialize)]
