@@ -16,6 +16,9 @@ if (!shots) {
   console.error('usage: node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR');
   process.exit(2);
 }
+// Start from an empty folder: a screenshot left by an earlier run (a stale failure.png) would be
+// taken for this run's.
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 
 const profile = mkdtempSync(join(tmpdir(), 'adthread-chromium-'));
