@@ -1,5 +1,9 @@
 //! Every cache the store keeps, and how a committed write's changes reach them.
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
 use super::access::Memberships;
 use super::cache::{Budget, StampedCache};
 use super::threads::{ThreadFilter, ThreadPage};
@@ -31,6 +35,9 @@ pub(super) struct Caches {
     pub tokens: StampedCache<(), [u8; 32], CachedToken>,
     /// Per existing company: a user's role in it, or None for a user who is not a member.
     pub memberships: Memberships,
+    /// Not a cache, but rung at the same moment: after a transaction that queued generation
+    /// tasks, for the worker that runs them (a rolled-back one only costs a look at the queue).
+    pub generation_bell: Arc<Notify>,
 }
 
 impl Caches {
@@ -39,6 +46,7 @@ impl Caches {
             thread_pages: StampedCache::new(THREAD_PAGES_BUDGET),
             tokens: StampedCache::new(TOKENS_BUDGET),
             memberships: StampedCache::new(MEMBERSHIPS_BUDGET),
+            generation_bell: Arc::new(Notify::new()),
         }
     }
 
@@ -50,6 +58,7 @@ impl Caches {
                 Change::AllThreads => self.thread_pages.invalidate_all(),
                 Change::Tokens => self.tokens.invalidate_all(),
                 Change::CompanyMembers(company_id) => self.memberships.invalidate(*company_id),
+                Change::GenerationQueued => self.generation_bell.notify_one(),
             }
         }
     }

@@ -11,6 +11,7 @@ mod checkpointer;
 mod companies;
 mod connections;
 mod files;
+mod generation;
 mod ids;
 pub mod maintenance;
 mod messages;
@@ -36,6 +37,7 @@ use write::Write;
 pub use access::Viewer;
 pub use assistants::AssistantRecord;
 pub use campaigns::DraftFilter;
+pub use generation::{QueuedRsas, RsaRun};
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
@@ -169,6 +171,12 @@ impl Store {
             Ok(())
         })
         .await
+    }
+
+    /// Notified after every commit that queued generation tasks: what the generation worker
+    /// waits on between looks at the queue.
+    pub fn generation_bell(&self) -> Arc<tokio::sync::Notify> {
+        self.caches.generation_bell.clone()
     }
 
     /// Waits for queued writes to commit and closes the writer's connection.

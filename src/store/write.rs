@@ -21,6 +21,8 @@ pub(super) enum Change {
     Tokens,
     /// Who belongs to one company, or with which role.
     CompanyMembers(CompanyId),
+    /// Not a cache: background generation was queued, and the worker is woken after COMMIT.
+    GenerationQueued,
 }
 
 /// A write request's view of the writer: its connection and the changes of its transaction.
@@ -58,6 +60,11 @@ impl<'a> Write<'a> {
     /// Which tokens work, or for whom, changes with this write.
     pub(super) fn tokens_changed(&mut self) {
         self.changes.push(Change::Tokens);
+    }
+
+    /// This write queues generation tasks: the worker is woken once they are committed.
+    pub(super) fn generation_queued(&mut self) {
+        self.changes.push(Change::GenerationQueued);
     }
 }
 
