@@ -3,6 +3,8 @@
 //! describe them.
 
 mod assistants;
+pub mod campaign_rules;
+mod campaign_steps;
 mod campaigns;
 mod companies;
 mod connections;
@@ -14,6 +16,7 @@ mod types;
 mod users;
 
 pub use assistants::*;
+pub use campaign_steps::*;
 pub use campaigns::*;
 pub use companies::*;
 pub use connections::*;

@@ -49,7 +49,8 @@ fn user_id(server: &Server, token: &str) -> i64 {
 }
 
 /// A company of `token`'s user with a Google Ads customer, a Business location, a thread, a
-/// campaign draft (its market analysis id is the company's own) and `member` (email, id) as a
+/// campaign draft (its market analysis id is the company's own) with an ad group and its
+/// keyword, and `member` (email, id) as a
 /// member, its name carrying `marker`; what names them.
 fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)) -> Known {
     let company = server.company_with_connections(token, &format!("{marker} company"));
@@ -77,6 +78,18 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
                     "market_analysis_id": company}),
         )
         .expect(200);
+    let ad_group = server
+        .post(
+            token,
+            &format!(
+                "/api/v1/campaigns/drafts/{}/ad-groups?regenerate_rsas=false",
+                draft.body["id"]
+            ),
+            &json!({"name": format!("{marker} ad group"), "keywords": [{"text": "keyword"}]}),
+        )
+        .expect(200)
+        .body["draft"]["ad_groups"][0]
+        .clone();
     Known(HashMap::from([
         ("company_id".to_string(), json!(company)),
         ("thread_id".to_string(), thread.body["thread_id"].clone()),
@@ -87,6 +100,11 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
         ("email".to_string(), json!(member.0)),
         ("name".to_string(), json!(format!("{marker} renamed"))),
         ("draft_id".to_string(), draft.body["id"].clone()),
+        ("ad_group_id".to_string(), ad_group["id"].clone()),
+        (
+            "keyword_id".to_string(),
+            ad_group["keywords"][0]["id"].clone(),
+        ),
         ("google_ads_customer_id".to_string(), json!(CUSTOMER_ID)),
         ("market_analysis_id".to_string(), json!(company)),
         ("start_date".to_string(), json!("2027-01-01")),
