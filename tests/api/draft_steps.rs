@@ -912,3 +912,38 @@ fn a_persons_rsa_edit_is_not_taken_by_a_refresh() {
                {"text": "Hands off", "pinned_position": null}])
     );
 }
+
+#[test]
+fn the_document_names_the_step_answers_as_published() {
+    let server = Server::start();
+    let document = server.openapi_document();
+    let answer = |path: &str, method: &str| {
+        document["paths"][format!("{DRAFTS}{path}")][method]["responses"]["200"]["content"]
+            ["application/json; charset=utf-8"]["schema"]["$ref"]
+            .clone()
+    };
+    for step in ["campaign-settings", "ad-groups", "ads", "extensions"] {
+        assert_eq!(
+            answer(&format!("/{{draft_id}}/{step}"), "patch"),
+            "#/components/schemas/DraftStepResponseSchema",
+            "{step}"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["DraftStepResponseSchema"]["properties"]["warnings"]["items"]["$ref"],
+        "#/components/schemas/ValidationErrorSchema"
+    );
+    let validation = answer("/{draft_id}/validate", "post");
+    let name = validation.as_str().unwrap().rsplit('/').next().unwrap();
+    let mut fields: Vec<&String> = schemas[name]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["draft", "errors", "valid", "warnings"]);
+    let flag = &document["paths"][format!("{DRAFTS}/{{draft_id}}/campaign-settings")]["patch"]
+        ["parameters"];
+    assert!(flag.to_string().contains("apply_to_all_keywords"), "{flag}");
+}
