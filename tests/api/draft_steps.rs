@@ -251,6 +251,17 @@ fn wrong_types_unknown_enums_and_missing_fields_are_422_and_store_nothing() {
             json!({"callouts": [{"text": "Free returns"}]}),
         )
         .expect(422);
+    // A list item must be an object, not its fields in an array.
+    let answer = world
+        .patch(
+            "/ad-groups",
+            json!({"ad_groups": [[group, "Shoes", null, []]]}),
+        )
+        .expect(422);
+    assert_eq!(
+        answer.body["detail"][0]["loc"],
+        json!(["body", "ad_groups", 0])
+    );
     world
         .put(&format!("/ad-groups/{group}"), json!({"name": 7}))
         .expect_invalid("name", "type_error");
