@@ -2,6 +2,7 @@
 
 mod assistants;
 mod auth;
+mod campaign_generation;
 mod campaigns;
 mod companies;
 mod connections;
@@ -106,6 +107,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             campaigns::CampaignsApi {
+                state: state.clone(),
+            },
+            campaign_generation::CampaignGenerationApi {
                 state: state.clone(),
             },
             health::HealthApi {

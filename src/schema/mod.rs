@@ -3,6 +3,7 @@
 //! describe them.
 
 mod assistants;
+mod campaign_generation;
 mod campaigns;
 mod companies;
 mod connections;
@@ -14,6 +15,7 @@ mod types;
 mod users;
 
 pub use assistants::*;
+pub use campaign_generation::*;
 pub use campaigns::*;
 pub use companies::*;
 pub use connections::*;
