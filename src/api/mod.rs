@@ -3,6 +3,7 @@
 mod assistants;
 mod auth;
 mod campaign_generation;
+mod campaign_steps;
 mod campaigns;
 mod companies;
 mod connections;
@@ -107,6 +108,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             campaigns::CampaignsApi {
+                state: state.clone(),
+            },
+            campaign_steps::CampaignStepsApi {
                 state: state.clone(),
             },
             campaign_generation::CampaignGenerationApi {

@@ -320,19 +320,28 @@ impl Validate for CampaignDraftCreate {
     /// The document's lengths; values that only break Google's rules are kept (the step
     /// warnings and `validate` report them).
     fn validate(&self) -> Vec<FieldProblem> {
-        [
-            check_chars("name", &self.name, DRAFT_NAME_CHARS),
-            self.campaign_name
-                .as_deref()
-                .and_then(|name| check_chars("campaign_name", name, DRAFT_NAME_CHARS)),
-            self.website_url
-                .as_deref()
-                .and_then(|url| check_chars("website_url", url, WEBSITE_URL_CHARS)),
-        ]
-        .into_iter()
-        .flatten()
-        .collect()
+        step_one_lengths(
+            Some(&self.name),
+            self.campaign_name.as_deref(),
+            self.website_url.as_deref(),
+        )
     }
+}
+
+/// The document's lengths of the step-1 strings sent (creating a draft, or step 1).
+pub(super) fn step_one_lengths(
+    name: Option<&str>,
+    campaign_name: Option<&str>,
+    website_url: Option<&str>,
+) -> Vec<FieldProblem> {
+    [
+        name.and_then(|name| check_chars("name", name, DRAFT_NAME_CHARS)),
+        campaign_name.and_then(|name| check_chars("campaign_name", name, DRAFT_NAME_CHARS)),
+        website_url.and_then(|url| check_chars("website_url", url, WEBSITE_URL_CHARS)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The list answer: an object, not a bare array.

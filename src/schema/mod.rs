@@ -4,6 +4,8 @@
 
 mod assistants;
 mod campaign_generation;
+pub mod campaign_rules;
+mod campaign_steps;
 mod campaigns;
 mod companies;
 mod connections;
@@ -16,6 +18,7 @@ mod users;
 
 pub use assistants::*;
 pub use campaign_generation::*;
+pub use campaign_steps::*;
 pub use campaigns::*;
 pub use companies::*;
 pub use connections::*;

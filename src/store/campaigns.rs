@@ -27,7 +27,7 @@ fn json_column<T: DeserializeOwned>(text: Option<String>) -> StoreResult<Option<
         .transpose()
 }
 
-fn json_text<T: serde::Serialize>(value: Option<&T>) -> StoreResult<Option<String>> {
+pub(super) fn json_text<T: serde::Serialize>(value: Option<&T>) -> StoreResult<Option<String>> {
     value
         .map(|value| serde_json::to_string(value).map_err(StoreError::from))
         .transpose()
@@ -217,7 +217,7 @@ fn extension_items<T: DeserializeOwned>(
 }
 
 /// The whole draft `draft_id` (whose visibility the caller has checked).
-fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<CampaignDraft> {
+pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<CampaignDraft> {
     let row = conn
         .prepare_cached(&format!(
             "SELECT {DRAFT_COLUMNS} FROM campaign_drafts WHERE id = ?1"

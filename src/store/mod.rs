@@ -10,6 +10,7 @@ mod campaigns;
 mod checkpointer;
 mod companies;
 mod connections;
+mod draft_edits;
 mod files;
 mod generation;
 mod ids;
@@ -53,6 +54,13 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A body names something that is not where it says (an id of another draft): 422 at
+    /// `loc` (`["body", "ad_groups", 0, "id"]`).
+    #[error("{message}")]
+    Invalid {
+        loc: Vec<serde_json::Value>,
+        message: String,
+    },
     #[error("the database is busy; try again")]
     Busy,
     /// SQLite could not write for lack of space (or an I/O error while writing): nothing of

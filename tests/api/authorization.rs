@@ -49,7 +49,8 @@ fn user_id(server: &Server, token: &str) -> i64 {
 }
 
 /// A company of `token`'s user with a Google Ads customer, a Business location, a thread, a
-/// campaign draft (its market analysis id is the company's own) and `member` (email, id) as a
+/// campaign draft (its market analysis id is the company's own) with an ad group and its
+/// keyword, and `member` (email, id) as a
 /// member, its name carrying `marker`; what names them.
 fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)) -> Known {
     let company = server.company_with_connections(token, &format!("{marker} company"));
@@ -77,7 +78,18 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
                     "market_analysis_id": company}),
         )
         .expect(200);
-    let ad_group = draft_ad_group(server, draft.body["id"].as_i64().unwrap());
+    let ad_group = server
+        .post(
+            token,
+            &format!(
+                "/api/v1/campaigns/drafts/{}/ad-groups?regenerate_rsas=false",
+                draft.body["id"]
+            ),
+            &json!({"name": format!("{marker} ad group"), "keywords": [{"text": "keyword"}]}),
+        )
+        .expect(200)
+        .body["draft"]["ad_groups"][0]
+        .clone();
     Known(HashMap::from([
         ("company_id".to_string(), json!(company)),
         ("thread_id".to_string(), thread.body["thread_id"].clone()),
@@ -88,32 +100,16 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
         ("email".to_string(), json!(member.0)),
         ("name".to_string(), json!(format!("{marker} renamed"))),
         ("draft_id".to_string(), draft.body["id"].clone()),
-        ("ad_group_id".to_string(), json!(ad_group)),
+        ("ad_group_id".to_string(), ad_group["id"].clone()),
+        (
+            "keyword_id".to_string(),
+            ad_group["keywords"][0]["id"].clone(),
+        ),
         ("google_ads_customer_id".to_string(), json!(CUSTOMER_ID)),
         ("market_analysis_id".to_string(), json!(company)),
         ("start_date".to_string(), json!("2027-01-01")),
         ("end_date".to_string(), json!("2027-02-01")),
     ]))
-}
-
-/// An ad group with a keyword in the draft (stored as step 2 stores it); its id.
-fn draft_ad_group(server: &Server, draft: i64) -> i64 {
-    let conn = server.db();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    conn.execute(
-        "INSERT INTO draft_ad_groups (draft_id, position, name) VALUES (?1, 0, 'Bread')",
-        [draft],
-    )
-    .unwrap();
-    let id = conn.last_insert_rowid();
-    conn.execute(
-        "INSERT INTO draft_keywords (ad_group_id, position, text, match_type) \
-         VALUES (?1, 0, 'bread', 'BROAD')",
-        [id],
-    )
-    .unwrap();
-    id
 }
 
 /// A user who is a member of the companies the tests make.

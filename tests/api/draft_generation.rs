@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::fake_llm::{Answer, FakeLlm, Hostile, GENERATED_RSA, LEAKY_SECRET};
+use crate::fake_llm::{
+    Answer, FakeLlm, Hostile, GENERATED_EXTENSIONS, GENERATED_RSA, LEAKY_SECRET,
+};
 use crate::harness::{Server, CUSTOMER_ID};
 
 const DRAFTS: &str = "/api/v1/campaigns/drafts";
@@ -36,6 +38,16 @@ impl World {
             company,
             draft,
         }
+    }
+
+    fn ad_group(&self, name: &str, keywords: &[&str]) -> i64 {
+        ad_group(&self.server, &self.token, self.draft, name, keywords)
+    }
+
+    /// The model's next answer is `answer`, after `secs` seconds.
+    fn answers_late(&self, answer: &Value, secs: u64) {
+        self.llm
+            .script([Answer::text(&answer.to_string()).after(Duration::from_secs(secs))]);
     }
 
     /// Posts a generate call of the draft (no body); its 200 answer.
@@ -110,26 +122,19 @@ fn new_draft(server: &Server, token: &str, company: i64) -> i64 {
         .unwrap()
 }
 
-/// An ad group with keywords in the draft, as step 2 stores it.
-fn ad_group(server: &Server, draft: i64, name: &str, keywords: &[&str]) -> i64 {
-    let conn = server.db();
-    conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    conn.execute(
-        "INSERT INTO draft_ad_groups (draft_id, position, name) VALUES (?1, \
-         (SELECT COALESCE(MAX(position), -1) + 1 FROM draft_ad_groups WHERE draft_id = ?1), ?2)",
-        rusqlite::params![draft, name],
-    )
-    .unwrap();
-    let id = conn.last_insert_rowid();
-    for (position, text) in keywords.iter().enumerate() {
-        conn.execute(
-            "INSERT INTO draft_keywords (ad_group_id, position, text, match_type) \
-             VALUES (?1, ?2, ?3, 'PHRASE')",
-            rusqlite::params![id, position as i64, text],
+/// A new ad group with keywords in the draft (no RSA queued); its id.
+fn ad_group(server: &Server, token: &str, draft: i64, name: &str, keywords: &[&str]) -> i64 {
+    let keywords: Vec<Value> = keywords.iter().map(|text| json!({"text": text})).collect();
+    let answer = server
+        .post(
+            token,
+            &format!("{DRAFTS}/{draft}/ad-groups?regenerate_rsas=false"),
+            &json!({"name": name, "keywords": keywords}),
         )
-        .unwrap();
-    }
-    id
+        .expect(200)
+        .body;
+    let groups = answer["draft"]["ad_groups"].as_array().unwrap();
+    groups.last().unwrap()["id"].as_i64().unwrap()
 }
 
 fn texts(items: &Value) -> Vec<String> {
@@ -163,12 +168,7 @@ fn task_row(server: &Server, task_id: &str) -> (String, i64, Option<String>) {
 #[test]
 fn generated_rsas_fill_three_new_rsas_and_the_status_reaches_all_complete() {
     let world = World::start(&[]);
-    let group = ad_group(
-        &world.server,
-        world.draft,
-        "Sourdough",
-        &["sourdough bread", "rye loaf"],
-    );
+    let group = world.ad_group("Sourdough", &["sourdough bread", "rye loaf"]);
     let answer = world.generate_rsas(group);
     let rsa_ids: Vec<i64> = answer["rsa_ids"]
         .as_array()
@@ -254,15 +254,15 @@ fn generated_rsas_fill_three_new_rsas_and_the_status_reaches_all_complete() {
 #[test]
 fn generated_extensions_are_added_after_the_drafts_own_without_repeats() {
     let world = World::start(&[]);
-    let conn = world.server.db();
-    conn.busy_timeout(Duration::from_secs(5)).unwrap();
-    conn.execute(
-        "INSERT INTO draft_extension_items (draft_id, kind, position, data) \
-         VALUES (?1, 'callout', 0, '{\"callout_text\": \"Family Owned\"}'), \
-                (?1, 'callout', 1, '{\"callout_text\": \"open sundays\"}')",
-        [world.draft],
-    )
-    .unwrap();
+    world
+        .server
+        .patch(
+            &world.token,
+            &format!("{DRAFTS}/{}/extensions", world.draft),
+            &json!({"callouts": [{"callout_text": "Family Owned"},
+                                 {"callout_text": "open sundays"}]}),
+        )
+        .expect(200);
     let answer = world.generate_extensions();
     assert_eq!(answer["status"], "pending", "{answer}");
     let task_id = answer["task_id"].as_str().unwrap().to_string();
@@ -311,10 +311,7 @@ fn generated_extensions_are_added_after_the_drafts_own_without_repeats() {
 #[test]
 fn a_second_extensions_generate_while_one_runs_answers_the_running_task() {
     let world = World::start(&[]);
-    world.llm.script([
-        Answer::text(&crate::fake_llm::GENERATED_EXTENSIONS.to_string())
-            .after(Duration::from_secs(2)),
-    ]);
+    world.answers_late(&GENERATED_EXTENSIONS, 2);
     let first = world.generate_extensions();
     waits_for("the model to be asked", || world.llm.received().len() == 1);
     let second = world.generate_extensions();
@@ -330,7 +327,7 @@ fn a_second_extensions_generate_while_one_runs_answers_the_running_task() {
 #[test]
 fn the_models_json_is_read_tolerantly_and_only_what_fits_is_kept() {
     let world = World::start(&[]);
-    let group = ad_group(&world.server, world.draft, "Cakes", &["birthday cake"]);
+    let group = world.ad_group("Cakes", &["birthday cake"]);
     let long = "A headline far longer than thirty characters";
     let fenced = format!(
         "Here are your ads!\n```json\n{}\n```\nLet me know.",
@@ -381,7 +378,7 @@ fn the_models_json_is_read_tolerantly_and_only_what_fits_is_kept() {
 #[test]
 fn an_unusable_answer_fails_with_our_error_and_never_the_servers_words() {
     let world = World::start(&[("ADTHREAD_LLM_API_KEY", "sk-generation-secret")]);
-    let group = ad_group(&world.server, world.draft, "Bread", &["bread"]);
+    let group = world.ad_group("Bread", &["bread"]);
     world.llm.script([
         Answer::text("I refuse: INTERNAL-MODEL-NOTE-31337"),
         Answer::hostile(Hostile::Leaky(500)),
@@ -432,7 +429,7 @@ fn without_a_model_generate_is_503_and_nothing_is_queued() {
     let token = server.admin_token();
     let company = server.company_with_connections(&token, "Acme");
     let draft = new_draft(&server, &token, company);
-    let group = ad_group(&server, draft, "Bread", &["bread"]);
+    let group = ad_group(&server, &token, draft, "Bread", &["bread"]);
     for path in [
         format!("{DRAFTS}/{draft}/ad-groups/{group}/rsa/generate"),
         format!("{DRAFTS}/{draft}/extensions/generate"),
@@ -468,9 +465,9 @@ fn without_a_model_generate_is_503_and_nothing_is_queued() {
 #[test]
 fn another_companys_draft_and_an_ad_group_of_another_draft_are_404() {
     let world = World::start(&[]);
-    let group = ad_group(&world.server, world.draft, "Bread", &["bread"]);
+    let group = world.ad_group("Bread", &["bread"]);
     let other_draft = new_draft(&world.server, &world.token, world.company);
-    let other_group = ad_group(&world.server, other_draft, "Cakes", &["cake"]);
+    let other_group = ad_group(&world.server, &world.token, other_draft, "Cakes", &["cake"]);
     let outsider = world.server.user("outsider@example.com", false);
     let rsa_path =
         |draft: i64, group: i64| format!("{DRAFTS}/{draft}/ad-groups/{group}/rsa/generate");
@@ -510,7 +507,7 @@ fn another_companys_draft_and_an_ad_group_of_another_draft_are_404() {
 fn a_spent_monthly_quota_fails_the_rest_with_a_clear_error() {
     // One call (15 tokens) fits in a quota of 10; the next finds it spent.
     let world = World::start(&[("ADTHREAD_MONTHLY_TOKEN_QUOTA", "10")]);
-    let group = ad_group(&world.server, world.draft, "Bread", &["bread"]);
+    let group = world.ad_group("Bread", &["bread"]);
     world.generate_rsas(group);
     let status = world.settled();
     let states: Vec<&str> = status["rsas"]
@@ -530,10 +527,8 @@ fn a_spent_monthly_quota_fails_the_rest_with_a_clear_error() {
 /// Generates one ad group's RSAs against a model that stalls on the first, and waits until
 /// the worker is stuck in that call: the task and the ad group.
 fn stalled_generation(world: &World) -> String {
-    let group = ad_group(&world.server, world.draft, "Bread", &["bread"]);
-    world
-        .llm
-        .script([Answer::text(&GENERATED_RSA.to_string()).after(Duration::from_secs(600))]);
+    let group = world.ad_group("Bread", &["bread"]);
+    world.answers_late(&GENERATED_RSA, 600);
     let answer = world.generate_rsas(group);
     waits_for("the model to be asked", || world.llm.received().len() == 1);
     let task_id = answer["task_id"].as_str().unwrap().to_string();
@@ -602,4 +597,131 @@ fn a_clean_stop_gives_the_task_back_without_counting_the_attempt() {
         ("completed".into(), 1, None)
     );
     assert_eq!(world.draft()["all_rsas_generated"], true);
+}
+
+fn rsa_ids(answer: &Value) -> Vec<i64> {
+    answer["rsa_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_rsa_a_person_edits_during_generation_keeps_their_copy_and_later_runs_leave_it_alone() {
+    let world = World::start(&[]);
+    let group = world.ad_group("Bread", &["bread"]);
+    world.answers_late(&GENERATED_RSA, 2);
+    let ids = rsa_ids(&world.generate_rsas(group));
+    waits_for("the model to be asked", || world.llm.received().len() == 1);
+    // While the model writes the first RSA, a person writes it (and sends the others as they are).
+    let mine = json!({"id": ids[0], "ad_group_id": group,
+        "headlines": [{"text": "My Own Headline"}, {"text": "Written By Hand"}, {"text": "Keep It"}],
+        "descriptions": [{"text": "A person wrote this."}, {"text": "Generation must not touch it."}]});
+    let mut rsas = vec![mine.clone()];
+    for rsa in &world.rsas()[1..] {
+        rsas.push(
+            json!({"id": rsa["id"], "ad_group_id": group, "headlines": rsa["headlines"],
+                         "descriptions": rsa["descriptions"]}),
+        );
+    }
+    world
+        .server
+        .patch(
+            &world.token,
+            &format!("{DRAFTS}/{}/ads", world.draft),
+            &json!({"rsas": rsas}),
+        )
+        .expect(200);
+    let status = world.settled();
+    let kept = |world: &World| {
+        let first = world.rsas()[0].clone();
+        assert_eq!(first["id"], ids[0]);
+        assert_eq!(
+            first["headlines"],
+            mine["headlines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| json!({"text": h["text"], "pinned_position": null}))
+                .collect::<Value>()
+        );
+    };
+    kept(&world);
+    assert_eq!(status["rsas"][1]["status"], "completed", "{status}");
+    assert_eq!(status["rsas"][2]["status"], "completed", "{status}");
+
+    // A keyword added later regenerates the ad group's other RSAs, never the person's.
+    world.llm.forget_script();
+    let before = world.llm.received().len();
+    world
+        .server
+        .post(
+            &world.token,
+            &format!("{DRAFTS}/{}/ad-groups/{group}/keywords", world.draft),
+            &json!({"text": "rye bread"}),
+        )
+        .expect(200);
+    world.settled();
+    kept(&world);
+    assert_eq!(
+        world.llm.received().len(),
+        before + 2,
+        "two RSAs regenerated"
+    );
+    let prompt = world.llm.received().last().unwrap().messages()[1]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(prompt.contains("rye bread"), "{prompt}");
+}
+
+#[test]
+fn deleting_the_ad_group_or_the_draft_mid_generation_leaves_nothing_waiting() {
+    let world = World::start(&[]);
+    let group = world.ad_group("Bread", &["bread"]);
+    world.answers_late(&GENERATED_RSA, 1);
+    world.generate_rsas(group);
+    world.generate_rsas(group);
+    waits_for("the model to be asked", || !world.llm.received().is_empty());
+    // Both tasks (one in progress, one perhaps still pending) go with their ad group.
+    world
+        .server
+        .patch(
+            &world.token,
+            &format!("{DRAFTS}/{}/ad-groups", world.draft),
+            &json!({"ad_groups": []}),
+        )
+        .expect(200);
+    let status = world.status();
+    assert_eq!(status["all_complete"], true, "{status}");
+    assert_eq!(status["rsas"], json!([]));
+    assert_eq!(world.server.count("generation_tasks"), 0);
+
+    // The worker is not wedged: a new ad group and a deleted draft's extensions work out.
+    world.answers_late(&GENERATED_EXTENSIONS, 1);
+    world.generate_extensions();
+    let asked = world.llm.received().len();
+    waits_for("the extensions call", || world.llm.received().len() > asked);
+    world
+        .server
+        .delete(&world.token, &format!("{DRAFTS}/{}", world.draft))
+        .expect(204);
+    let draft = new_draft(&world.server, &world.token, world.company);
+    let group = ad_group(&world.server, &world.token, draft, "Cakes", &["cake"]);
+    let again = World { draft, ..world };
+    again.generate_rsas(group);
+    let status = again.settled();
+    assert!(status["rsas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|rsa| rsa["status"] == "completed"));
+    assert_eq!(again.server.count("draft_extension_items"), 0);
+    assert!(
+        !again.server.log().contains("panic"),
+        "{}",
+        again.server.log()
+    );
 }

@@ -232,6 +232,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(message) => ApiError::not_found(message),
             StoreError::Conflict(message) => ApiError::conflict(message),
             StoreError::Forbidden(message) => ApiError::forbidden(message),
+            StoreError::Invalid { loc, message } => ApiError::invalid(vec![ValidationIssue {
+                loc,
+                msg: message,
+                kind: "value_error".into(),
+            }]),
             StoreError::Busy | StoreError::Pool(_) => {
                 tracing::warn!(error = %err, "database busy");
                 ApiError::unavailable("The database is busy; try again")
