@@ -29,6 +29,8 @@ use crate::store::{GenerationBrief, GenerationJob, GenerationUsage, JobWork};
 const SAFETY_NET: Duration = Duration::from_secs(5);
 /// Bytes of the company's business profile the model is shown at most.
 const PROFILE_BYTES: usize = 4096;
+/// Bytes of each name, URL and keyword the model is shown at most.
+const NAME_BYTES: usize = 512;
 
 const NO_MODEL: &str = "Generating copy needs a language model. Set ADTHREAD_LLM_BASE_URL (or \
                         llm.base_url in config.toml) to a server speaking OpenAI's \
@@ -244,27 +246,37 @@ fn public_error(err: AssistantError) -> String {
     }
 }
 
-/// The company, campaign and ad group as the model is shown them (the profile cut to its cap).
-fn brief_text(brief: &GenerationBrief) -> String {
-    let mut profile = brief.profile.to_string();
-    if profile.len() > PROFILE_BYTES {
-        let mut end = PROFILE_BYTES;
-        while !profile.is_char_boundary(end) {
-            end -= 1;
-        }
-        profile.truncate(end);
-        profile.push_str(" [cut]");
+/// `text` cut to at most `bytes` (on a character boundary), marked when cut.
+fn cut(text: &str, bytes: usize) -> String {
+    if text.len() <= bytes {
+        return text.to_string();
     }
+    let mut end = bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} [cut]", &text[..end])
+}
+
+/// The company, campaign and ad group as the model is shown them, each part cut to its cap
+/// (drafts always save, so a name may be far longer than Google allows).
+fn brief_text(brief: &GenerationBrief) -> String {
+    let profile = cut(&brief.profile.to_string(), PROFILE_BYTES);
+    let keywords: Vec<String> = brief
+        .keywords
+        .iter()
+        .map(|keyword| cut(keyword, NAME_BYTES))
+        .collect();
     let mut facts = json!({
-        "company": {"name": brief.company_name, "business_profile": profile},
+        "company": {"name": cut(&brief.company_name, NAME_BYTES), "business_profile": profile},
         "campaign": {
-            "draft_name": brief.draft_name,
-            "campaign_name": brief.campaign_name,
-            "website_url": brief.website_url,
+            "draft_name": cut(&brief.draft_name, NAME_BYTES),
+            "campaign_name": brief.campaign_name.as_deref().map(|name| cut(name, NAME_BYTES)),
+            "website_url": brief.website_url.as_deref().map(|url| cut(url, NAME_BYTES)),
         },
     });
     if let Some(name) = &brief.ad_group_name {
-        facts["ad_group"] = json!({"name": name, "keywords": brief.keywords});
+        facts["ad_group"] = json!({"name": cut(name, NAME_BYTES), "keywords": keywords});
     }
     facts.to_string()
 }
@@ -306,4 +318,30 @@ fn extensions_prompt(brief: &GenerationBrief) -> Vec<Value> {
         json!({"role": "system", "content": system}),
         json!({"role": "user", "content": brief_text(brief)}),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_brief_is_capped_whatever_the_draft_holds() {
+        let brief = GenerationBrief {
+            company_name: "Acme".into(),
+            profile: json!({"about": "é".repeat(10_000)}),
+            draft_name: "d".repeat(100_000),
+            ad_group_name: Some("g".repeat(100_000)),
+            keywords: vec!["k".repeat(100_000); 200],
+            ..Default::default()
+        };
+        let text = brief_text(&brief);
+        assert!(
+            text.len() < PROFILE_BYTES + 202 * (NAME_BYTES + 16) + 1024,
+            "{}",
+            text.len()
+        );
+        assert!(serde_json::from_str::<Value>(&text).is_ok());
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("ééé", 3), "é [cut]");
+    }
 }

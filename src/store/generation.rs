@@ -398,6 +398,19 @@ impl Store {
     /// Claims the oldest pending task: it is `in_progress` (one more attempt), and so are the
     /// RSAs it fills. None when nothing is pending.
     pub async fn claim_generation_task(&self) -> StoreResult<Option<GenerationJob>> {
+        // Looked at on a reader first: the worker's looks at an idle queue cost no write.
+        let pending = self
+            .read(|conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM generation_tasks WHERE status = 'pending')",
+                    )?
+                    .query_row([], |row| row.get::<_, bool>(0))?)
+            })
+            .await?;
+        if !pending {
+            return Ok(None);
+        }
         self.write(move |write| {
             let found: Option<(String, DraftId, String, Option<i64>, u32, CompanyId)> = write
                 .prepare_cached(

@@ -725,3 +725,24 @@ fn deleting_the_ad_group_or_the_draft_mid_generation_leaves_nothing_waiting() {
         again.server.log()
     );
 }
+
+#[test]
+fn a_task_resumed_without_a_model_fails_saying_so() {
+    let mut world = World::start(&[]);
+    let task_id = stalled_generation(&world);
+    world.server.sigkill();
+    world
+        .server
+        .env
+        .retain(|(key, _)| key != "ADTHREAD_LLM_BASE_URL");
+    world.server.restart();
+    let status = world.settled();
+    for rsa in status["rsas"].as_array().unwrap() {
+        assert_eq!(rsa["status"], "failed", "{status}");
+        assert_eq!(
+            rsa["error"],
+            "No language model is configured (llm.base_url); generate again once one is"
+        );
+    }
+    assert_eq!(task_row(&world.server, &task_id).0, "failed");
+}
