@@ -141,6 +141,11 @@ impl Assistants {
             JobWork::Rsas { rsa_ids, .. } => {
                 let mut failures = Vec::new();
                 for (at, rsa_id) in rsa_ids.iter().enumerate() {
+                    match self.store.rsa_awaits(task_id.clone(), *rsa_id).await {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(err) => tracing::warn!(error = %err, "cannot read a queued RSA"),
+                    }
                     let messages = rsa_prompt(&job.brief, at + 1, rsa_ids.len());
                     let (answer, usage) = self.ask(&job, &messages).await;
                     let outcome = answer.and_then(|content| rsa_copy(&content));

@@ -482,6 +482,21 @@ impl Store {
         .await
     }
 
+    /// Whether the RSA still waits for this task (it names it, no person edited it, it is not
+    /// done): asked before each model call, so that nothing is spent on an RSA that was edited,
+    /// taken over by a newer task, or deleted with its ad group meanwhile.
+    pub async fn rsa_awaits(&self, task_id: String, rsa_id: i64) -> StoreResult<bool> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM draft_rsas WHERE id = ?1 AND task_id = ?2 \
+                     AND edited_at IS NULL AND status IN ('pending', 'in_progress'))",
+                )?
+                .query_row(params![rsa_id, task_id], |row| row.get(0))?)
+        })
+        .await
+    }
+
     /// Stores one RSA's generated copy (or why there is none) and charges the call's tokens.
     /// Written only while the RSA still names this task and no person has edited it: false
     /// when it was left alone for that reason.

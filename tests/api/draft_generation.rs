@@ -683,9 +683,8 @@ fn deleting_the_ad_group_or_the_draft_mid_generation_leaves_nothing_waiting() {
     let group = world.ad_group("Bread", &["bread"]);
     world.answers_late(&GENERATED_RSA, 1);
     world.generate_rsas(group);
-    world.generate_rsas(group);
-    waits_for("the model to be asked", || !world.llm.received().is_empty());
-    // Both tasks (one in progress, one perhaps still pending) go with their ad group.
+    waits_for("the model to be asked", || world.llm.received().len() == 1);
+    // The task and its RSAs go with their ad group, while the model writes the first RSA.
     world
         .server
         .patch(
@@ -698,12 +697,17 @@ fn deleting_the_ad_group_or_the_draft_mid_generation_leaves_nothing_waiting() {
     assert_eq!(status["all_complete"], true, "{status}");
     assert_eq!(status["rsas"], json!([]));
     assert_eq!(world.server.count("generation_tasks"), 0);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        world.llm.received().len(),
+        1,
+        "no call for the RSAs deleted"
+    );
 
     // The worker is not wedged: a new ad group and a deleted draft's extensions work out.
     world.answers_late(&GENERATED_EXTENSIONS, 1);
     world.generate_extensions();
-    let asked = world.llm.received().len();
-    waits_for("the extensions call", || world.llm.received().len() > asked);
+    waits_for("the extensions call", || world.llm.received().len() == 2);
     world
         .server
         .delete(&world.token, &format!("{DRAFTS}/{}", world.draft))
