@@ -245,3 +245,15 @@ CREATE TABLE generation_tasks (
 CREATE INDEX generation_tasks_by_draft ON generation_tasks (draft_id, kind, date_added);
 CREATE INDEX generation_tasks_unfinished ON generation_tasks (status)
     WHERE status IN ('pending', 'in_progress');
+
+-- migration 3: tokens spent by background generation (issue 15, branch c-gen)
+-- Charged to the company like chat replies (its monthly quota counts both); kept when the draft
+-- is deleted, so that deleting a draft does not give its tokens back.
+CREATE TABLE generation_usage (
+    id                INTEGER PRIMARY KEY,
+    company_id        INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    date_added        TEXT    NOT NULL
+);
+CREATE INDEX generation_usage_by_company ON generation_usage (company_id, date_added);

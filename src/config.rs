@@ -155,6 +155,10 @@ pub struct LlmConfig {
     pub max_reply_text_bytes: usize,
     pub max_tool_calls: usize,
     pub max_tool_argument_bytes: usize,
+    /// Background generation tasks (RSAs, extensions) worked on at once, over all companies.
+    pub generation_concurrency: u32,
+    /// Times a generation task is claimed before one cut off by a stop is failed, not resumed.
+    pub generation_attempts: u32,
 }
 
 impl Default for ServerConfig {
@@ -221,6 +225,8 @@ impl Default for LlmConfig {
             max_reply_text_bytes: 64 * 1024,
             max_tool_calls: 16,
             max_tool_argument_bytes: 64 * 1024,
+            generation_concurrency: 2,
+            generation_attempts: 3,
         }
     }
 }
@@ -369,6 +375,14 @@ impl Config {
             "ADTHREAD_LLM_MAX_TOOL_ARGUMENT_BYTES",
             &mut self.llm.max_tool_argument_bytes,
         )?;
+        env.parse(
+            "ADTHREAD_LLM_GENERATION_CONCURRENCY",
+            &mut self.llm.generation_concurrency,
+        )?;
+        env.parse(
+            "ADTHREAD_LLM_GENERATION_ATTEMPTS",
+            &mut self.llm.generation_attempts,
+        )?;
         Ok(())
     }
 
@@ -471,7 +485,7 @@ impl LlmConfig {
     /// Each cap within bounds that keep it meaningful: a tool-call cap of 10^12 would let a
     /// streamed index allocate again, a token cap near i64::MAX could overflow the sums.
     fn validate(&self) -> Result<(), ConfigError> {
-        let bounded: [(&str, u64, u64, u64); 10] = [
+        let bounded: [(&str, u64, u64, u64); 12] = [
             ("timeout_secs", self.timeout_secs, 1, 86_400),
             ("max_tool_rounds", self.max_tool_rounds.into(), 1, 64),
             ("history_bytes", self.history_bytes as u64, 1, 1 << 30),
@@ -511,6 +525,18 @@ impl LlmConfig {
                 self.max_tool_argument_bytes as u64,
                 1,
                 1 << 30,
+            ),
+            (
+                "generation_concurrency",
+                self.generation_concurrency.into(),
+                1,
+                64,
+            ),
+            (
+                "generation_attempts",
+                self.generation_attempts.into(),
+                1,
+                100,
             ),
         ];
         match bounded

@@ -2,6 +2,7 @@
 
 mod assistants;
 mod auth;
+mod campaign_generation;
 mod campaign_steps;
 mod campaigns;
 mod companies;
@@ -110,6 +111,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 state: state.clone(),
             },
             campaign_steps::CampaignStepsApi {
+                state: state.clone(),
+            },
+            campaign_generation::CampaignGenerationApi {
                 state: state.clone(),
             },
             health::HealthApi {

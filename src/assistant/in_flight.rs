@@ -21,6 +21,9 @@ struct CompanyLoad {
 /// One message's place among its company's answers in flight.
 pub struct Slot {
     company_id: CompanyId,
+    /// 1 for a message being answered, 0 for a background generation call (which reserves
+    /// tokens but takes none of the company's places for messages).
+    answers: u32,
     reserved_tokens: u64,
     /// Tokens reserved by the company's other answers when this one was admitted.
     pub reserved_by_others: u64,
@@ -40,10 +43,26 @@ impl InFlight {
         load.reserved_tokens = load.reserved_tokens.saturating_add(tokens);
         Some(Slot {
             company_id,
+            answers: 1,
             reserved_tokens: tokens,
             reserved_by_others,
             in_flight: self.clone(),
         })
+    }
+
+    /// Reserves `tokens` for a background generation call, outside the places for messages.
+    pub fn reserve(&self, company_id: CompanyId, tokens: u64) -> Slot {
+        let mut companies = self.companies();
+        let load = companies.entry(company_id).or_default();
+        let reserved_by_others = load.reserved_tokens;
+        load.reserved_tokens = load.reserved_tokens.saturating_add(tokens);
+        Slot {
+            company_id,
+            answers: 0,
+            reserved_tokens: tokens,
+            reserved_by_others,
+            in_flight: self.clone(),
+        }
     }
 
     /// Never poisoned in practice (nothing here panics); if it were, the counts are still sound.
@@ -63,9 +82,9 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let mut companies = self.in_flight.companies();
         if let Some(load) = companies.get_mut(&self.company_id) {
-            load.answers -= 1;
+            load.answers -= self.answers;
             load.reserved_tokens -= self.reserved_tokens;
-            if load.answers == 0 {
+            if load.answers == 0 && load.reserved_tokens == 0 {
                 companies.remove(&self.company_id);
             }
         }

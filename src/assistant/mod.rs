@@ -4,6 +4,8 @@
 //! The model is awaited holding no database connection; the exchange is stored in one write
 //! once it has answered.
 
+mod generated_copy;
+mod generation;
 mod in_flight;
 mod interview;
 mod llm;
@@ -24,6 +26,7 @@ use crate::schema::{
 };
 use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, StoreError, Viewer};
 
+pub use generation::GenerationWorker;
 use llm::OnDelta;
 pub use prompts::default_instructions;
 pub use tools::campaign_draft;

@@ -3,6 +3,7 @@
 //! describe them.
 
 mod assistants;
+mod campaign_generation;
 pub mod campaign_rules;
 mod campaign_steps;
 mod campaigns;
@@ -16,6 +17,7 @@ mod types;
 mod users;
 
 pub use assistants::*;
+pub use campaign_generation::*;
 pub use campaign_steps::*;
 pub use campaigns::*;
 pub use companies::*;

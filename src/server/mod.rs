@@ -60,8 +60,10 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         max_connections: config.server.max_connections,
         header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
     };
+    let generation = state.assistants.start_generation();
     let served = listener::serve(listener, app(state), limits, shutdown_signal()).await;
     token_purge.abort();
+    generation.stop().await;
     store.close();
     tracing::info!("adthread stopped");
     served.map_err(cannot_serve)

@@ -4,11 +4,15 @@
 //! (`Store::generation_bell`) once the write is answered.
 
 use rand::RngCore;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
 
+use super::access::{visible_draft, Viewer};
 use super::write::Write;
-use super::StoreResult;
-use crate::schema::{DraftId, Timestamp};
+use super::{OptionalRow, Store, StoreError, StoreResult};
+use crate::schema::{
+    AdText, Callout, CompanyId, DraftId, GenerationStatus, Sitelink, StructuredSnippet, Timestamp,
+};
 
 /// How an ad group's RSAs are (re)generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,4 +126,554 @@ pub(super) fn queue_extensions(write: &mut Write, draft_id: DraftId) -> StoreRes
     let task_id = insert_task(write, draft_id, "extensions", None)?;
     write.generation_queued();
     Ok(task_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generate endpoints, and the worker's side: claim, finish, fail, resume.
+
+/// What a task is to generate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobWork {
+    /// These RSAs, one model call each (those the task still names, not edited by a person).
+    Rsas {
+        ad_group_id: i64,
+        rsa_ids: Vec<i64>,
+    },
+    Extensions,
+}
+
+/// What the model is told about the draft: the company, the campaign's settings and, for
+/// RSAs, the ad group. Everything is as stored; the assistant decides what to send.
+#[derive(Debug, Clone, Default)]
+pub struct GenerationBrief {
+    pub company_name: String,
+    /// The company's business profile (a JSON object; empty when none).
+    pub profile: Value,
+    pub draft_name: String,
+    pub campaign_name: Option<String>,
+    pub website_url: Option<String>,
+    pub ad_group_name: Option<String>,
+    pub keywords: Vec<String>,
+}
+
+/// A task the worker has claimed (now `in_progress`).
+#[derive(Debug, Clone)]
+pub struct GenerationJob {
+    pub task_id: String,
+    pub draft_id: DraftId,
+    pub company_id: CompanyId,
+    /// This claim's number, from 1.
+    pub attempt: u32,
+    pub work: JobWork,
+    pub brief: GenerationBrief,
+}
+
+/// Tokens one model call cost, charged to the company with what it produced.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenerationUsage {
+    pub company_id: CompanyId,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+}
+
+/// Generated extension items, already checked against Google's limits.
+#[derive(Debug, Clone, Default)]
+pub struct GeneratedExtensions {
+    pub sitelinks: Vec<Sitelink>,
+    pub callouts: Vec<Callout>,
+    pub structured_snippets: Vec<StructuredSnippet>,
+}
+
+/// What start-up found of the queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Tasks cut off by a stop, back to pending.
+    pub resumed: usize,
+    /// Tasks cut off too often, now failed.
+    pub failed: usize,
+}
+
+/// The ad group `ad_group_id`, when it is one of the draft's.
+fn draft_ad_group(conn: &Connection, draft_id: DraftId, ad_group_id: i64) -> StoreResult<()> {
+    conn.prepare_cached("SELECT 1 FROM draft_ad_groups WHERE id = ?1 AND draft_id = ?2")?
+        .query_row(params![ad_group_id, draft_id], |_| Ok(()))
+        .or_not_found(|| format!("Ad group {ad_group_id} not found in this campaign draft"))
+}
+
+fn charge(conn: &Connection, usage: GenerationUsage) -> StoreResult<()> {
+    if usage.prompt_tokens == 0 && usage.completion_tokens == 0 {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "INSERT INTO generation_usage (company_id, prompt_tokens, completion_tokens, date_added) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        usage.company_id,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        Timestamp::now().0
+    ])?;
+    Ok(())
+}
+
+fn brief(
+    conn: &Connection,
+    draft_id: DraftId,
+    ad_group_id: Option<i64>,
+) -> StoreResult<GenerationBrief> {
+    let (company_name, profile, draft_name, campaign_name, website_url) = conn
+        .prepare_cached(
+            "SELECT c.name, p.profile, d.name, d.campaign_name, d.website_url \
+             FROM campaign_drafts d JOIN companies c ON c.id = d.company_id \
+             LEFT JOIN business_profiles p ON p.company_id = d.company_id WHERE d.id = ?1",
+        )?
+        .query_row([draft_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+    let profile = profile
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    let mut brief = GenerationBrief {
+        company_name,
+        profile,
+        draft_name,
+        campaign_name,
+        website_url,
+        ad_group_name: None,
+        keywords: Vec::new(),
+    };
+    if let Some(ad_group_id) = ad_group_id {
+        brief.ad_group_name = conn
+            .prepare_cached("SELECT name FROM draft_ad_groups WHERE id = ?1")?
+            .query_row([ad_group_id], |row| row.get(0))
+            .optional()?;
+        brief.keywords = conn
+            .prepare_cached(
+                "SELECT text FROM draft_keywords WHERE ad_group_id = ?1 AND match_type != 'NEGATIVE' \
+                 ORDER BY position, id LIMIT 200",
+            )?
+            .query_map([ad_group_id], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(brief)
+}
+
+/// Fails the task and whatever RSAs it still holds, with `error`.
+fn fail_task(conn: &Connection, task_id: &str, error: &str) -> StoreResult<()> {
+    let now = Timestamp::now();
+    conn.prepare_cached(
+        "UPDATE draft_rsas SET status = 'failed', error = ?2 WHERE task_id = ?1 \
+         AND edited_at IS NULL AND status IN ('pending', 'in_progress')",
+    )?
+    .execute(params![task_id, error])?;
+    conn.prepare_cached(
+        "UPDATE generation_tasks SET status = 'failed', error = ?2, date_updated = ?3 \
+         WHERE id = ?1 AND status IN ('pending', 'in_progress')",
+    )?
+    .execute(params![task_id, error, now.0])?;
+    Ok(())
+}
+
+impl Store {
+    /// Three new RSAs for one of the draft's ad groups, queued for generation.
+    pub async fn generate_rsas(
+        &self,
+        viewer: Viewer,
+        draft_id: DraftId,
+        ad_group_id: i64,
+    ) -> StoreResult<QueuedRsas> {
+        self.write(move |write| {
+            visible_draft(write, viewer, draft_id)?;
+            draft_ad_group(write, draft_id, ad_group_id)?;
+            queue_rsas(write, draft_id, ad_group_id, RsaRun::ThreeNew)?
+                .ok_or_else(|| StoreError::Conflict("No RSA could be queued".into()))
+        })
+        .await
+    }
+
+    /// The draft's extensions, queued for generation; while a task of the draft's extensions
+    /// is still pending or in progress, that task (no second one is queued).
+    pub async fn generate_extensions(
+        &self,
+        viewer: Viewer,
+        draft_id: DraftId,
+    ) -> StoreResult<(String, GenerationStatus)> {
+        self.write(move |write| {
+            visible_draft(write, viewer, draft_id)?;
+            let running: Option<(String, String)> = write
+                .prepare_cached(
+                    "SELECT id, status FROM generation_tasks WHERE draft_id = ?1 \
+                     AND kind = 'extensions' AND status IN ('pending', 'in_progress') \
+                     ORDER BY date_added DESC, rowid DESC LIMIT 1",
+                )?
+                .query_row([draft_id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if let Some((task_id, status)) = running {
+                let status = GenerationStatus::parse(&status).unwrap_or(GenerationStatus::Pending);
+                return Ok((task_id, status));
+            }
+            Ok((
+                queue_extensions(write, draft_id)?,
+                GenerationStatus::Pending,
+            ))
+        })
+        .await
+    }
+
+    /// NotFound unless the viewer sees the draft (and it has that ad group): what a generate
+    /// call checks before saying it cannot generate without a model.
+    pub async fn generation_target(
+        &self,
+        viewer: Viewer,
+        draft_id: DraftId,
+        ad_group_id: Option<i64>,
+    ) -> StoreResult<()> {
+        self.read(move |conn| {
+            visible_draft(conn, viewer, draft_id)?;
+            match ad_group_id {
+                Some(ad_group_id) => draft_ad_group(conn, draft_id, ad_group_id),
+                None => Ok(()),
+            }
+        })
+        .await
+    }
+
+    /// At start-up, before any claim: a task found `in_progress` was cut off by a stop. It is
+    /// pending again, unless it has been claimed `max_attempts` times: then it fails, saying so.
+    /// RSAs left pending or in progress by a task that is over (or gone) fail too, so nothing
+    /// waits for ever.
+    pub async fn resume_generation(&self, max_attempts: u32) -> StoreResult<Resumed> {
+        self.write(move |write| {
+            let exhausted: Vec<(String, u32)> = write
+                .prepare_cached(
+                    "SELECT id, attempts FROM generation_tasks WHERE status = 'in_progress' \
+                     AND attempts >= ?1",
+                )?
+                .query_map([max_attempts], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (task_id, attempts) in &exhausted {
+                let error = format!(
+                    "Generation was cut off by a server stop {attempts} times and was not \
+                     tried again; generate again to retry"
+                );
+                fail_task(write, task_id, &error)?;
+            }
+            let resumed = write
+                .prepare_cached(
+                    "UPDATE generation_tasks SET status = 'pending' WHERE status = 'in_progress'",
+                )?
+                .execute([])?;
+            write
+                .prepare_cached(
+                    "UPDATE draft_rsas SET status = 'pending' WHERE status = 'in_progress' \
+                     AND task_id IN (SELECT id FROM generation_tasks WHERE status = 'pending')",
+                )?
+                .execute([])?;
+            write
+                .prepare_cached(
+                    "UPDATE draft_rsas SET status = 'failed', error = 'Generation was \
+                     interrupted; generate again to retry' \
+                     WHERE status IN ('pending', 'in_progress') AND (task_id IS NULL OR task_id \
+                     NOT IN (SELECT id FROM generation_tasks WHERE status = 'pending'))",
+                )?
+                .execute([])?;
+            if resumed > 0 {
+                write.generation_queued();
+            }
+            Ok(Resumed {
+                resumed,
+                failed: exhausted.len(),
+            })
+        })
+        .await
+    }
+
+    /// Claims the oldest pending task: it is `in_progress` (one more attempt), and so are the
+    /// RSAs it fills. None when nothing is pending.
+    pub async fn claim_generation_task(&self) -> StoreResult<Option<GenerationJob>> {
+        // Looked at on a reader first: the worker's looks at an idle queue cost no write.
+        let pending = self
+            .read(|conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM generation_tasks WHERE status = 'pending')",
+                    )?
+                    .query_row([], |row| row.get::<_, bool>(0))?)
+            })
+            .await?;
+        if !pending {
+            return Ok(None);
+        }
+        self.write(move |write| {
+            let found: Option<(String, DraftId, String, Option<i64>, u32, CompanyId)> = write
+                .prepare_cached(
+                    "SELECT t.id, t.draft_id, t.kind, t.ad_group_id, t.attempts, d.company_id \
+                     FROM generation_tasks t JOIN campaign_drafts d ON d.id = t.draft_id \
+                     WHERE t.status = 'pending' ORDER BY t.date_added, t.rowid LIMIT 1",
+                )?
+                .query_row([], |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        CompanyId(row.get(5)?),
+                    ))
+                })
+                .optional()?;
+            let Some((task_id, draft_id, kind, ad_group_id, attempts, company_id)) = found else {
+                return Ok(None);
+            };
+            write
+                .prepare_cached(
+                    "UPDATE generation_tasks SET status = 'in_progress', attempts = attempts + 1, \
+                     date_updated = ?2 WHERE id = ?1",
+                )?
+                .execute(params![task_id, Timestamp::now().0])?;
+            let work = match (kind.as_str(), ad_group_id) {
+                ("rsas", Some(ad_group_id)) => {
+                    let rsa_ids: Vec<i64> = write
+                        .prepare_cached(
+                            "SELECT id FROM draft_rsas WHERE task_id = ?1 AND edited_at IS NULL \
+                             AND status IN ('pending', 'in_progress') ORDER BY position, id",
+                        )?
+                        .query_map([&task_id], |row| row.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    write
+                        .prepare_cached(
+                            "UPDATE draft_rsas SET status = 'in_progress', error = NULL \
+                             WHERE task_id = ?1 AND edited_at IS NULL \
+                             AND status IN ('pending', 'in_progress')",
+                        )?
+                        .execute([&task_id])?;
+                    JobWork::Rsas {
+                        ad_group_id,
+                        rsa_ids,
+                    }
+                }
+                ("extensions", _) => JobWork::Extensions,
+                _ => {
+                    fail_task(
+                        write,
+                        &task_id,
+                        "This kind of generation task is not supported",
+                    )?;
+                    return Ok(None);
+                }
+            };
+            let brief = brief(write, draft_id, ad_group_id)?;
+            Ok(Some(GenerationJob {
+                task_id,
+                draft_id,
+                company_id,
+                attempt: attempts + 1,
+                work,
+                brief,
+            }))
+        })
+        .await
+    }
+
+    /// Whether the RSA still waits for this task (it names it, no person edited it, it is not
+    /// done): asked before each model call, so that nothing is spent on an RSA that was edited,
+    /// taken over by a newer task, or deleted with its ad group meanwhile.
+    pub async fn rsa_awaits(&self, task_id: String, rsa_id: i64) -> StoreResult<bool> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM draft_rsas WHERE id = ?1 AND task_id = ?2 \
+                     AND edited_at IS NULL AND status IN ('pending', 'in_progress'))",
+                )?
+                .query_row(params![rsa_id, task_id], |row| row.get(0))?)
+        })
+        .await
+    }
+
+    /// Stores one RSA's generated copy (or why there is none) and charges the call's tokens.
+    /// Written only while the RSA still names this task and no person has edited it: false
+    /// when it was left alone for that reason.
+    pub async fn finish_generated_rsa(
+        &self,
+        task_id: String,
+        rsa_id: i64,
+        outcome: Result<(Vec<AdText>, Vec<AdText>), String>,
+        usage: GenerationUsage,
+    ) -> StoreResult<bool> {
+        self.write(move |write| {
+            charge(write, usage)?;
+            let changed = match outcome {
+                Ok((headlines, descriptions)) => write
+                    .prepare_cached(
+                        "UPDATE draft_rsas SET headlines = ?3, descriptions = ?4, \
+                         status = 'completed', error = NULL, generated_at = ?5, \
+                         final_url = COALESCE(final_url, (SELECT d.website_url FROM \
+                         campaign_drafts d JOIN draft_ad_groups g ON g.draft_id = d.id \
+                         WHERE g.id = draft_rsas.ad_group_id)) \
+                         WHERE id = ?1 AND task_id = ?2 AND edited_at IS NULL",
+                    )?
+                    .execute(params![
+                        rsa_id,
+                        task_id,
+                        serde_json::to_string(&headlines)?,
+                        serde_json::to_string(&descriptions)?,
+                        Timestamp::now().0
+                    ])?,
+                Err(error) => write
+                    .prepare_cached(
+                        "UPDATE draft_rsas SET status = 'failed', error = ?3 \
+                         WHERE id = ?1 AND task_id = ?2 AND edited_at IS NULL",
+                    )?
+                    .execute(params![rsa_id, task_id, error])?,
+            };
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    /// Adds generated extension items to the draft's, after those already there, leaving out
+    /// any whose text the draft already has; charges the call's tokens and completes the task.
+    /// Nothing is added when the task is no longer in progress (the draft was deleted, or a
+    /// stop was handled meanwhile).
+    pub async fn finish_generated_extensions(
+        &self,
+        task_id: String,
+        draft_id: DraftId,
+        items: GeneratedExtensions,
+        usage: GenerationUsage,
+    ) -> StoreResult<()> {
+        self.write(move |write| {
+            charge(write, usage)?;
+            if !task_in_progress(write, &task_id)? {
+                return Ok(());
+            }
+            let sitelinks: Vec<(String, String)> = items
+                .sitelinks
+                .iter()
+                .map(|item| Ok((item.link_text.to_lowercase(), serde_json::to_string(item)?)))
+                .collect::<StoreResult<_>>()?;
+            let callouts: Vec<(String, String)> = items
+                .callouts
+                .iter()
+                .map(|item| {
+                    Ok((
+                        item.callout_text.to_lowercase(),
+                        serde_json::to_string(item)?,
+                    ))
+                })
+                .collect::<StoreResult<_>>()?;
+            let snippets: Vec<(String, String)> = items
+                .structured_snippets
+                .iter()
+                .map(|item| Ok((item.header.to_lowercase(), serde_json::to_string(item)?)))
+                .collect::<StoreResult<_>>()?;
+            add_items(write, draft_id, "sitelink", "$.link_text", &sitelinks)?;
+            add_items(write, draft_id, "callout", "$.callout_text", &callouts)?;
+            add_items(write, draft_id, "structured_snippet", "$.header", &snippets)?;
+            finish_task(write, &task_id, None)
+        })
+        .await
+    }
+
+    /// Marks a claimed task over: completed, or failed with `error` (its RSAs still waiting
+    /// fail with it).
+    pub async fn finish_generation_task(
+        &self,
+        task_id: String,
+        error: Option<String>,
+        usage: GenerationUsage,
+    ) -> StoreResult<()> {
+        self.write(move |write| {
+            charge(write, usage)?;
+            finish_task(write, &task_id, error.as_deref())
+        })
+        .await
+    }
+
+    /// At a clean stop: tasks the worker had claimed are pending again, the attempt not
+    /// counted (they were not cut off by a crash).
+    pub async fn release_generation_tasks(&self, task_ids: Vec<String>) -> StoreResult<()> {
+        self.write(move |write| {
+            for task_id in &task_ids {
+                let released = write
+                    .prepare_cached(
+                        "UPDATE generation_tasks SET status = 'pending', \
+                         attempts = MAX(attempts - 1, 0) WHERE id = ?1 AND status = 'in_progress'",
+                    )?
+                    .execute([task_id])?;
+                if released == 1 {
+                    write
+                        .prepare_cached(
+                            "UPDATE draft_rsas SET status = 'pending' WHERE task_id = ?1 \
+                             AND status = 'in_progress'",
+                        )?
+                        .execute([task_id])?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn task_in_progress(conn: &Connection, task_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT status = 'in_progress' FROM generation_tasks WHERE id = ?1")?
+        .query_row([task_id], |row| row.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+fn finish_task(conn: &Connection, task_id: &str, error: Option<&str>) -> StoreResult<()> {
+    match error {
+        Some(error) => fail_task(conn, task_id, error),
+        None => {
+            conn.prepare_cached(
+                "UPDATE generation_tasks SET status = 'completed', error = NULL, date_updated = ?2 \
+                 WHERE id = ?1 AND status = 'in_progress'",
+            )?
+            .execute(params![task_id, Timestamp::now().0])?;
+            Ok(())
+        }
+    }
+}
+
+/// Appends `(key, data)` items of `kind` to the draft, skipping keys the draft already has
+/// (compared case-blind through `key_path` of the stored JSON) or that come twice.
+fn add_items(
+    conn: &Connection,
+    draft_id: DraftId,
+    kind: &str,
+    key_path: &str,
+    items: &[(String, String)],
+) -> StoreResult<()> {
+    let mut known: std::collections::HashSet<String> = conn
+        .prepare_cached(
+            "SELECT lower(json_extract(data, ?3)) FROM draft_extension_items \
+             WHERE draft_id = ?1 AND kind = ?2",
+        )?
+        .query_map(params![draft_id, kind, key_path], |row| {
+            row.get::<_, Option<String>>(0)
+        })?
+        .filter_map(|key| key.transpose())
+        .collect::<rusqlite::Result<_>>()?;
+    for (key, data) in items {
+        if !known.insert(key.clone()) {
+            continue;
+        }
+        conn.prepare_cached(
+            "INSERT INTO draft_extension_items (draft_id, kind, position, data) VALUES \
+             (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM draft_extension_items \
+             WHERE draft_id = ?1 AND kind = ?2), ?3)",
+        )?
+        .execute(params![draft_id, kind, data])?;
+    }
+    Ok(())
 }

@@ -155,13 +155,17 @@ fn profile_of(conn: &Connection, company_id: CompanyId) -> StoreResult<(Value, O
     }
 }
 
-/// Sums of (prompt, completion) tokens of the company's replies dated from `since` on.
+/// Sums of (prompt, completion) tokens of the company's replies and background generation
+/// dated from `since` on.
 fn tokens_since(conn: &Connection, company_id: CompanyId, since: &str) -> StoreResult<(i64, i64)> {
     Ok(conn
         .prepare_cached(
-            "SELECT coalesce(sum(m.prompt_tokens), 0), coalesce(sum(m.completion_tokens), 0) \
+            "SELECT coalesce(sum(p), 0), coalesce(sum(c), 0) FROM ( \
+             SELECT m.prompt_tokens AS p, m.completion_tokens AS c \
              FROM chat_threads t JOIN chat_messages m ON m.thread_seq = t.seq \
-             WHERE t.company_id = ?1 AND m.role = 'assistant' AND m.date_added >= ?2",
+             WHERE t.company_id = ?1 AND m.role = 'assistant' AND m.date_added >= ?2 \
+             UNION ALL SELECT prompt_tokens, completion_tokens FROM generation_usage \
+             WHERE company_id = ?1 AND date_added >= ?2)",
         )?
         .query_row(params![company_id, since], |row| {
             Ok((row.get(0)?, row.get(1)?))

@@ -38,7 +38,10 @@ use write::Write;
 pub use access::Viewer;
 pub use assistants::AssistantRecord;
 pub use campaigns::DraftFilter;
-pub use generation::{QueuedRsas, RsaRun};
+pub use generation::{
+    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationUsage, JobWork, QueuedRsas,
+    Resumed, RsaRun,
+};
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};

@@ -220,7 +220,7 @@ async fn completions(
         script
             .answers
             .pop_front()
-            .unwrap_or_else(|| Answer::text("OK"))
+            .unwrap_or_else(|| unscripted(&body))
     };
     tokio::time::sleep(answer.delay).await;
     if let Some(hostile) = answer.hostile {
@@ -238,6 +238,43 @@ async fn completions(
         whole(&answer)
     }
 }
+
+/// With nothing scripted: copy in the asked-for JSON for the draft generation prompts (see
+/// `src/assistant/generation.rs`), "OK" for everything else.
+fn unscripted(body: &Value) -> Answer {
+    let system = body["messages"][0]["content"].as_str().unwrap_or_default();
+    if system.starts_with("You write responsive search ads") {
+        Answer::text(&GENERATED_RSA.to_string())
+    } else if system.starts_with("You write ad extensions") {
+        Answer::text(&GENERATED_EXTENSIONS.to_string())
+    } else {
+        Answer::text("OK")
+    }
+}
+
+/// What the stand-in answers an RSA generation prompt with, unless scripted otherwise.
+pub static GENERATED_RSA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "headlines": ["Fresh Bread Every Morning", "Sourdough Baked Daily", "Order Online Today",
+                      "Local Organic Bakery", "Pastries and Cakes"],
+        "descriptions": ["Bread baked each morning from organic flour. Order before 10am.",
+                         "Cakes, pastries and sourdough, ready to pick up near you."]
+    })
+});
+
+/// What the stand-in answers an extensions generation prompt with, unless scripted otherwise.
+pub static GENERATED_EXTENSIONS: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "sitelinks": [
+            {"link_text": "Our Breads", "description_1": "Sourdough, rye and more",
+             "description_2": "Baked fresh each morning", "final_url": "https://acme.example/bread"},
+            {"link_text": "Order Online", "description_1": "Pick up in store",
+             "description_2": "Ready in an hour", "final_url": "https://acme.example/order"}
+        ],
+        "callouts": ["Organic Flour", "Open Sundays", "Free Pickup"],
+        "structured_snippets": [{"header": "TYPES", "values": ["Sourdough", "Rye", "Spelt"]}]
+    })
+});
 
 fn tool_calls(answer: &Answer) -> Vec<Value> {
     answer

@@ -18,7 +18,8 @@ pub struct Server {
     child: Option<Child>,
     pub dir: tempfile::TempDir,
     pub base: String,
-    env: Vec<(String, String)>,
+    /// The environment the binary gets (on every start and restart).
+    pub env: Vec<(String, String)>,
     pub client: Client,
 }
 

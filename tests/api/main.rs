@@ -14,6 +14,7 @@ mod concurrency;
 mod crash;
 mod create_thread;
 mod disk_full;
+mod draft_generation;
 mod draft_steps;
 mod files_on_disk;
 mod hostile_clients;
