@@ -18,6 +18,7 @@ pub mod maintenance;
 mod messages;
 mod migrate;
 mod rows;
+mod thread_drafts;
 mod threads;
 mod users;
 mod write;
@@ -40,6 +41,7 @@ pub use assistants::AssistantRecord;
 pub use campaigns::DraftFilter;
 pub use generation::{QueuedRsas, RsaRun};
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
+pub use thread_drafts::NewThreadDraft;
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
 
