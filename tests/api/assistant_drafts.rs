@@ -363,3 +363,110 @@ fn streamed_campaign_tools_save_the_draft_and_send_its_actions() {
         2
     );
 }
+
+#[test]
+fn ads_and_extensions_are_saved_on_the_ad_groups_the_model_made() {
+    let chat = Chat::start("campaign_creation", &[]);
+    let path = format!(
+        "/api/v1/chat/threads?company_id={}&customer_id={}",
+        chat.company,
+        crate::harness::CUSTOMER_ID
+    );
+    let created = chat
+        .server
+        .post(
+            &chat.token,
+            &path,
+            &json!({"assistant_type": "campaign_creation", "name": "  Winter sale  "}),
+        )
+        .expect(200);
+    let thread = created.body["thread_id"].as_str().unwrap().to_string();
+    chat.llm.script([
+        Answer::tool("set_ad_groups", ad_groups()),
+        Answer::text("Groups saved."),
+    ]);
+    say(&chat.server, &chat.token, &thread, "Groups");
+    let draft = thread_draft(&chat, &thread);
+    assert_eq!(draft["name"], "Winter sale");
+    assert_eq!(draft["market_analysis_id"], Value::Null);
+    let group = draft["ad_groups"][0]["id"].clone();
+    let headlines: Vec<Value> = ["Fresh bread", "Baked daily", "Order now"]
+        .iter()
+        .map(|text| json!({"text": text}))
+        .collect();
+    chat.llm.script([
+        Answer::tool(
+            "set_ads",
+            json!({"rsas": [{"ad_group_id": 999_999, "headlines": [], "descriptions": []}]}),
+        )
+        .and_tool(
+            "set_ads",
+            json!({"rsas": [{"ad_group_id": group, "headlines": headlines,
+                             "descriptions": [{"text": "Sourdough and rye, every morning."}]}]}),
+        )
+        .and_tool(
+            "set_extensions",
+            json!({"callouts": [{"callout_text": "Free delivery"}],
+                   "phone": {"phone_number": "+33 1 23 45 67 89"}}),
+        ),
+        Answer::text("Ads and extensions saved."),
+    ]);
+    let reply = say(&chat.server, &chat.token, &thread, "Ads")[1].clone();
+    assert_eq!(
+        reply["frontend_actions"],
+        json!(["update_campaign_draft", "set_campaign_draft_step_4"])
+    );
+    let results = tool_results(&chat.llm.received()[3]);
+    let results = &results[results.len() - 3..];
+    let error = results[0]["error"].as_str().unwrap();
+    assert!(error.starts_with("rsas[0].ad_group_id: "), "{error}");
+    assert_eq!(results[1]["saved_step"], 3);
+    let warnings = results[1]["warnings"].to_string();
+    assert!(
+        warnings.contains("descriptions"),
+        "one description: {warnings}"
+    );
+    assert_eq!(results[2]["saved_step"], 4);
+    let draft = thread_draft(&chat, &thread);
+    let rsa = &draft["ad_groups"][0]["rsas"][0];
+    assert_eq!(rsa["headlines"][2]["text"], "Order now");
+    assert_eq!(rsa["status"], "not_started", "written, not generated");
+    assert_eq!(
+        draft["extensions"]["callouts"][0]["callout_text"],
+        "Free delivery"
+    );
+    assert_eq!(
+        draft["extensions"]["phone"]["phone_number"],
+        "+33 1 23 45 67 89"
+    );
+
+    // Usage: every model call of the exchange, tool rounds included, is charged.
+    let usage = chat.company_part("usage").expect(200).body;
+    assert_eq!(
+        usage["total_tokens"],
+        4 * 15,
+        "two exchanges of two model calls"
+    );
+
+    // A draft deleted by hand is gone for the thread; the next saved step makes a new one.
+    chat.server
+        .delete(
+            &chat.token,
+            &format!("/api/v1/campaigns/drafts/{}", draft["id"]),
+        )
+        .expect(204);
+    chat.get(&thread_draft_path(&thread)).expect(404);
+    chat.llm.script([
+        Answer::tool("update_campaign_settings", settings()),
+        Answer::text("Started again."),
+    ]);
+    say(&chat.server, &chat.token, &thread, "Again");
+    let renewed = thread_draft(&chat, &thread);
+    assert_eq!(
+        renewed["ad_groups"],
+        json!([]),
+        "a new draft, not the deleted one"
+    );
+    assert_eq!(renewed["name"], "Winter sale");
+    assert_eq!(renewed["campaign_name"], "Spring bread");
+}
