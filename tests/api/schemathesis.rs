@@ -126,6 +126,7 @@ fn schemathesis_finds_nothing_over_every_operation() {
                     "market_analysis_id": company}),
         )
         .expect(200);
+    server.link_draft_to_thread(&draft.body["id"], &thread.body["thread_id"]);
     server.user("member@example.com", false);
     std::fs::write(
         server.dir.path().join("schemathesis.toml"),
