@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::campaigns::step_one_lengths;
 use super::rules::{FieldProblem, Validate};
-use super::types::present;
+use super::types::{present, ObjectOnly};
 use super::*;
 
 /// Step 1: campaign-level settings. Only the fields sent change; `null` clears a field the
@@ -66,6 +66,7 @@ impl Validate for CampaignSettingsPatch {
 /// `default_match_type`, no bid, no final URL); `null` clears.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "KeywordInputSchema")]
+#[serde(remote = "Self")]
 pub struct KeywordInput {
     #[serde(default, deserialize_with = "present")]
     pub id: Option<i64>,
@@ -82,6 +83,7 @@ pub struct KeywordInput {
 /// one it is created. Its `keywords` replace the ad group's keywords.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "AdGroupInputSchema")]
+#[serde(remote = "Self")]
 pub struct AdGroupInput {
     #[serde(default, deserialize_with = "present")]
     pub id: Option<i64>,
@@ -105,6 +107,7 @@ impl Validate for AdGroupsPatch {}
 /// ad group's RSAs it replaces its content, without one it is created.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "RsaInputSchema")]
+#[serde(remote = "Self")]
 pub struct RsaInput {
     #[serde(default, deserialize_with = "present")]
     pub id: Option<i64>,
@@ -149,6 +152,7 @@ impl Validate for ExtensionsPatch {}
 /// A new keyword: `match_type` defaults to the draft's `default_match_type`.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[oai(rename = "KeywordCreateSchema")]
+#[serde(remote = "Self")]
 pub struct KeywordCreate {
     pub text: String,
     #[serde(default, deserialize_with = "present")]
@@ -202,6 +206,20 @@ pub struct AdGroupUpdate {
 }
 
 impl Validate for AdGroupUpdate {}
+
+/// Items of a body's lists come from JSON objects only (serde's derive would also read an
+/// array, field by field).
+macro_rules! objects_only {
+    ($($name:ident),+) => {
+        $(impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $name::deserialize(ObjectOnly(deserializer))
+            }
+        })+
+    };
+}
+
+objects_only!(KeywordInput, AdGroupInput, RsaInput, KeywordCreate);
 
 /// One thing a saved step breaks of Google's rules.
 #[derive(Debug, Clone, PartialEq, Eq, Object, Serialize)]

@@ -251,6 +251,17 @@ fn wrong_types_unknown_enums_and_missing_fields_are_422_and_store_nothing() {
             json!({"callouts": [{"text": "Free returns"}]}),
         )
         .expect(422);
+    // A list item must be an object, not its fields in an array.
+    let answer = world
+        .patch(
+            "/ad-groups",
+            json!({"ad_groups": [[group, "Shoes", null, []]]}),
+        )
+        .expect(422);
+    assert_eq!(
+        answer.body["detail"][0]["loc"],
+        json!(["body", "ad_groups", 0])
+    );
     world
         .put(&format!("/ad-groups/{group}"), json!({"name": 7}))
         .expect_invalid("name", "type_error");
@@ -911,4 +922,39 @@ fn a_persons_rsa_edit_is_not_taken_by_a_refresh() {
         json!([{"text": "Mine", "pinned_position": null}, {"text": "All mine", "pinned_position": null},
                {"text": "Hands off", "pinned_position": null}])
     );
+}
+
+#[test]
+fn the_document_names_the_step_answers_as_published() {
+    let server = Server::start();
+    let document = server.openapi_document();
+    let answer = |path: &str, method: &str| {
+        document["paths"][format!("{DRAFTS}{path}")][method]["responses"]["200"]["content"]
+            ["application/json; charset=utf-8"]["schema"]["$ref"]
+            .clone()
+    };
+    for step in ["campaign-settings", "ad-groups", "ads", "extensions"] {
+        assert_eq!(
+            answer(&format!("/{{draft_id}}/{step}"), "patch"),
+            "#/components/schemas/DraftStepResponseSchema",
+            "{step}"
+        );
+    }
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["DraftStepResponseSchema"]["properties"]["warnings"]["items"]["$ref"],
+        "#/components/schemas/ValidationErrorSchema"
+    );
+    let validation = answer("/{draft_id}/validate", "post");
+    let name = validation.as_str().unwrap().rsplit('/').next().unwrap();
+    let mut fields: Vec<&String> = schemas[name]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    fields.sort();
+    assert_eq!(fields, ["draft", "errors", "valid", "warnings"]);
+    let flag = &document["paths"][format!("{DRAFTS}/{{draft_id}}/campaign-settings")]["patch"]
+        ["parameters"];
+    assert!(flag.to_string().contains("apply_to_all_keywords"), "{flag}");
 }
