@@ -5,6 +5,7 @@
 //! `update_campaign_draft` and `set_campaign_draft_step_N` (the step last edited) to the reply.
 
 use std::future::Future;
+use std::sync::LazyLock;
 
 use poem_openapi::registry::Registry;
 use poem_openapi::types::Type;
@@ -23,8 +24,14 @@ use crate::schema::{
 };
 use crate::store::{NewThreadDraft, StoreError};
 
-/// The draft tools, as the protocol's `tools` entries.
-pub fn specs() -> Vec<Value> {
+/// The draft tools, as the protocol's `tools` entries (built once: their parameters come from
+/// the document's schemas).
+pub fn specs() -> &'static [Value] {
+    static SPECS: LazyLock<Vec<Value>> = LazyLock::new(build_specs);
+    &SPECS
+}
+
+fn build_specs() -> Vec<Value> {
     vec![
         function(
             "get_campaign_draft",

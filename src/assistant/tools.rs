@@ -32,7 +32,7 @@ pub fn tools_for(kind: AssistantType) -> Vec<Value> {
             tools.push(complete_thread_spec());
         }
         AssistantType::CampaignCreation => {
-            tools.extend(draft_tools::specs());
+            tools.extend_from_slice(draft_tools::specs());
             tools.push(complete_thread_spec());
         }
         AssistantType::General | AssistantType::MarketAnalysis => {}
