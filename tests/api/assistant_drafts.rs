@@ -470,3 +470,19 @@ fn ads_and_extensions_are_saved_on_the_ad_groups_the_model_made() {
     assert_eq!(renewed["name"], "Winter sale");
     assert_eq!(renewed["campaign_name"], "Spring bread");
 }
+
+/// A saved step is the draft's own write: a message that fails afterwards stores no messages
+/// and is charged nothing, but the step stays saved, as if a person had saved it.
+#[test]
+fn a_step_saved_before_the_model_fails_stays_saved() {
+    let chat = Chat::start("campaign_creation", &[]);
+    chat.llm.script([
+        Answer::tool("update_campaign_settings", settings()),
+        Answer::error(500),
+    ]);
+    chat.send("Build it").expect(502);
+    assert_eq!(chat.messages().expect(200).body, json!([]));
+    assert_eq!(chat.company_part("usage").body["total_tokens"], 0);
+    let draft = thread_draft(&chat, &chat.thread);
+    assert_eq!(draft["campaign_name"], "Spring bread");
+}
