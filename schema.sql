@@ -246,7 +246,7 @@ CREATE INDEX generation_tasks_by_draft ON generation_tasks (draft_id, kind, date
 CREATE INDEX generation_tasks_unfinished ON generation_tasks (status)
     WHERE status IN ('pending', 'in_progress');
 
--- migration 3: tokens spent by background generation (issue 15, branch c-gen)
+-- migration 3: tokens spent by background generation (issue 15)
 -- Charged to the company like chat replies (its monthly quota counts both); kept when the draft
 -- is deleted, so that deleting a draft does not give its tokens back.
 CREATE TABLE generation_usage (
@@ -257,3 +257,43 @@ CREATE TABLE generation_usage (
     date_added        TEXT    NOT NULL
 );
 CREATE INDEX generation_usage_by_company ON generation_usage (company_id, date_added);
+
+-- migration 4: the assistants work on typed drafts (issue 15)
+-- The campaign-creation assistant used to keep a loose JSON draft in chat_threads.campaign_draft.
+-- It now works on a typed draft linked by campaign_drafts.thread_seq. Each thread that has a
+-- loose draft and a Google Ads customer gets a typed draft linked to it, with what converts
+-- safely: the name (the loose step-1 "name", else the thread's name, else the company's name
+-- followed by " campaign"), `campaign_name`, `website_url` and `daily_budget_micros` of the
+-- loose step 1 when they have the typed field's type and length, and a positive integer
+-- `extra_data.market_analysis_id`. The column is kept as it was, no longer read or written:
+-- the loose JSON (ad groups, ads and extensions of any shape) stays there for an operator.
+INSERT INTO campaign_drafts (company_id, google_ads_customer_id, market_analysis_id, thread_seq,
+                             name, campaign_name, website_url, daily_budget_micros,
+                             default_match_type, date_added, date_updated)
+SELECT t.company_id, t.customer_id,
+       CASE WHEN json_type(t.extra_data, '$.market_analysis_id') = 'integer'
+                 AND json_extract(t.extra_data, '$.market_analysis_id') > 0
+            THEN json_extract(t.extra_data, '$.market_analysis_id') END,
+       t.seq,
+       substr(coalesce(
+           CASE WHEN json_type(t.campaign_draft, '$.campaign_settings.name') = 'text'
+                THEN nullif(trim(json_extract(t.campaign_draft, '$.campaign_settings.name')), '')
+           END,
+           nullif(trim(t.name), ''),
+           c.name || ' campaign'), 1, 256),
+       CASE WHEN json_type(t.campaign_draft, '$.campaign_settings.campaign_name') = 'text'
+                 AND length(json_extract(t.campaign_draft, '$.campaign_settings.campaign_name'))
+                     BETWEEN 1 AND 256
+            THEN json_extract(t.campaign_draft, '$.campaign_settings.campaign_name') END,
+       CASE WHEN json_type(t.campaign_draft, '$.campaign_settings.website_url') = 'text'
+                 AND length(json_extract(t.campaign_draft, '$.campaign_settings.website_url'))
+                     BETWEEN 1 AND 2083
+            THEN json_extract(t.campaign_draft, '$.campaign_settings.website_url') END,
+       CASE WHEN json_type(t.campaign_draft, '$.campaign_settings.daily_budget_micros') = 'integer'
+            THEN json_extract(t.campaign_draft, '$.campaign_settings.daily_budget_micros') END,
+       'BROAD',
+       strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'), strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')
+FROM chat_threads t JOIN companies c ON c.id = t.company_id
+WHERE t.campaign_draft IS NOT NULL AND json_type(t.campaign_draft) = 'object'
+  AND t.customer_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM campaign_drafts d WHERE d.thread_seq = t.seq);

@@ -9,10 +9,9 @@ use super::http::cursor::Cursor;
 use super::http::security::SignedIn;
 use super::{ApiTags, AppState, JsonBody, JsonBytes, JsonOut};
 use crate::api::http::error::ApiError;
-use crate::assistant::campaign_draft;
 use crate::schema::{
     AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate, AssistantType,
-    CompanyId, ThreadCampaignDraft, ThreadId,
+    CampaignDraft, CompanyId, ThreadId,
 };
 use crate::store::{ThreadFilter, ThreadScope};
 
@@ -183,20 +182,20 @@ impl ThreadsApi {
 
     /// Campaign Draft
     ///
-    /// The campaign a campaign-creation thread's assistant is building, by wizard step; every
-    /// section is `null` until the assistant saves it.
+    /// The campaign draft the thread's campaign-creation assistant is building (the same draft
+    /// as `GET /api/v1/campaigns/drafts/{id}`); 404 while the thread has none.
     #[oai(path = "/:thread_id/campaign-draft", method = "get")]
     async fn campaign_draft(
         &self,
         caller: SignedIn,
         thread_id: Path<ThreadId>,
-    ) -> Result<JsonOut<ThreadCampaignDraft>, ApiError> {
+    ) -> Result<JsonOut<CampaignDraft>, ApiError> {
         let draft = self
             .state
             .store
-            .campaign_draft(caller.0.viewer(), thread_id.0.clone())
+            .thread_draft(caller.0.viewer(), thread_id.0)
             .await?;
-        Ok(JsonOut(campaign_draft(thread_id.0, draft.as_ref())))
+        Ok(JsonOut(draft))
     }
 
     /// Delete Chat Thread

@@ -2,8 +2,10 @@
 //! thread's lock, a place among the model's answers in flight), then answered to its end by the
 //! model with its tools, or by the built-in onboarding interview when no model is configured.
 //! The model is awaited holding no database connection; the exchange is stored in one write
-//! once it has answered.
+//! once it has answered. The campaign draft's tools write as they run, each its own write,
+//! within the turn (the thread's lock held, the exchange's budgets counting).
 
+mod draft_tools;
 mod generated_copy;
 mod generation;
 mod in_flight;
@@ -29,7 +31,6 @@ use crate::store::{ChatContext, Exchange, HistoryMessage, NewMessage, Store, Sto
 pub use generation::GenerationWorker;
 use llm::OnDelta;
 pub use prompts::default_instructions;
-pub use tools::campaign_draft;
 
 /// What can go wrong while answering, besides the store's own errors.
 #[derive(Debug, thiserror::Error)]
@@ -232,7 +233,7 @@ impl Assistants {
             _lock,
             _slot,
         } = turn;
-        let mut workspace = tools::Workspace::new(&context);
+        let mut workspace = tools::Workspace::new(&self.store, viewer, &context);
         let (steps, mut reply) = match &self.model {
             Some(model) => {
                 self.converse(model, &context, &user, &mut workspace, on_delta)
@@ -252,7 +253,6 @@ impl Assistants {
             steps,
             reply,
             profile_patch: workspace.profile_patch.map(Value::Object),
-            campaign_draft: workspace.campaign_draft,
             complete_thread: workspace.completes_thread,
         };
         Ok(self
@@ -308,7 +308,9 @@ impl Assistants {
             steps.push(call_step);
             for call in &completion.tool_calls {
                 let result = tools::capped(
-                    workspace.run(&call.function.name, &call.function.arguments),
+                    workspace
+                        .run(&call.function.name, &call.function.arguments)
+                        .await?,
                     self.config.max_tool_result_bytes,
                 );
                 messages.push(json!({

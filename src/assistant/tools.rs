@@ -1,17 +1,15 @@
 //! The tools assistants may call. Each runs against a `Workspace`: the thread's context (with
-//! its extra_data), and the changes made so far, which are stored with the reply (or dropped with a
-//! failed one). A tool's result is JSON text for the model; a bad call gets `{"error": ...}`
-//! so the model can correct itself.
+//! its extra_data), and the changes made so far. The business profile and the thread's
+//! completion are stored with the reply (or dropped with a failed one); the campaign draft's
+//! tools (`draft_tools.rs`) write through the store as they run, each its own write. A tool's
+//! result is JSON text for the model; a bad call gets `{"error": ...}` so the model can correct
+//! itself.
 
 use serde_json::{json, Map, Value};
 
-use crate::schema::{
-    AssistantType, FrontendAction, JsonObject, Nullable, ThreadCampaignDraft, ThreadId,
-};
-use crate::store::ChatContext;
-
-/// Campaign draft sections, by step (1 to 4).
-pub const DRAFT_SECTIONS: [&str; 4] = ["campaign_settings", "ad_groups", "ads", "extensions"];
+use super::{draft_tools, AssistantError};
+use crate::schema::{AssistantType, DraftId, FrontendAction};
+use crate::store::{ChatContext, Store, Viewer};
 
 /// Business profile answers the onboarding collects.
 pub const PROFILE_FIELDS: [(&str, &str); 8] = [
@@ -34,7 +32,7 @@ pub fn tools_for(kind: AssistantType) -> Vec<Value> {
             tools.push(complete_thread_spec());
         }
         AssistantType::CampaignCreation => {
-            tools.push(update_campaign_draft_spec());
+            tools.extend_from_slice(draft_tools::specs());
             tools.push(complete_thread_spec());
         }
         AssistantType::General | AssistantType::MarketAnalysis => {}
@@ -42,7 +40,7 @@ pub fn tools_for(kind: AssistantType) -> Vec<Value> {
     tools
 }
 
-fn function(name: &str, description: &str, parameters: Value) -> Value {
+pub(super) fn function(name: &str, description: &str, parameters: Value) -> Value {
     json!({
         "type": "function",
         "function": {"name": name, "description": description, "parameters": parameters}
@@ -79,50 +77,9 @@ fn save_business_profile_spec() -> Value {
 fn complete_thread_spec() -> Value {
     function(
         "complete_thread",
-        "Marks this conversation as finished and lets the client submit it.",
+        "Marks this conversation as finished.",
         json!({"type": "object", "properties": {}, "additionalProperties": false}),
     )
-}
-
-fn update_campaign_draft_spec() -> Value {
-    function(
-        "update_campaign_draft",
-        "Saves one step of the campaign draft: 1 campaign settings, 2 ad groups and keywords, \
-         3 ads, 4 extensions. The step's data replaces what was saved for it.",
-        json!({
-            "type": "object",
-            "properties": {
-                "step": {"type": "integer", "minimum": 1, "maximum": 4},
-                "data": {"type": "object", "description": "The step's content"}
-            },
-            "required": ["step", "data"],
-            "additionalProperties": false
-        }),
-    )
-}
-
-/// A stored campaign draft in the API's shape.
-pub fn campaign_draft(thread_id: ThreadId, draft: Option<&Value>) -> ThreadCampaignDraft {
-    let section = |step: usize| {
-        Nullable(
-            draft
-                .and_then(|draft| draft.get(DRAFT_SECTIONS[step]))
-                .filter(|data| data.is_object())
-                .map(JsonObject::from_value),
-        )
-    };
-    ThreadCampaignDraft {
-        thread_id,
-        current_step: Nullable(
-            draft
-                .and_then(|draft| draft["current_step"].as_u64())
-                .and_then(|step| u8::try_from(step).ok()),
-        ),
-        campaign_settings: section(0),
-        ad_groups: section(1),
-        ads: section(2),
-        extensions: section(3),
-    }
 }
 
 /// A tool's result as the model is sent it and as it is stored, to be sent again with every
@@ -153,21 +110,26 @@ pub fn capped(result: String, limit: usize) -> String {
 
 /// What one answer's tools have done so far.
 pub struct Workspace<'a> {
-    context: &'a ChatContext,
+    pub(super) store: &'a Store,
+    pub(super) viewer: Viewer,
+    pub(super) context: &'a ChatContext,
     pub profile_patch: Option<Map<String, Value>>,
-    pub campaign_draft: Option<Value>,
     pub completes_thread: bool,
     pub actions: Vec<FrontendAction>,
+    /// The thread's campaign draft, once a tool has found or created it.
+    pub(super) draft_id: Option<DraftId>,
 }
 
 impl<'a> Workspace<'a> {
-    pub fn new(context: &'a ChatContext) -> Self {
+    pub fn new(store: &'a Store, viewer: Viewer, context: &'a ChatContext) -> Self {
         Workspace {
+            store,
+            viewer,
             context,
             profile_patch: None,
-            campaign_draft: None,
             completes_thread: false,
             actions: Vec::new(),
+            draft_id: None,
         }
     }
 
@@ -196,9 +158,14 @@ impl<'a> Workspace<'a> {
             .extend(fields);
     }
 
+    fn kind(&self) -> AssistantType {
+        self.context.thread.assistant.assistant_type
+    }
+
     /// Runs a tool the model called (only those its assistant offers), returning its result.
-    pub fn run(&mut self, name: &str, arguments: &str) -> String {
-        let offered = tools_for(self.context.thread.assistant.assistant_type)
+    /// Fails only when the store does (the draft's tools write as they run).
+    pub async fn run(&mut self, name: &str, arguments: &str) -> Result<String, AssistantError> {
+        let offered = tools_for(self.kind())
             .iter()
             .any(|tool| tool["function"]["name"] == name);
         let arguments = if arguments.trim().is_empty() {
@@ -210,19 +177,18 @@ impl<'a> Workspace<'a> {
             (false, _) => Err(format!("There is no tool named {name} here")),
             (true, Err(err)) => Err(format!("The arguments are not valid JSON: {err}")),
             (true, Ok(arguments)) => match name {
-                "get_thread_context" => Ok(self.thread_context()),
-                "save_business_profile" => self.save_business_profile(arguments),
+                "get_thread_context" => Ok(self.thread_context().to_string()),
+                "save_business_profile" => self
+                    .save_business_profile(arguments)
+                    .map(|saved| saved.to_string()),
                 "complete_thread" => {
                     self.complete_thread();
-                    Ok(json!({"completed": true}))
+                    Ok(json!({"completed": true}).to_string())
                 }
-                _ => self.update_campaign_draft(arguments),
+                _ => self.run_draft_tool(name, arguments).await?,
             },
         };
-        match result {
-            Ok(value) => value.to_string(),
-            Err(message) => json!({ "error": message }).to_string(),
-        }
+        Ok(result.unwrap_or_else(|message| json!({ "error": message }).to_string()))
     }
 
     fn thread_context(&self) -> Value {
@@ -246,36 +212,13 @@ impl<'a> Workspace<'a> {
         Ok(json!({"saved": saved, "business_profile": self.business_profile()}))
     }
 
-    /// The thread will be completed with this reply, and the client may submit.
+    /// The thread will be completed with this reply; an onboarding client may then submit
+    /// (the submit button's actions are the onboarding's only).
     pub fn complete_thread(&mut self) {
         self.completes_thread = true;
-        self.act(FrontendAction::EnableSubmitButton);
-    }
-
-    fn update_campaign_draft(&mut self, arguments: Value) -> Result<Value, String> {
-        let step = arguments["step"]
-            .as_u64()
-            .filter(|step| (1..=4).contains(step))
-            .ok_or("step must be an integer from 1 to 4")? as u8;
-        let data = arguments
-            .get("data")
-            .filter(|data| data.is_object())
-            .ok_or("data must be an object")?
-            .clone();
-        let mut draft = self
-            .campaign_draft
-            .clone()
-            .or_else(|| self.context.campaign_draft.clone())
-            .filter(Value::is_object)
-            .unwrap_or_else(|| json!({}));
-        draft[DRAFT_SECTIONS[usize::from(step) - 1]] = data;
-        draft["current_step"] = Value::from(step);
-        self.campaign_draft = Some(draft.clone());
-        self.act(FrontendAction::UpdateCampaignDraft);
-        if let Some(action) = FrontendAction::campaign_draft_step(step) {
-            self.act(action);
+        if self.kind() == AssistantType::Onboarding {
+            self.act(FrontendAction::EnableSubmitButton);
         }
-        Ok(json!({"saved_step": step, "campaign_draft": draft}))
     }
 }
 

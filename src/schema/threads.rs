@@ -1,4 +1,4 @@
-//! Chat threads, and the campaign draft a campaign-creation thread builds.
+//! Chat threads.
 
 use poem_openapi::Object;
 use serde::{Deserialize, Serialize};
@@ -59,21 +59,3 @@ pub struct AssistantChatThreadUpdate {
 }
 
 impl Validate for AssistantChatThreadUpdate {}
-
-/// The campaign a campaign-creation thread is building, in the wizard's four steps, as loose
-/// JSON (the published name `CampaignDraftSchema` is the typed draft's, in `campaigns.rs`).
-#[derive(Debug, Clone, Object, Serialize)]
-#[oai(rename = "ThreadCampaignDraftSchema")]
-pub struct ThreadCampaignDraft {
-    pub thread_id: ThreadId,
-    /// The step last written, 1 to 4; `null` while the draft is empty.
-    pub current_step: Nullable<u8>,
-    /// Step 1.
-    pub campaign_settings: Nullable<JsonObject>,
-    /// Step 2.
-    pub ad_groups: Nullable<JsonObject>,
-    /// Step 3.
-    pub ads: Nullable<JsonObject>,
-    /// Step 4.
-    pub extensions: Nullable<JsonObject>,
-}

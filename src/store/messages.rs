@@ -29,14 +29,13 @@ pub struct HistoryMessage {
 #[derive(Debug, Clone)]
 pub struct ChatContext {
     /// The thread's row, where its exchange is stored.
-    seq: i64,
+    pub(super) seq: i64,
     pub thread: AssistantChatThread,
     pub company_id: CompanyId,
     pub company_name: String,
     /// The assistant's own instructions; None: the built-in default for its type.
     pub instructions: Option<String>,
     pub business_profile: Value,
-    pub campaign_draft: Option<Value>,
     /// The last messages of the thread, oldest first (the window may start inside an
     /// exchange: the assistant chooses where the model's view starts).
     pub history: Vec<HistoryMessage>,
@@ -92,8 +91,6 @@ pub struct Exchange {
     pub reply: NewMessage,
     /// Merged into the company's business profile (RFC 7396).
     pub profile_patch: Option<Value>,
-    /// Replaces the thread's campaign draft.
-    pub campaign_draft: Option<Value>,
     pub complete_thread: bool,
 }
 
@@ -201,7 +198,7 @@ fn insert(conn: &Connection, seq: i64, message: &NewMessage) -> StoreResult<()> 
 /// Refuses (404) a thread that, since its context was read, was deleted (its `seq` perhaps
 /// given to a new thread) or hidden from the viewer (removed from its company): the model took
 /// its time in between.
-fn still_visible(
+pub(super) fn still_visible(
     conn: &Connection,
     viewer: Viewer,
     seq: i64,
@@ -244,19 +241,18 @@ impl Store {
                 company_id,
                 thread,
             } = visible_thread(conn, viewer, &thread_id, None)?;
-            let (instructions, campaign_draft): (Option<String>, Option<String>) = conn
+            let instructions: Option<String> = conn
                 .prepare_cached(
-                    "SELECT a.instructions, t.campaign_draft FROM chat_threads t \
+                    "SELECT a.instructions FROM chat_threads t \
                      JOIN assistants a ON a.id = t.assistant_id WHERE t.seq = ?1",
                 )?
-                .query_row([seq], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                .query_row([seq], |row| row.get(0))?;
             Ok(ChatContext {
                 seq,
                 company_id,
                 company_name: company_by_id(conn, company_id)?.name,
                 instructions,
                 business_profile: profile_of(conn, company_id)?.0,
-                campaign_draft: campaign_draft.and_then(|text| serde_json::from_str(&text).ok()),
                 history: history(conn, seq, history_window)?,
                 replies_so_far: replies_so_far(conn, seq)?,
                 thread,
@@ -286,13 +282,7 @@ impl Store {
             if let Some(patch) = &exchange.profile_patch {
                 merge_profile(conn, company_id, patch)?;
             }
-            record_chat_effects(
-                conn,
-                company_id,
-                seq,
-                exchange.complete_thread,
-                exchange.campaign_draft.as_ref(),
-            )?;
+            record_chat_effects(conn, company_id, seq, exchange.complete_thread)?;
             Ok(vec![exchange.user.listed(), exchange.reply.listed()])
         })
         .await

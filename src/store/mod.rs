@@ -18,6 +18,7 @@ pub mod maintenance;
 mod messages;
 mod migrate;
 mod rows;
+mod thread_drafts;
 mod threads;
 mod users;
 mod write;
@@ -43,6 +44,7 @@ pub use generation::{
     Resumed, RsaRun,
 };
 pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
+pub use thread_drafts::NewThreadDraft;
 pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
 pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
 

@@ -294,22 +294,6 @@ impl Store {
         .await
     }
 
-    /// The thread's campaign draft (None while empty).
-    pub async fn campaign_draft(
-        &self,
-        viewer: Viewer,
-        thread_id: ThreadId,
-    ) -> StoreResult<Option<serde_json::Value>> {
-        self.read(move |conn| {
-            let seq = visible_thread(conn, viewer, &thread_id, None)?.seq;
-            let draft: Option<String> = conn
-                .prepare_cached("SELECT campaign_draft FROM chat_threads WHERE seq = ?1")?
-                .query_row([seq], |row| row.get(0))?;
-            Ok(draft.and_then(|text| serde_json::from_str(&text).ok()))
-        })
-        .await
-    }
-
     pub async fn delete_thread(
         &self,
         viewer: Viewer,
@@ -330,26 +314,20 @@ impl Store {
 }
 
 /// What an assistant's answer changed in thread `seq` of company `company_id`: `date_updated`
-/// always moves; the thread is completed and its campaign draft replaced when asked. Every
-/// thread write an exchange makes goes through here.
+/// always moves; the thread is completed when asked. Every thread write an exchange makes goes
+/// through here (the campaign draft's edits are the draft's own writes).
 pub(super) fn record_chat_effects(
     conn: &mut Write,
     company_id: CompanyId,
     seq: i64,
     complete: bool,
-    campaign_draft: Option<&serde_json::Value>,
 ) -> StoreResult<()> {
     conn.company_threads_changed(company_id);
     conn.prepare_cached(
         "UPDATE chat_threads SET is_completed = CASE WHEN ?2 THEN 1 ELSE is_completed END, \
-         campaign_draft = coalesce(?3, campaign_draft), date_updated = ?4 WHERE seq = ?1",
+         date_updated = ?3 WHERE seq = ?1",
     )?
-    .execute(params![
-        seq,
-        complete,
-        campaign_draft.map(|draft| draft.to_string()),
-        Timestamp::now().0
-    ])?;
+    .execute(params![seq, complete, Timestamp::now().0])?;
     Ok(())
 }
 

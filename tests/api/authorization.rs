@@ -49,8 +49,8 @@ fn user_id(server: &Server, token: &str) -> i64 {
 }
 
 /// A company of `token`'s user with a Google Ads customer, a Business location, a thread, a
-/// campaign draft (its market analysis id is the company's own) with an ad group and its
-/// keyword, and `member` (email, id) as a
+/// campaign draft (its market analysis id is the company's own; the thread's draft) with an ad
+/// group and its keyword, and `member` (email, id) as a
 /// member, its name carrying `marker`; what names them.
 fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)) -> Known {
     let company = server.company_with_connections(token, &format!("{marker} company"));
@@ -90,6 +90,7 @@ fn company_world(server: &Server, token: &str, marker: &str, member: (&str, i64)
         .expect(200)
         .body["draft"]["ad_groups"][0]
         .clone();
+    server.link_draft_to_thread(&draft.body["id"], &thread.body["thread_id"]);
     Known(HashMap::from([
         ("company_id".to_string(), json!(company)),
         ("thread_id".to_string(), thread.body["thread_id"].clone()),

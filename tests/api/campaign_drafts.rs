@@ -267,15 +267,7 @@ fn deleting_the_thread_a_draft_was_made_from_keeps_the_draft() {
         )
         .expect(200);
     let thread_id = thread.body["thread_id"].as_str().unwrap().to_string();
-    let linked = server
-        .db()
-        .execute(
-            "UPDATE campaign_drafts SET thread_seq = \
-             (SELECT seq FROM chat_threads WHERE thread_id = ?1) WHERE id = ?2",
-            rusqlite::params![thread_id, id],
-        )
-        .unwrap();
-    assert_eq!(linked, 1);
+    server.link_draft_to_thread(&json!(id), &thread.body["thread_id"]);
     server
         .delete(&token, &format!("/api/v1/chat/threads/{thread_id}"))
         .expect(204);

@@ -291,6 +291,20 @@ impl Server {
         rusqlite::Connection::open(self.database()).unwrap()
     }
 
+    /// Makes draft `draft` the campaign draft of thread `thread`, as the campaign assistant's
+    /// first saved step does (for sweeps that need a thread with a draft and no model).
+    pub fn link_draft_to_thread(&self, draft: &Value, thread: &Value) {
+        let linked = self
+            .db()
+            .execute(
+                "UPDATE campaign_drafts SET thread_seq = \
+                 (SELECT seq FROM chat_threads WHERE thread_id = ?1) WHERE id = ?2",
+                rusqlite::params![thread.as_str().unwrap(), draft.as_i64().unwrap()],
+            )
+            .unwrap();
+        assert_eq!(linked, 1);
+    }
+
     /// How many rows `table` has.
     pub fn count(&self, table: &str) -> i64 {
         self.db()

@@ -116,7 +116,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The tool results the model was sent in a request, parsed.
-fn tool_results(request: &crate::fake_llm::Received) -> Vec<Value> {
+pub fn tool_results(request: &crate::fake_llm::Received) -> Vec<Value> {
     request
         .messages()
         .iter()
@@ -317,83 +317,12 @@ fn a_tool_round_trip_reaches_extra_data_and_saves_the_profile() {
 }
 
 #[test]
-fn campaign_tools_fill_the_draft_and_their_frontend_actions_come_in_order() {
-    let chat = Chat::start("campaign_creation", &[]);
-    let draft_path = format!("/api/v1/chat/threads/{}/campaign-draft", chat.thread);
-    let empty = chat.get(&draft_path).expect(200).body;
-    assert_eq!(
-        empty,
-        json!({"thread_id": chat.thread, "current_step": null, "campaign_settings": null,
-               "ad_groups": null, "ads": null, "extensions": null})
-    );
-
-    // A bad call gets an error result the model can read, and changes nothing.
-    chat.llm.script([
-        Answer::tool("update_campaign_draft", json!({"step": 7, "data": {}})),
-        Answer::text("Let me retry."),
-    ]);
-    let reply = chat.say("Start")[1].clone();
-    assert_eq!(reply["frontend_actions"], json!([]));
-    assert!(tool_results(&chat.llm.received()[1])[0]["error"].is_string());
-    assert_eq!(chat.get(&draft_path).body["current_step"], Value::Null);
-
-    let settings = json!({"name": "Spring", "daily_budget": 40});
-    let groups = json!({"ad_groups": [{"name": "Bread", "keywords": ["sourdough"]}]});
-    chat.llm.script([
-        Answer::tool(
-            "update_campaign_draft",
-            json!({"step": 1, "data": settings}),
-        )
-        .and_tool("update_campaign_draft", json!({"step": 2, "data": groups})),
-        Answer::tool("update_campaign_draft", json!({"step": 2, "data": groups}))
-            .and_tool("complete_thread", json!({})),
-        Answer::text("Your campaign is ready."),
-    ]);
-    let reply = chat.say("Build it")[1].clone();
-    assert_eq!(reply["content"], "Your campaign is ready.");
-    assert_eq!(
-        reply["frontend_actions"],
-        json!([
-            "update_campaign_draft",
-            "set_campaign_draft_step_1",
-            "set_campaign_draft_step_2",
-            "enable_submit_button"
-        ])
-    );
-    let received = chat.llm.received();
-    assert_eq!(
-        received[2].tool_names(),
-        [
-            "get_thread_context",
-            "update_campaign_draft",
-            "complete_thread"
-        ]
-    );
-    let draft = chat.get(&draft_path).expect(200).body;
-    assert_eq!(draft["current_step"], 2);
-    assert_eq!(draft["campaign_settings"], settings);
-    assert_eq!(draft["ad_groups"], groups);
-    assert_eq!(draft["ads"], Value::Null);
-    let thread_now = chat
-        .get(&format!("/api/v1/chat/threads/{}", chat.thread))
-        .expect(200)
-        .body;
-    assert_eq!(thread_now["is_completed"], true);
-    chat.send("One more change").expect(409);
-    assert_eq!(
-        chat.llm.received().len(),
-        5,
-        "a completed thread never reaches the model"
-    );
-}
-
-#[test]
 fn the_stream_sends_the_user_message_deltas_the_reply_and_done() {
     let chat = Chat::start("campaign_creation", &[]);
     chat.llm.script([
         Answer::tool(
-            "update_campaign_draft",
-            json!({"step": 1, "data": {"name": "Spring"}}),
+            "update_campaign_settings",
+            json!({"campaign_name": "Spring"}),
         ),
         Answer::text("Step one is saved, on to ad groups."),
     ]);
@@ -426,7 +355,7 @@ fn the_stream_sends_the_user_message_deltas_the_reply_and_done() {
             chat.thread
         ))
         .body;
-    assert_eq!(draft["campaign_settings"], json!({"name": "Spring"}));
+    assert_eq!(draft["campaign_name"], "Spring");
 
     // A failure mid-stream is an `error` event, and nothing is stored.
     chat.llm.script([Answer::error(500)]);

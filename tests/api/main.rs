@@ -4,6 +4,7 @@ mod fake_llm;
 mod harness;
 
 mod admin_page;
+mod assistant_drafts;
 mod auth;
 mod authorization;
 mod backup_check;

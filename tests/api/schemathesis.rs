@@ -144,6 +144,7 @@ fn schemathesis_finds_nothing_over_every_operation() {
                     "market_analysis_id": company}),
         )
         .expect(200);
+    server.link_draft_to_thread(&draft.body["id"], &thread.body["thread_id"]);
     let draft = server
         .post(
             &admin,
