@@ -270,7 +270,8 @@ pub struct CampaignDraft {
     pub is_published: bool,
     pub published_at: Nullable<Timestamp>,
     pub published_campaign_id: Nullable<i64>,
-    /// True when every RSA of the draft has been generated (and there is at least one).
+    /// True when the draft has RSAs and each has its copy: generated (`completed`) or written by
+    /// a person (`not_started`); none waits for generation or failed.
     pub all_rsas_generated: bool,
     pub ad_groups: Vec<AdGroup>,
 }

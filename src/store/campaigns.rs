@@ -248,9 +248,16 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
     draft.extensions_generation_status = extensions_task.status;
     draft.extensions_generation_error = extensions_task.error;
     draft.ad_groups = ad_groups(conn, draft_id)?;
+    // `not_started` is an RSA a person wrote or took over: it has its copy, and a client that
+    // polls this flag after asking for generation must not wait on it for ever.
     let mut all_rsas = draft.ad_groups.iter().flat_map(|group| &group.rsas);
     draft.all_rsas_generated = all_rsas.clone().next().is_some()
-        && all_rsas.all(|rsa| rsa.status == GenerationStatus::Completed);
+        && all_rsas.all(|rsa| {
+            matches!(
+                rsa.status,
+                GenerationStatus::Completed | GenerationStatus::NotStarted
+            )
+        });
     Ok(draft)
 }
 

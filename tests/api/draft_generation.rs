@@ -651,6 +651,9 @@ fn an_rsa_a_person_edits_during_generation_keeps_their_copy_and_later_runs_leave
     kept(&world);
     assert_eq!(status["rsas"][1]["status"], "completed", "{status}");
     assert_eq!(status["rsas"][2]["status"], "completed", "{status}");
+    // The person's RSA (`not_started`) has its copy: a client polling the flag is not kept waiting.
+    assert_eq!(status["rsas"][0]["status"], "not_started", "{status}");
+    assert_eq!(world.draft()["all_rsas_generated"], true);
 
     // A keyword added later regenerates the ad group's other RSAs, never the person's.
     world.llm.forget_script();
