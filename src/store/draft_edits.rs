@@ -419,6 +419,23 @@ fn stored_rsa_content(conn: &Connection, id: i64) -> StoreResult<RsaContent> {
     ))
 }
 
+/// Whether the RSA's copy is the generator's: generated, or waiting to be, and not since
+/// written by a person.
+fn generator_owns(conn: &Connection, id: i64) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT edited_at IS NULL FROM draft_rsas WHERE id = ?1")?
+        .query_row([id], |row| row.get(0))?)
+}
+
+/// Whether a step-3 item leaves RSA `id` as it is: sent back unchanged, or sent without any
+/// headline or description for an RSA whose copy is the generator's. The second is what a client
+/// sends back for an RSA it loaded before its copy arrived; taken as a person's edit, it would
+/// throw the generated copy away.
+fn leaves_as_is(conn: &Connection, id: i64, content: &RsaContent) -> StoreResult<bool> {
+    let blank = content.0.is_empty() && content.1.is_empty();
+    Ok(stored_rsa_content(conn, id)? == *content || (blank && generator_owns(conn, id)?))
+}
+
 /// Saves one RSA of step 3 at `position`. A person's change of content (and a new RSA) marks it
 /// edited and takes it from any generation task, which then leaves it alone.
 fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()> {
@@ -427,7 +444,7 @@ fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()>
     let headlines = serde_json::to_string(&content.0)?;
     let descriptions = serde_json::to_string(&content.1)?;
     match rsa.id {
-        Some(id) if stored_rsa_content(conn, id)? == content => {
+        Some(id) if leaves_as_is(conn, id, &content)? => {
             set_column(conn, "draft_rsas", id, "position", &position)?;
         }
         Some(id) => {

@@ -753,3 +753,54 @@ fn a_task_resumed_without_a_model_fails_saying_so() {
     }
     assert_eq!(task_row(&world.server, &task_id).0, "failed");
 }
+
+#[test]
+fn a_client_sending_back_rsas_it_loaded_before_their_copy_arrived_keeps_the_generated_copy() {
+    let world = World::start(&[]);
+    let group = world.ad_group("Bread", &["bread"]);
+    world.answers_late(&GENERATED_RSA, 1);
+    let ids = rsa_ids(&world.generate_rsas(group));
+    // The wizard loads the draft while the copy is still being written...
+    let loaded = world.rsas();
+    assert!(loaded.iter().all(|rsa| rsa["headlines"] == json!([])));
+    world.settled();
+    // ...and saves step 3 afterwards: its own RSA rewritten, the others sent back as loaded.
+    let mut sent: Vec<Value> = loaded
+        .iter()
+        .map(|rsa| {
+            json!({"id": rsa["id"], "ad_group_id": group,
+                          "headlines": rsa["headlines"], "descriptions": rsa["descriptions"]})
+        })
+        .collect();
+    sent[0]["headlines"] = json!([{"text": "Mine"}, {"text": "All Mine"}, {"text": "Hands Off"}]);
+    sent[0]["descriptions"] = json!([{"text": "Written by a person."}, {"text": "Kept."}]);
+    world
+        .server
+        .patch(
+            &world.token,
+            &format!("{DRAFTS}/{}/ads", world.draft),
+            &json!({"rsas": sent}),
+        )
+        .expect(200);
+    let rsas = world.rsas();
+    assert_eq!(rsas.len(), 3);
+    assert_eq!(rsas[0]["id"], ids[0]);
+    assert_eq!(
+        texts(&rsas[0]["headlines"]),
+        ["Mine", "All Mine", "Hands Off"]
+    );
+    for rsa in &rsas[1..] {
+        assert_eq!(rsa["status"], "completed", "{rsa}");
+        let generated: Vec<&str> = GENERATED_RSA["headlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|text| text.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            texts(&rsa["headlines"]),
+            generated,
+            "the generated copy is kept"
+        );
+    }
+}
