@@ -141,8 +141,11 @@ function cellInput(label, path, value, onValue, { options, ...rest } = {}) {
   return h('div', { class: 'cell-field' }, input, warningSlot(path, input));
 }
 
-/** `a[0].b[1].c` -> `a[0].b[1]` -> `a[0].b` -> ... -> ''. */
-const parentPath = (path) => path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+/** `a[0].b[1].c` -> `a[0].b[1]` -> `a[0].b` -> `a[0]` -> `a` -> ''. */
+const parentPath = (path) => {
+  const parent = path.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+  return parent === path ? '' : parent;
+};
 
 /**
  * Shows `warnings` ({path, code, message}) at the input or list their path names, else at the
