@@ -871,6 +871,12 @@ fn without_a_model_edits_save_and_queue_nothing() {
 #[test]
 fn a_persons_rsa_edit_is_not_taken_by_a_refresh() {
     let world = World::new(true);
+    // Merged with the generation worker (c-gen), the stand-in model would write the RSAs before
+    // the person's edit below when the machine is busy: its answers come too late for that.
+    let late = crate::fake_llm::Answer::text("{}").after(std::time::Duration::from_secs(60));
+    if let Some(llm) = &world._llm {
+        llm.script(std::iter::repeat_n(late, 6));
+    }
     world
         .post(
             "/ad-groups",
