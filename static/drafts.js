@@ -246,6 +246,8 @@ export async function draftView(view, draftId, companyId) {
       }),
     extensions: (model) => extensionsStep(model, rerender('extensions'), (body) => save('extensions', 'extensions', body),
       async () => {
+        // Generated extensions are added to the saved lists, which a save of step 4 replaces.
+        if (dirty.has('extensions')) throw new Error('Save your changes to the extensions first: generation adds to the saved ones.');
         const answer = await post(`${base}/extensions/generate`);
         generation.started(`Extension generation queued (${statusText(answer.status)}).`);
       }),
@@ -327,11 +329,12 @@ export async function draftView(view, draftId, companyId) {
 function showValidation(box, answer) {
   box.hidden = false;
   box.className = `card validation ${answer.valid ? 'is-valid' : 'is-invalid'}`;
-  box.replaceChildren(
+  // One wrapper: h() leaves out the parts that are null (replaceChildren would print "null").
+  box.replaceChildren(h('div', {},
     h('h2', {}, answer.valid ? 'Ready: the draft is valid' : `Not ready: ${answer.errors.length} error${answer.errors.length === 1 ? '' : 's'}`),
     answer.errors.length ? h('ul', { class: 'errors' }, answer.errors.map((e) =>
       h('li', {}, `${e.message} `, h('small', { class: 'mono muted' }, e.field)))) : null,
-    answer.warnings.length ? h('div', { class: 'advice' }, h('h3', {}, 'Advice'), h('ul', {}, answer.warnings.map((w) => h('li', {}, w)))) : null);
+    answer.warnings.length ? h('div', { class: 'advice' }, h('h3', {}, 'Advice'), h('ul', {}, answer.warnings.map((w) => h('li', {}, w)))) : null));
 }
 
 /**
@@ -351,14 +354,15 @@ function generationMonitor(base, onComplete, showAnyway) {
     const count = (wanted) => rsas.filter((r) => wanted.includes(r.status)).length;
     const never = [status.ad_groups, status.extensions, ...rsas].every((part) => part.status === 'not_started');
     element.hidden = never && status.all_complete && !note;
-    element.replaceChildren(
+    element.replaceChildren(...[
       h('h2', {}, status.all_complete ? 'Generation is complete' : 'Generating…'),
       note && !status.all_complete ? h('p', {}, note) : null,
       h('ul', { class: 'generation-lines' },
         status.ad_groups.status === 'not_started' ? null : line('Ad groups', status.ad_groups),
         rsas.length ? h('li', {}, `RSAs: ${count(['completed'])} completed, ${count(['pending', 'in_progress'])} waiting, ${count(['failed'])} failed`) : null,
         line('Extensions', status.extensions),
-        rsas.filter((r) => r.error).slice(0, 3).map((r) => h('li', { class: 'error-text' }, `RSA ${r.rsa_id}: ${r.error}`))));
+        rsas.filter((r) => r.error).slice(0, 3).map((r) => h('li', { class: 'error-text' }, `RSA ${r.rsa_id}: ${r.error}`))),
+    ].filter(Boolean));
   }
   async function poll(note) {
     polling = true;

@@ -443,6 +443,15 @@ async function draftWizard(companyUrl) {
   await settings.getByLabel('Language ids').fill('1002');
   await settings.getByLabel('Location ids').fill('2250, 1006094');
   await settings.getByLabel('Start date').fill('2027-03-01');
+  await settings.getByLabel('Target CPA').fill('ten');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expectText(settings.locator('.field-error:not([hidden])'), '“ten” is not an amount');
+  check(await page.evaluate(async (url) => {
+    const { token } = JSON.parse(localStorage.getItem('adthread.session'));
+    const draft = await (await fetch(`/api/v1/campaigns/drafts/${url.match(/drafts\/(\d+)/)[1]}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    return draft.campaign_name === null;
+  }, draftUrl), 'a refused amount sends nothing');
+  await settings.getByLabel('Target CPA').fill('');
   await settings.getByRole('button', { name: 'Save settings' }).click();
   await expectText(notice, 'Saved, with 1 warning');
   await expectWarning(page.getByRole('form', { name: 'Campaign settings' }), 'Daily budget', 'greater than 0');
@@ -610,6 +619,13 @@ async function draftGeneration() {
   await settle();
   await shot('02-generated-ads');
 
+  log('with unsaved edits in the ads, "Generate RSAs" asks to save them first');
+  await ads.getByRole('button', { name: 'Add headline' }).first().click();
+  await page.getByRole('button', { name: 'Generate RSAs' }).click();
+  await expectText(page.locator('#notice'), 'Save your changes to the ads first');
+  await stepTab('Settings').click();
+  await page.getByLabel('Campaign name').fill('Typed, not saved');
+
   log('"Generate extensions" adds sitelinks, callouts and snippets');
   await stepTab('Extensions').click();
   await page.getByRole('button', { name: 'Generate extensions' }).click();
@@ -618,8 +634,25 @@ async function draftGeneration() {
   await eventually(async () => await extensions.getByLabel('Callout 3', { exact: true }).count() === 1, 'three callouts shown');
   check(await extensions.getByLabel('Callout 1', { exact: true }).inputValue() === 'Organic Flour', 'generated callout');
   check(await extensions.getByLabel('Sitelink 2 link text').inputValue() === 'Order Online', 'generated sitelink');
+  await expectText(generationBox, 'Steps with unsaved changes still show them');
+  check(!/\b(null|undefined)\b/.test(await generationBox.innerText()), `no stray null: ${await generationBox.innerText()}`);
   await settle();
   await shot('03-generated-extensions');
+
+  log('unsaved edits of other steps are kept until the person discards them');
+  await stepTab('Settings').click();
+  check(await page.getByLabel('Campaign name').inputValue() === 'Typed, not saved', 'the unsaved campaign name is kept');
+  await generationBox.getByRole('button', { name: 'Discard my changes and show it' }).click();
+  await eventually(async () => await page.getByLabel('Campaign name').inputValue() === '', 'the saved (empty) campaign name');
+  await stepTab('Ads').click();
+  await eventually(async () => await page.getByRole('form', { name: 'Ads' }).getByLabel('Headline 6', { exact: true }).count() === 0,
+    'the unsaved headline is gone');
+
+  log('validating the generated draft: the settings it still lacks');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  const validation = page.getByRole('region', { name: 'Validation' });
+  await expectText(validation.locator('li'), 'campaign_name');
+  check(!/\b(null|undefined)\b/.test(await validation.innerText()), `no stray null: ${await validation.innerText()}`);
 }
 
 try {
