@@ -569,6 +569,18 @@ async function draftWizard(companyUrl) {
   await shot('17-draft-ads-phone');
   await page.setViewportSize({ width: 1280, height: 860 });
 
+  log('the list shows the draft with its customer, at desktop and phone width');
+  await page.goto(companyUrl);
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await page.getByRole('tab', { name: 'Campaign drafts' }).click();
+  await expectText(panel('drafts').locator('tbody tr'), 'Acme Ads (1234567890)');
+  await expectText(panel('drafts').locator('tbody tr'), 'not started');
+  await settle();
+  await shot('18-drafts');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('19-drafts-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
+
   log('a thread links its campaign draft when it has a typed one');
   const companyId = Number(companyUrl.split('/').pop());
   const linked = await page.evaluate(async (company) => {
