@@ -176,10 +176,10 @@ function showWarnings(container, top, warnings) {
 // ---- The wizard ------------------------------------------------------------------------------
 
 const STEPS = [
-  ['settings', 'Settings', 'campaign-settings'],
-  ['ad-groups', 'Ad groups & keywords', 'ad-groups'],
-  ['ads', 'Ads', 'ads'],
-  ['extensions', 'Extensions', 'extensions'],
+  ['settings', 'Settings'],
+  ['ad-groups', 'Ad groups & keywords'],
+  ['ads', 'Ads'],
+  ['extensions', 'Extensions'],
 ];
 
 export async function draftView(view, draftId, companyId) {
@@ -242,7 +242,7 @@ export async function draftView(view, draftId, companyId) {
         if (dirty.has('ads')) throw new Error('Save your changes to the ads first: generation adds three RSAs to the saved ones.');
         const answer = await post(`${base}/ad-groups/${group.id}/rsa/generate`);
         generation.started(`RSA generation for “${group.name}” queued (${statusText(answer.status)}).`);
-        await reload(['ads']);
+        await reload();
       }),
     extensions: (model) => extensionsStep(model, rerender('extensions'), (body) => save('extensions', 'extensions', body),
       async () => {
@@ -258,7 +258,6 @@ export async function draftView(view, draftId, companyId) {
       return draft.ad_groups.map((g) => ({
         id: g.id, name: g.name, bid: units(g.cpc_bid_micros),
         keywords: g.keywords.map((k) => ({ id: k.id, text: k.text, match_type: k.match_type, bid: units(k.cpc_bid_micros), final_url: k.final_url ?? '' })),
-        defaultMatch: draft.default_match_type,
       }));
     }
     if (key === 'ads') return draft.ad_groups.map((g) => ({ id: g.id, name: g.name, rsas: structuredClone(g.rsas) }));
