@@ -4,6 +4,7 @@ import { currentSession, get, onBusy, onSignedOut, signIn, signOut } from './api
 import { field, form, h, newPage, showNotice } from './ui.js';
 import { companiesView, companyView } from './companies.js';
 import { threadView } from './threads.js';
+import { draftView } from './drafts.js';
 import { usersView } from './users.js';
 
 const view = document.getElementById('view');
@@ -13,6 +14,8 @@ const routes = [
   [/^#\/companies\/(\d+)$/, (id) => companyView(view, Number(id))],
   [/^#\/threads\/([^/?]+)(?:\?company=(\d+))?$/,
     (id, company) => threadView(view, decodeURIComponent(id), company ? Number(company) : null)],
+  [/^#\/drafts\/(\d+)(?:\?company=(\d+))?$/,
+    (id, company) => draftView(view, Number(id), company ? Number(company) : null)],
   [/^#\/users$/, () => usersView(view, me)],
   [/^(#\/companies)?$/, () => companiesView(view)],
 ];

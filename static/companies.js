@@ -4,6 +4,7 @@
 import { get, patch, post, remove, segment } from './api.js';
 import { actionButton, ask, clearNotice, field, fill, form, h, orNull, showNotice, table, when, yesNo } from './ui.js';
 import { threadsSection } from './threads.js';
+import { draftsSection } from './drafts.js';
 
 export async function companiesView(view) {
   document.title = 'Companies · adthread';
@@ -52,6 +53,7 @@ class CompanyContext {
 
 const TABS = [
   ['threads', 'Chat threads'],
+  ['drafts', 'Campaign drafts'],
   ['customers', 'Google Ads customers'],
   ['locations', 'Business locations'],
   ['members', 'Members'],
@@ -72,6 +74,7 @@ export async function companyView(view, id) {
   heading.textContent = company.name;
   const panels = {
     threads: threadsSection(context),
+    drafts: draftsSection(context),
     customers: connectionSection(context, CUSTOMERS),
     locations: connectionSection(context, LOCATIONS),
     members: membersSection(context),

@@ -4,6 +4,7 @@
 import { nextLink, patch, post, remove, request, get } from './api.js';
 import { actionButton, ask, field, flash, form, h, orNull, showNotice, table, when, yesNo } from './ui.js';
 import { conversationPanel } from './chat.js';
+import { draftLink } from './drafts.js';
 
 const ASSISTANT_TYPES = [
   ['onboarding', 'Onboarding'],
@@ -141,6 +142,7 @@ export async function threadView(view, threadId, companyId) {
     return;
   }
   const body = h('div', {});
+  let draftId = null; // the thread's campaign draft, once known
   const rerender = (changed) => {
     thread = changed;
     body.replaceChildren(...threadParts(thread));
@@ -153,6 +155,7 @@ export async function threadView(view, threadId, companyId) {
     return [
       h('h1', {}, t.name || h('em', {}, 'Untitled thread')),
       h('div', { class: 'toolbar' },
+        draftId === null ? null : h('a', { class: 'button-link', href: draftLink(draftId, companyId) }, 'Campaign draft'),
         actionButton(t.is_completed ? 'Reopen' : 'Mark completed', async () => {
           rerender(await patch(path, { is_completed: !t.is_completed }));
           showNotice(t.is_completed ? 'The thread is open again.' : 'The thread is completed.', 'ok');
@@ -198,5 +201,12 @@ export async function threadView(view, threadId, companyId) {
     ];
   }
   rerender(thread);
+  // A typed draft (it has a numeric id) is one click away; 404: the thread has none.
+  get(`${path}/campaign-draft`).then((draft) => {
+    if (Number.isInteger(draft?.id)) {
+      draftId = draft.id;
+      rerender(thread);
+    }
+  }, () => {});
   view.lastChild.replaceWith(body, conversationPanel(threadId, (changed) => rerender(changed)));
 }

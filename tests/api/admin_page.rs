@@ -4,13 +4,19 @@
 use std::path::Path;
 use std::process::Command;
 
-use serde_json::Value;
+use std::time::Duration;
 
-use crate::harness::Server;
+use serde_json::{json, Value};
+
+use crate::fake_llm::{Answer, FakeLlm, GENERATED_RSA};
+use crate::harness::{Server, CUSTOMER_ID};
 
 const STATIC_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/static");
 const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser");
 const SCREENSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+const GENERATION_SCREENSHOTS: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots-generation");
+const DRAFTS: &str = "/api/v1/campaigns/drafts";
 
 fn text(body: &Value) -> &str {
     body.as_str().expect("a text body")
@@ -103,8 +109,13 @@ fn the_page_is_served_from_the_binary_with_its_types_and_security_headers() {
     assert_eq!(posted.as_u16(), 405);
 }
 
-/// Runs `node tests/browser/<script> <args>`, failing with everything it printed.
-fn run_browser_script(server: &Server, script: &str, args: &[&str]) {
+/// Runs `node tests/browser/admin_page.mjs BASE admin@localhost PASSWORD <rest>`, failing with
+/// everything it printed; `rest` starts with the user's email (or `-`) and the screenshot folder.
+fn run_admin_page(server: &Server, rest: &[&str]) {
+    let script = "admin_page.mjs";
+    let password = server.admin_password();
+    let shots = rest[1];
+    let args = [&[server.base.as_str(), "admin@localhost", &password], rest].concat();
     assert!(
         Path::new(BROWSER_DIR)
             .join("node_modules/playwright-core")
@@ -113,7 +124,7 @@ fn run_browser_script(server: &Server, script: &str, args: &[&str]) {
     );
     let output = Command::new("node")
         .arg(Path::new(BROWSER_DIR).join(script))
-        .args(args)
+        .args(&args)
         .current_dir(BROWSER_DIR)
         .output()
         .expect("run node");
@@ -124,7 +135,7 @@ fn run_browser_script(server: &Server, script: &str, args: &[&str]) {
     );
     assert!(
         output.status.success(),
-        "{script} failed (screenshots in {SCREENSHOTS}):\n{printed}\n--- server log ---\n{}",
+        "{script} failed (screenshots in {shots}):\n{printed}\n--- server log ---\n{}",
         server.log()
     );
     println!("{printed}");
@@ -135,19 +146,7 @@ fn an_agency_runs_its_day_from_the_browser() {
     let server = Server::start();
     let planner = server.user("planner@agency.test", false);
     server.get(&planner, "/api/v1/users/me").expect(200);
-    let admin_password = server.admin_password();
-
-    run_browser_script(
-        &server,
-        "admin_page.mjs",
-        &[
-            &server.base,
-            "admin@localhost",
-            &admin_password,
-            "planner@agency.test",
-            SCREENSHOTS,
-        ],
-    );
+    run_admin_page(&server, &["planner@agency.test", SCREENSHOTS]);
 
     // What the page did is what the API now says.
     let refused = server.get(&planner, "/api/v1/users/me").expect(401);
@@ -184,6 +183,75 @@ fn an_agency_runs_its_day_from_the_browser() {
     assert_eq!(location.body[0]["title"], "Acme Paris Rivoli");
     assert_eq!(
         location.body[0]["storefront_address"]["address_lines"],
-        serde_json::json!(["1 rue de Rivoli", "Bâtiment B"])
+        json!(["1 rue de Rivoli", "Bâtiment B"])
     );
+
+    // The wizard's draft, as the API keeps it: one left (the other deleted), every step saved.
+    let drafts = server
+        .get(&admin, &format!("{DRAFTS}?company_id={company}"))
+        .expect(200);
+    let drafts = drafts.body["drafts"].as_array().unwrap();
+    assert_eq!(drafts.len(), 1, "one created and deleted, one kept");
+    let draft = &drafts[0];
+    assert_eq!(draft["name"], "Spring sale");
+    assert_eq!(draft["daily_budget_micros"], 25_500_000);
+    assert_eq!(draft["bidding_strategy"]["type"], "MAXIMIZE_CONVERSIONS");
+    assert_eq!(draft["language_ids"], json!([1002]));
+    assert_eq!(draft["ad_groups"][0]["keywords"][1]["match_type"], "EXACT");
+    assert_eq!(
+        draft["ad_groups"][0]["keywords"][1]["cpc_bid_micros"],
+        Value::Null
+    );
+    let rsa = &draft["ad_groups"][0]["rsas"][0];
+    assert_eq!(
+        rsa["headlines"][2]["text"],
+        "Sourdough Baked Fresh Every Day"
+    );
+    assert_eq!(rsa["headlines"][0]["pinned_position"], 1);
+    assert_eq!(rsa["path1"], "sourdough");
+    assert_eq!(
+        draft["extensions"]["callouts"],
+        json!([{"callout_text": "Organic Flour"}])
+    );
+    assert_eq!(draft["extensions"]["phone"]["country_code"], "FR");
+}
+
+/// The wizard's generate buttons against the stand-in model: the status shows while the model
+/// writes (each RSA answer comes two seconds late), then the generated copy.
+#[test]
+fn the_wizard_generates_ads_and_extensions_with_live_status() {
+    let llm = FakeLlm::start();
+    let late = Answer::text(&GENERATED_RSA.to_string()).after(Duration::from_secs(2));
+    llm.script([late.clone(), late.clone(), late]);
+    let server = Server::start_with(&[("ADTHREAD_LLM_BASE_URL", llm.base_url.as_str())]);
+    let admin = server.admin_token();
+    let company = server.company_with_connections(&admin, "Acme Bakery");
+    let draft = server
+        .post(
+            &admin,
+            &format!("{DRAFTS}?company_id={company}"),
+            &json!({"name": "Spring sale", "google_ads_customer_id": CUSTOMER_ID,
+                    "website_url": "https://acme.example"}),
+        )
+        .expect(200)
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    server
+        .patch(
+            &admin,
+            &format!("{DRAFTS}/{draft}/ad-groups?regenerate_rsas=false"),
+            &json!({"ad_groups": [{"name": "Sourdough",
+                                   "keywords": [{"text": "sourdough bread"}]}]}),
+        )
+        .expect(200);
+    let hash = format!("#/drafts/{draft}?company={company}");
+    run_admin_page(&server, &["-", GENERATION_SCREENSHOTS, &hash]);
+
+    let status = server
+        .get(&admin, &format!("{DRAFTS}/{draft}/generation-status"))
+        .expect(200);
+    assert_eq!(status.body["all_complete"], true);
+    assert_eq!(status.body["rsas"].as_array().unwrap().len(), 3);
+    assert_eq!(status.body["extensions"]["status"], "completed");
 }

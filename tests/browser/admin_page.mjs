@@ -1,9 +1,12 @@
 // Runs an agency's day on the admin page in Debian's chromium, against a running adthread.
 //
 //   node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR
+//   node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD - SCREENSHOT_DIR DRAFT_HASH
 //
 // USER_EMAIL is an existing, active, non-admin account: it is added to and removed from the
 // company, and at the end deactivated (the caller then checks that its token answers 401).
+// With DRAFT_HASH (such as `#/drafts/1?company=1`, a draft with one ad group, on a server with
+// the stand-in model) it runs the wizard's generation instead.
 // Prints what it does; exits non-zero on the first thing that is not as a user would expect.
 
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, adminEmail, adminPassword, userEmail, shots] = process.argv.slice(2);
+const [base, adminEmail, adminPassword, userEmail, shots, draftHash] = process.argv.slice(2);
 if (!shots) {
   console.error('usage: node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR');
   process.exit(2);
@@ -87,9 +90,17 @@ async function checkColumnsFit(name) {
   });
   check(squeezed.length === 0, `${name}: columns too narrow for their words: ${squeezed.slice(0, 5).join('; ')}`);
 }
+/** Nothing wider than the window: the page never scrolls sideways. */
+async function checkNoOverflow(name) {
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 0, `${name}: the page is ${wide} px wider than the window`);
+}
 const shot = async (name) => {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-  if (name !== 'failure') await checkColumnsFit(name);
+  if (name !== 'failure') {
+    await checkColumnsFit(name);
+    await checkNoOverflow(name);
+  }
 };
 const panel = (name) => page.locator(`#panel-${name}`);
 const notice = page.locator('#notice');
@@ -105,7 +116,18 @@ async function confirmDialog(label, screenshot) {
   await dialog.getByRole('button', { name: label }).click();
 }
 
-try {
+/** A field's warning: the one placed beside the input labelled `label` in `scope`. */
+const warningAt = (scope, label) => scope.locator('.field, .cell-field', { has: page.getByLabel(label, { exact: true }) }).locator('.field-warning');
+async function expectWarning(scope, label, text) {
+  const slot = warningAt(scope, label);
+  await expectText(slot, text);
+  check(await slot.isVisible(), `the warning at ${label} is shown`);
+  check(await scope.getByLabel(label, { exact: true }).evaluate((input) => input.classList.contains('has-warning')), `${label} is marked`);
+}
+const generationBox = page.getByRole('region', { name: 'Generation' });
+const stepTab = (name) => page.getByRole('tab', { name });
+
+async function agencyDay() {
   log('the page loads and asks to sign in');
   const response = await page.goto(`${base}/admin`);
   check(response.ok(), `GET /admin answered ${response.status()}`);
@@ -334,6 +356,8 @@ try {
   await settle();
   check(await memberRows.filter({ hasText: userEmail }).count() === 0, 'the member is gone');
 
+  await draftWizard(companyUrl);
+
   log('an administrator creates a user and deactivates another');
   await page.getByRole('link', { name: 'Users' }).click();
   await page.getByRole('heading', { name: 'Users' }).waitFor();
@@ -378,6 +402,274 @@ try {
   await page.getByRole('form', { name: 'Sign in' }).waitFor();
   check(await page.evaluate(() => localStorage.getItem('adthread.session')) === null, 'nothing left in localStorage');
 
+}
+
+/** The campaign draft wizard, without a model: every step by hand, warnings, validate, 503. */
+async function draftWizard(companyUrl) {
+  log('campaign drafts: one created and deleted from the list, after a confirmation');
+  await page.goto(companyUrl);
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await page.getByRole('tab', { name: 'Campaign drafts' }).click();
+  const draftForm = page.getByRole('form', { name: 'Create a campaign draft' });
+  await draftForm.getByLabel('Name').fill('Draft to delete');
+  await draftForm.getByRole('button', { name: 'Create draft' }).click();
+  await expectText(draftForm.locator('.field-error:not([hidden])'), 'Required');
+  await draftForm.getByLabel('Google Ads customer').selectOption('1234567890');
+  await draftForm.getByRole('button', { name: 'Create draft' }).click();
+  await page.getByRole('heading', { name: 'Draft to delete' }).waitFor();
+  await page.getByRole('link', { name: '← Company' }).click();
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  const draftRows = panel('drafts').locator('tbody tr');
+  await expectText(draftRows, 'Draft to delete');
+  await draftRows.filter({ hasText: 'Draft to delete' }).getByRole('button', { name: 'Delete' }).click();
+  await confirmDialog('Delete', '11-confirm-delete-draft');
+  await expectText(notice, 'was deleted');
+  await eventually(async () => await draftRows.count() === 0, 'the draft is gone from the list');
+
+  log('a second draft opens its wizard on the settings step');
+  await page.getByRole('form', { name: 'Create a campaign draft' }).getByLabel('Name').fill('Spring sale');
+  await page.getByRole('form', { name: 'Create a campaign draft' }).getByLabel('Google Ads customer').selectOption('1234567890');
+  await page.getByRole('form', { name: 'Create a campaign draft' }).getByRole('button', { name: 'Create draft' }).click();
+  await page.getByRole('heading', { name: 'Spring sale' }).waitFor();
+  const draftUrl = page.url();
+
+  log('step 1: a budget of 0 is saved, with its warning at the field');
+  const settings = page.getByRole('form', { name: 'Campaign settings' });
+  await settings.getByLabel('Campaign name').fill('Acme Spring Sale');
+  await settings.getByLabel('Website URL').fill('https://acme.example');
+  await settings.getByLabel('Daily budget').fill('0');
+  await settings.getByLabel('Bidding strategy').selectOption('MAXIMIZE_CONVERSIONS');
+  await settings.getByLabel('Default match type').selectOption('PHRASE');
+  await settings.getByLabel('Language ids').fill('1002');
+  await settings.getByLabel('Location ids').fill('2250, 1006094');
+  await settings.getByLabel('Start date').fill('2027-03-01');
+  await settings.getByLabel('Target CPA').fill('ten');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expectText(settings.locator('.field-error:not([hidden])'), '“ten” is not an amount');
+  check(await page.evaluate(async (url) => {
+    const { token } = JSON.parse(localStorage.getItem('adthread.session'));
+    const draft = await (await fetch(`/api/v1/campaigns/drafts/${url.match(/drafts\/(\d+)/)[1]}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    return draft.campaign_name === null;
+  }, draftUrl), 'a refused amount sends nothing');
+  await settings.getByLabel('Target CPA').fill('');
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await expectText(notice, 'Saved, with 1 warning');
+  await expectWarning(page.getByRole('form', { name: 'Campaign settings' }), 'Daily budget', 'greater than 0');
+  await settle();
+  await shot('12-draft-settings-warning');
+  await page.getByRole('form', { name: 'Campaign settings' }).getByLabel('Daily budget').fill('25.50');
+  await page.getByRole('form', { name: 'Campaign settings' }).getByRole('button', { name: 'Save settings' }).click();
+  await expectText(notice, 'Saved.');
+  check(await warningAt(page.getByRole('form', { name: 'Campaign settings' }), 'Daily budget').isHidden(), 'the budget warning is gone');
+
+  log('step 2: an ad group with two keywords');
+  await stepTab('Ad groups & keywords').click();
+  let groups = page.getByRole('form', { name: 'Ad groups and keywords' });
+  await groups.getByRole('button', { name: 'Add ad group' }).click();
+  await groups.getByLabel('Ad group name').fill('Sourdough');
+  await groups.getByRole('button', { name: 'Add keyword' }).click();
+  await groups.getByLabel('Keyword 1', { exact: true }).fill('sourdough bread');
+  check(await groups.getByLabel('Keyword 1 match type').inputValue() === 'PHRASE', 'a new keyword takes the default match type');
+  await groups.getByRole('button', { name: 'Add keyword' }).click();
+  await groups.getByLabel('Keyword 2', { exact: true }).fill('organic bakery paris');
+  await groups.getByLabel('Keyword 2 match type').selectOption('EXACT');
+  await groups.getByLabel('Keyword 2 max CPC').fill('0');
+  await groups.getByRole('button', { name: 'Save ad groups' }).click();
+  await expectText(notice, 'Saved, with 1 warning');
+  groups = page.getByRole('form', { name: 'Ad groups and keywords' });
+  await expectWarning(groups, 'Keyword 2 max CPC', 'greater than 0');
+  await groups.getByLabel('Keyword 2 max CPC').fill('');
+  await groups.getByRole('button', { name: 'Save ad groups' }).click();
+  await expectText(notice, 'Saved.');
+  await settle();
+  await shot('13-draft-ad-groups');
+
+  log('step 3: an RSA with a 31-character headline, saved with its warning at that headline');
+  await stepTab('Ads').click();
+  let ads = page.getByRole('form', { name: 'Ads' });
+  await expectText(ads.locator('.step-warnings, h3'), 'Ad group: Sourdough');
+  await ads.getByRole('button', { name: 'Add RSA' }).click();
+  for (let n = 0; n < 3; n += 1) await ads.getByRole('button', { name: 'Add headline' }).click();
+  for (let n = 0; n < 2; n += 1) await ads.getByRole('button', { name: 'Add description' }).click();
+  const longHeadline = 'Sourdough Baked Fresh Every Day';
+  check(longHeadline.length === 31, 'the long headline has 31 characters');
+  await ads.getByLabel('Headline 1', { exact: true }).fill('Fresh Sourdough Daily');
+  await ads.getByLabel('Headline 2', { exact: true }).fill('Organic Bakery in Paris');
+  await ads.getByLabel('Headline 3', { exact: true }).fill(longHeadline);
+  await ads.getByLabel('Headline 1 pinned position').selectOption('1');
+  await ads.getByLabel('Description 1', { exact: true }).fill('Bread baked each morning from organic flour.');
+  await ads.getByLabel('Description 2', { exact: true }).fill('Order before 10am, pick up at noon.');
+  await ads.getByLabel('Path 1').fill('sourdough');
+  await ads.getByRole('button', { name: 'Save ads' }).click();
+  await expectText(notice, 'Saved, with 1 warning');
+  ads = page.getByRole('form', { name: 'Ads' });
+  await expectWarning(ads, 'Headline 3', '31 characters');
+  check(await warningAt(ads, 'Headline 2').isHidden(), 'no warning at the other headlines');
+  log('without a model, "Generate RSAs" says so clearly');
+  await ads.getByRole('button', { name: 'Generate RSAs' }).click();
+  await expectText(notice, 'Generation is not available. Generating copy needs a language model');
+  await settle();
+  await shot('14-draft-ads');
+
+  log('step 4: extensions, a snippet with too few values warned at its values');
+  await stepTab('Extensions').click();
+  const extensions = page.getByRole('form', { name: 'Extensions' });
+  await extensions.getByRole('button', { name: 'Add sitelink' }).click();
+  await extensions.getByLabel('Sitelink 1 link text').fill('Our Breads');
+  await extensions.getByLabel('Sitelink 1 description 1').fill('Sourdough, rye and more');
+  await extensions.getByLabel('Sitelink 1 final URL').fill('https://acme.example/bread');
+  await extensions.getByRole('button', { name: 'Add callout' }).click();
+  await extensions.getByLabel('Callout 1', { exact: true }).fill('Organic Flour');
+  await extensions.getByLabel('Phone number').fill('+33 1 23 45 67 89');
+  await extensions.getByLabel('Country code').fill('FR');
+  await extensions.getByRole('button', { name: 'Add snippet' }).click();
+  await extensions.getByLabel('Snippet 1 header').fill('TYPES');
+  await extensions.getByLabel('Snippet 1 values').fill('Sourdough, Rye');
+  await extensions.getByRole('button', { name: 'Save extensions' }).click();
+  await expectText(notice, 'Saved, with 1 warning');
+  await expectWarning(page.getByRole('form', { name: 'Extensions' }), 'Snippet 1 values', 'at least 3');
+  await page.getByRole('form', { name: 'Extensions' }).getByRole('button', { name: 'Generate extensions' }).click();
+  await expectText(notice, 'Generation is not available');
+  await settle();
+  await shot('15-draft-extensions');
+
+  log('validate lists the errors (the long headline) and advice');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  const validation = page.getByRole('region', { name: 'Validation' });
+  await expectText(validation, 'Not ready');
+  await expectText(validation.locator('li'), '31 characters');
+  await expectText(validation.locator('.advice li'), 'sitelink');
+  await settle();
+  await shot('16-draft-validate');
+
+  log('a reload shows every step as saved');
+  await page.goto(draftUrl);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Spring sale' }).waitFor();
+  await stepTab('Settings').click();
+  const kept = page.getByRole('form', { name: 'Campaign settings' });
+  check(await kept.getByLabel('Campaign name').inputValue() === 'Acme Spring Sale', 'campaign name kept');
+  check(await kept.getByLabel('Daily budget').inputValue() === '25.5', 'budget kept');
+  check(await kept.getByLabel('Location ids').inputValue() === '2250, 1006094', 'locations kept');
+  check(await kept.getByLabel('Start date').inputValue() === '2027-03-01', 'start date kept');
+  await stepTab('Ad groups & keywords').click();
+  check(await page.getByLabel('Keyword 2 match type').inputValue() === 'EXACT', 'match type kept');
+  await stepTab('Ads').click();
+  check(await page.getByLabel('Headline 3', { exact: true }).inputValue() === longHeadline, 'the long headline kept');
+  check(await page.getByLabel('Headline 1 pinned position').inputValue() === '1', 'the pin kept');
+  await stepTab('Extensions').click();
+  check(await page.getByLabel('Callout 1', { exact: true }).inputValue() === 'Organic Flour', 'callout kept');
+  check(await page.getByLabel('Snippet 1 values').inputValue() === 'Sourdough, Rye', 'snippet values kept');
+  check(await page.getByLabel('Phone number').inputValue() === '+33 1 23 45 67 89', 'phone kept');
+
+  log('the wizard at phone width');
+  await stepTab('Ads').click();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await settle();
+  await shot('17-draft-ads-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  log('the list shows the draft with its customer, at desktop and phone width');
+  await page.goto(companyUrl);
+  await page.getByRole('heading', { name: 'Acme Bakery' }).waitFor();
+  await page.getByRole('tab', { name: 'Campaign drafts' }).click();
+  await expectText(panel('drafts').locator('tbody tr'), 'Acme Ads (1234567890)');
+  await expectText(panel('drafts').locator('tbody tr'), 'not started');
+  await settle();
+  await shot('18-drafts');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot('19-drafts-phone');
+  await page.setViewportSize({ width: 1280, height: 860 });
+
+  log('a thread links its campaign draft when it has a typed one');
+  const companyId = Number(companyUrl.split('/').pop());
+  const linked = await page.evaluate(async (company) => {
+    const { token } = JSON.parse(localStorage.getItem('adthread.session'));
+    const headers = { Authorization: `Bearer ${token}` };
+    const threads = await (await fetch(`/api/v1/chat/threads?company_id=${company}`, { headers })).json();
+    const thread = threads.find((t) => t.name === 'Spring campaign');
+    const answer = await fetch(`/api/v1/chat/threads/${encodeURIComponent(thread.thread_id)}/campaign-draft`, { headers });
+    const draft = answer.ok ? await answer.json() : null;
+    return { thread: thread.thread_id, draft: Number.isInteger(draft?.id) ? draft.id : null };
+  }, companyId);
+  await page.goto(`${base}/admin#/threads/${encodeURIComponent(linked.thread)}?company=${companyId}`);
+  await page.getByRole('heading', { name: 'Spring campaign' }).waitFor();
+  await settle();
+  const draftLinkOnPage = page.getByRole('link', { name: 'Campaign draft' });
+  if (linked.draft === null) {
+    console.log('  the thread has no typed draft: no link');
+    check(await draftLinkOnPage.count() === 0, 'no draft link without a typed draft');
+  } else {
+    await draftLinkOnPage.click();
+    await page.getByRole('tab', { name: 'Settings' }).waitFor();
+    check(page.url().includes(`#/drafts/${linked.draft}`), 'the link opens the thread\'s draft');
+  }
+}
+
+/** Generation from the wizard against the stand-in model, its status shown until complete. */
+async function draftGeneration() {
+  log('signing in and opening the draft');
+  await page.goto(`${base}/admin`);
+  const signIn = page.getByRole('form', { name: 'Sign in' });
+  await signIn.getByLabel('Email').fill(adminEmail);
+  await signIn.getByLabel('Password').fill(adminPassword);
+  await signIn.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Companies' }).waitFor();
+  await page.goto(`${base}/admin${draftHash}`);
+  await stepTab('Ads').click();
+
+  log('"Generate RSAs" shows the status while the model writes, then the three RSAs');
+  await page.getByRole('button', { name: 'Generate RSAs' }).click();
+  await expectText(generationBox, 'Generating');
+  await shot('01-generating');
+  await expectText(generationBox.locator('h2'), 'Generation is complete');
+  await expectText(generationBox, '3 completed, 0 waiting, 0 failed');
+  const ads = page.getByRole('form', { name: 'Ads' });
+  await eventually(async () => await ads.locator('fieldset.rsa').count() === 3, 'three RSAs shown');
+  check(await ads.getByLabel('Headline 1', { exact: true }).first().inputValue() === 'Fresh Bread Every Morning', 'generated headline shown');
+  await expectText(ads.locator('fieldset.rsa legend').first(), 'completed');
+  await settle();
+  await shot('02-generated-ads');
+
+  log('with unsaved edits in the ads, "Generate RSAs" asks to save them first');
+  await ads.getByRole('button', { name: 'Add headline' }).first().click();
+  await page.getByRole('button', { name: 'Generate RSAs' }).click();
+  await expectText(page.locator('#notice'), 'Save your changes to the ads first');
+  await stepTab('Settings').click();
+  await page.getByLabel('Campaign name').fill('Typed, not saved');
+
+  log('"Generate extensions" adds sitelinks, callouts and snippets');
+  await stepTab('Extensions').click();
+  await page.getByRole('button', { name: 'Generate extensions' }).click();
+  await eventually(async () => (await generationBox.innerText()).includes('Extensions: completed'), 'extensions completed');
+  const extensions = page.getByRole('form', { name: 'Extensions' });
+  await eventually(async () => await extensions.getByLabel('Callout 3', { exact: true }).count() === 1, 'three callouts shown');
+  check(await extensions.getByLabel('Callout 1', { exact: true }).inputValue() === 'Organic Flour', 'generated callout');
+  check(await extensions.getByLabel('Sitelink 2 link text').inputValue() === 'Order Online', 'generated sitelink');
+  await expectText(generationBox, 'Steps with unsaved changes still show them');
+  check(!/\b(null|undefined)\b/.test(await generationBox.innerText()), `no stray null: ${await generationBox.innerText()}`);
+  await settle();
+  await shot('03-generated-extensions');
+
+  log('unsaved edits of other steps are kept until the person discards them');
+  await stepTab('Settings').click();
+  check(await page.getByLabel('Campaign name').inputValue() === 'Typed, not saved', 'the unsaved campaign name is kept');
+  await generationBox.getByRole('button', { name: 'Discard my changes and show it' }).click();
+  await eventually(async () => await page.getByLabel('Campaign name').inputValue() === '', 'the saved (empty) campaign name');
+  await stepTab('Ads').click();
+  await eventually(async () => await page.getByRole('form', { name: 'Ads' }).getByLabel('Headline 6', { exact: true }).count() === 0,
+    'the unsaved headline is gone');
+
+  log('validating the generated draft: the settings it still lacks');
+  await page.getByRole('button', { name: 'Validate' }).click();
+  const validation = page.getByRole('region', { name: 'Validation' });
+  await expectText(validation.locator('li'), 'campaign_name');
+  check(!/\b(null|undefined)\b/.test(await validation.innerText()), `no stray null: ${await validation.innerText()}`);
+}
+
+try {
+  if (draftHash) await draftGeneration();
+  else await agencyDay();
   check(problems.length === 0, problems.join('\n'));
   console.log('ok');
 } catch (err) {
