@@ -245,8 +245,15 @@ fn the_wizard_generates_ads_and_extensions_with_live_status() {
                                    "keywords": [{"text": "sourdough bread"}]}]}),
         )
         .expect(200);
+    // A thread whose draft this is, as the campaign assistant's first saved step links them.
+    let thread = server.thread_in(
+        &admin,
+        company,
+        json!({"assistant_type": "campaign_creation", "name": "Spring sale thread"}),
+    );
+    server.link_draft_to_thread(&json!(draft), &json!(thread));
     let hash = format!("#/drafts/{draft}?company={company}");
-    run_admin_page(&server, &["-", GENERATION_SCREENSHOTS, &hash]);
+    run_admin_page(&server, &["-", GENERATION_SCREENSHOTS, &hash, &thread]);
 
     let status = server
         .get(&admin, &format!("{DRAFTS}/{draft}/generation-status"))

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, adminEmail, adminPassword, userEmail, shots, draftHash] = process.argv.slice(2);
+const [base, adminEmail, adminPassword, userEmail, shots, draftHash, draftThread] = process.argv.slice(2);
 if (!shots) {
   console.error('usage: node admin_page.mjs BASE_URL ADMIN_EMAIL ADMIN_PASSWORD USER_EMAIL SCREENSHOT_DIR');
   process.exit(2);
@@ -581,29 +581,22 @@ async function draftWizard(companyUrl) {
   await shot('19-drafts-phone');
   await page.setViewportSize({ width: 1280, height: 860 });
 
-  log('a thread links its campaign draft when it has a typed one');
+  log('a thread without a campaign draft shows no draft link');
   const companyId = Number(companyUrl.split('/').pop());
-  const linked = await page.evaluate(async (company) => {
+  const bare = await page.evaluate(async (company) => {
     const { token } = JSON.parse(localStorage.getItem('adthread.session'));
     const headers = { Authorization: `Bearer ${token}` };
     const threads = await (await fetch(`/api/v1/chat/threads?company_id=${company}`, { headers })).json();
     const thread = threads.find((t) => t.name === 'Spring campaign');
     const answer = await fetch(`/api/v1/chat/threads/${encodeURIComponent(thread.thread_id)}/campaign-draft`, { headers });
-    const draft = answer.ok ? await answer.json() : null;
-    return { thread: thread.thread_id, draft: Number.isInteger(draft?.id) ? draft.id : null };
+    return { thread: thread.thread_id, status: answer.status };
   }, companyId);
-  await page.goto(`${base}/admin#/threads/${encodeURIComponent(linked.thread)}?company=${companyId}`);
+  check(bare.status === 404, `no model, no assistant step: the thread has no draft (${bare.status})`);
+  await page.goto(`${base}/admin#/threads/${encodeURIComponent(bare.thread)}?company=${companyId}`);
   await page.getByRole('heading', { name: 'Spring campaign' }).waitFor();
   await settle();
-  const draftLinkOnPage = page.getByRole('link', { name: 'Campaign draft' });
-  if (linked.draft === null) {
-    console.log('  the thread has no typed draft: no link');
-    check(await draftLinkOnPage.count() === 0, 'no draft link without a typed draft');
-  } else {
-    await draftLinkOnPage.click();
-    await page.getByRole('tab', { name: 'Settings' }).waitFor();
-    check(page.url().includes(`#/drafts/${linked.draft}`), 'the link opens the thread\'s draft');
-  }
+  check(await page.getByRole('link', { name: 'Campaign draft' }).count() === 0,
+    'no draft link without a draft');
 }
 
 /** Generation from the wizard against the stand-in model, its status shown until complete. */
@@ -665,6 +658,17 @@ async function draftGeneration() {
   const validation = page.getByRole('region', { name: 'Validation' });
   await expectText(validation.locator('li'), 'campaign_name');
   check(!/\b(null|undefined)\b/.test(await validation.innerText()), `no stray null: ${await validation.innerText()}`);
+
+  log('the thread the draft came from links it, one click away');
+  const draftId = draftHash.match(/#\/drafts\/(\d+)/)[1];
+  const companyId = draftHash.match(/company=(\d+)/)[1];
+  await page.goto(`${base}/admin#/threads/${encodeURIComponent(draftThread)}?company=${companyId}`);
+  await page.getByRole('heading', { name: 'Spring sale thread' }).waitFor();
+  await settle();
+  await shot('04-thread-with-draft');
+  await page.getByRole('link', { name: 'Campaign draft' }).click();
+  await page.getByRole('tab', { name: 'Settings' }).waitFor();
+  check(page.url().includes(`#/drafts/${draftId}`), `the link opens the thread's draft: ${page.url()}`);
 }
 
 try {
