@@ -48,6 +48,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         bind: config.server.bind.clone(),
         source,
     };
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(&config.server.bind)
         .await
         .map_err(cannot_serve)?;
@@ -61,7 +62,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
     };
     let generation = state.assistants.start_generation();
-    let served = listener::serve(listener, app(state), limits, shutdown_signal()).await;
+    let served = listener::serve(listener, app(state), limits, shutdown).await;
     token_purge.abort();
     generation.stop().await;
     store.close();
@@ -106,19 +107,29 @@ fn init_logging() {
     std::panic::set_hook(Box::new(|panic| tracing::error!(%panic, "panic")));
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Completes on SIGINT or SIGTERM. The handlers are installed here, before the listener takes
+/// its first connection: installed on the future's first poll instead, a SIGTERM that came
+/// right after the first answer (the accept loop not yet polled again) killed the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .expect("SIGTERM handler");
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = terminate.recv() => {},
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).expect("SIGINT handler"),
+            signal(SignalKind::terminate()).expect("SIGTERM handler"),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            let (mut interrupt, mut terminate) = signals;
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    tracing::info!("shutting down: finishing requests in flight");
 }
