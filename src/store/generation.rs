@@ -359,9 +359,14 @@ impl Store {
                 .query_map([max_attempts], |row| Ok((row.get(0)?, row.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             for (task_id, attempts) in &exhausted {
+                let times = if *attempts == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{attempts} times")
+                };
                 let error = format!(
-                    "Generation was cut off by a server stop {attempts} times and was not \
-                     tried again; generate again to retry"
+                    "Generation was cut off by a server stop {times} and was not tried again; \
+                     generate again to retry"
                 );
                 fail_task(write, task_id, &error)?;
             }

@@ -573,7 +573,7 @@ fn a_task_cut_off_more_often_than_its_attempts_fails_saying_so() {
         assert!(rsa["error"]
             .as_str()
             .unwrap()
-            .contains("cut off by a server stop 1 times"));
+            .contains("cut off by a server stop once"));
     }
     let (state, attempts, _) = task_row(&world.server, &task_id);
     assert_eq!((state.as_str(), attempts), ("failed", 1));
