@@ -30,7 +30,11 @@ async function readEvents(response, onEvent) {
   }
 }
 
-export function conversationPanel(threadId, onThreadChanged) {
+/**
+ * The conversation of thread `threadId`. The returned panel has `showCompleted(completed)`: a
+ * completed thread takes no message (the API answers 409), so its composer is closed.
+ */
+export function conversationPanel(threadId, completed, onThreadChanged) {
   const base = `/api/v1/chat/${encodeURIComponent(threadId)}/messages`;
   const threadPath = `/api/v1/chat/threads/${encodeURIComponent(threadId)}`;
   const messages = h('ol', { class: 'messages', 'aria-live': 'polite' });
@@ -43,12 +47,21 @@ export function conversationPanel(threadId, onThreadChanged) {
   const send = h('button', { type: 'submit' }, 'Send');
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const compose = h('form', { class: 'compose', 'aria-label': 'Write to the assistant' }, error, text, h('div', { class: 'actions' }, send));
+  const closed = h('p', { class: 'notice notice-info', hidden: true },
+    'This thread is completed: reopen it to write to the assistant.');
   const status = h('p', { class: 'muted loading' }, 'Loading the conversation…');
   const frontendBar = h('div', { class: 'actions frontend' }, submit,
     h('small', { class: 'muted' }, 'The client\'s submit button: the assistant enables it when the answers are complete.'));
   const panel = h('section', { class: 'card conversation', 'aria-label': 'Conversation' },
     h('h2', {}, 'Conversation'), status, messages, draftBox,
-    frontendBar, compose);
+    frontendBar, closed, compose);
+
+  panel.showCompleted = (isCompleted) => {
+    closed.hidden = !isCompleted;
+    text.disabled = isCompleted;
+    send.disabled = isCompleted;
+  };
+  panel.showCompleted(completed);
 
   function bubble(message) {
     const actions = message.frontend_actions || [];

@@ -143,9 +143,11 @@ export async function threadView(view, threadId, companyId) {
   }
   const body = h('div', {});
   let draftId = null; // the thread's campaign draft, once known
+  let conversation = null; // the conversation panel, once made
   const rerender = (changed) => {
     thread = changed;
     body.replaceChildren(...threadParts(thread));
+    conversation?.showCompleted(thread.is_completed);
   };
   function threadParts(t) {
     document.title = `${t.name || t.thread_id} · adthread`;
@@ -208,5 +210,6 @@ export async function threadView(view, threadId, companyId) {
       rerender(thread);
     }
   }, () => {});
-  view.lastChild.replaceWith(body, conversationPanel(threadId, (changed) => rerender(changed)));
+  conversation = conversationPanel(threadId, thread.is_completed, (changed) => rerender(changed));
+  view.lastChild.replaceWith(body, conversation);
 }

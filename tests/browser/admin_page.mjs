@@ -309,8 +309,15 @@ async function agencyDay() {
   await page.getByRole('button', { name: 'Mark completed' }).click();
   await page.getByRole('button', { name: 'Reopen' }).waitFor();
   await expectText(fields, 'yes');
+  await expectText(conversation, 'This thread is completed: reopen it to write');
+  check(await conversation.getByRole('button', { name: 'Send' }).isDisabled(), 'a completed thread takes no message');
   await settle();
   await shot('05-thread');
+  await page.getByRole('button', { name: 'Reopen' }).click();
+  await page.getByRole('button', { name: 'Mark completed' }).waitFor();
+  check(await conversation.getByRole('button', { name: 'Send' }).isEnabled(), 'reopened, it takes messages again');
+  await page.getByRole('button', { name: 'Mark completed' }).click();
+  await page.getByRole('button', { name: 'Reopen' }).waitFor();
 
   log('the completed filter finds it');
   await page.getByRole('link', { name: '← Company' }).click();
