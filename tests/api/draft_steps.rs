@@ -901,9 +901,11 @@ fn a_persons_rsa_edit_is_not_taken_by_a_refresh() {
     let answer = world.patch("/ads", json!({"rsas": sent})).expect(200);
     let saved = answer.body["draft"]["ad_groups"][0]["rsas"].clone();
     assert_eq!(saved[0]["status"], "not_started");
-    assert_eq!(
-        saved[1]["status"], rsas[1]["status"],
-        "unchanged: untouched"
+    // Sent unchanged, it still waits for its generation (the worker may have claimed it meanwhile).
+    let waiting = saved[1]["status"].as_str().unwrap();
+    assert!(
+        ["pending", "in_progress"].contains(&waiting),
+        "unchanged: untouched, {waiting}"
     );
     let status = world
         .server
