@@ -17,17 +17,19 @@ mod users;
 
 use std::sync::Arc;
 
-use poem::middleware::{CatchPanic, Tracing};
-use poem::{Endpoint, EndpointExt, IntoResponse, Response, Route};
+use poem::{Endpoint, Route};
 use poem_openapi::{OpenApiService, Tags};
 
-use http::{browser, limits, page, paths};
+use http::browser::AllowedOrigins;
+use http::front::Front;
+use http::limits::Limits;
+use http::page;
+use http::paths::DocumentPaths;
 
 use crate::assistant::Assistants;
 use crate::auth::{PasswordGate, Passwords, Throttle};
 use crate::config::Config;
 use crate::store::Store;
-use http::error::ApiError;
 
 pub use http::body::{acceptable, FormBody, JsonBody, JsonBodyCheckedLater, JsonBytes, JsonOut};
 pub use http::browser::{content_security_policy, SecurityHeaders};
@@ -137,38 +139,31 @@ pub fn app(state: AppState) -> impl Endpoint {
     let document = service.spec_endpoint();
     let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
-    let document_paths = paths::DocumentPaths::from_document(&service.spec());
+    let paths = DocumentPaths::from_document(&service.spec());
     let routes = Route::new()
         .nest("/", service)
         .at("/openapi.json", document)
         .nest("/docs", swagger)
-        .nest("/admin", page::AdminPage)
-        .with(limits::Limits::from_config(&state.config))
-        .with(document_paths);
-    guarded(routes, SecurityHeaders::new(&[&swagger_page]), state)
+        .nest("/admin", page::AdminPage);
+    guarded(routes, paths, SecurityHeaders::new(&[&swagger_page]), state)
 }
 
-/// What stands around the routes: a panic anywhere inside is answered 500 in the API's shape
-/// (its text only in the log), and every answer, that one included, gets CORS and the
-/// security headers.
+/// What stands around the routes, in one pass (`http::front`): the limits; a panic anywhere
+/// inside answered 500 in the API's shape (its text only in the log); errors in the API's
+/// shape; CORS and the security headers on every answer, that one included; the access log.
 pub fn guarded(
     routes: impl Endpoint + 'static,
+    paths: DocumentPaths,
     security_headers: SecurityHeaders,
     state: AppState,
 ) -> impl Endpoint {
-    routes
-        .with(CatchPanic::new().with_handler(answer_panic))
-        .with(browser::AllowedOrigins::new(
-            &state.config.server.cors_allowed_origins,
-        ))
-        .with(security_headers)
-        .data(state)
-        .with(Tracing)
-}
-
-/// The panic's message and place were logged by the panic hook (see `server::init_logging`).
-fn answer_panic(_panic: Box<dyn std::any::Any + Send>) -> Response {
-    ApiError::internal().into_response()
+    let front = Front {
+        limits: Limits::from_config(&state.config),
+        paths,
+        security_headers,
+        origins: AllowedOrigins::new(&state.config.server.cors_allowed_origins),
+    };
+    front.around(routes, state)
 }
 
 #[cfg(test)]
@@ -179,7 +174,7 @@ mod tests {
     use poem::Route;
     use serde_json::{json, Value};
 
-    use super::{guarded, SecurityHeaders};
+    use super::{guarded, DocumentPaths, SecurityHeaders};
     use crate::auth::Passwords;
     use crate::config::Config;
     use crate::server::listener::{serve, ConnectionLimits};
@@ -208,7 +203,8 @@ mod tests {
             header_read_timeout: Duration::from_secs(5),
         };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = guarded(routes, SecurityHeaders::new(&[]), state);
+        let paths = DocumentPaths::from_document("{}");
+        let app = guarded(routes, paths, SecurityHeaders::new(&[]), state);
         let server = tokio::spawn(serve(listener, app, limits, async {
             let _ = stopped.await;
         }));

@@ -151,13 +151,13 @@ impl ThreadsApi {
         thread_id: Path<ThreadId>,
         /// When given, must be the thread's company.
         company_id: Query<Option<CompanyId>>,
-    ) -> Result<JsonOut<AssistantChatThread>, ApiError> {
+    ) -> Result<JsonBytes<AssistantChatThread>, ApiError> {
         let thread = self
             .state
             .store
             .thread(caller.0.viewer(), thread_id.0, company_id.0)
             .await?;
-        Ok(JsonOut(thread))
+        Ok(JsonBytes::new(thread))
     }
 
     /// Update Chat Thread

@@ -1,6 +1,7 @@
 //! Starting and stopping the server.
 
 pub mod listener;
+mod logging;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,8 @@ pub enum ServerError {
 }
 
 pub async fn serve(config: Config) -> Result<(), ServerError> {
-    init_logging();
+    // Kept to the end, so that the last lines are written before the process ends.
+    let _log = logging::init_logging();
     let store = Store::open(&config.database)?;
     let passwords = Passwords::new(&config.auth)?;
     bootstrap_admin(&store, &passwords, &config).await?;
@@ -91,20 +93,6 @@ pub fn app_state(
 /// lifetimes' worth of sign-ins (25 hours' with the default lifetime of a day).
 fn token_purge_interval(auth: &AuthConfig) -> Duration {
     Duration::from_secs(auth.token_lifetime_secs.clamp(1, 3600))
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ADTHREAD_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Colour codes only help a person at a terminal; in a log file they are noise.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
-    // A panic is answered 500 (a request) or an error (a write) and the server goes on; its
-    // message and place go to the log, inside the span of the request that hit it.
-    std::panic::set_hook(Box::new(|panic| tracing::error!(%panic, "panic")));
 }
 
 /// Completes on SIGINT or SIGTERM. The handlers are installed here, before the listener takes

@@ -113,7 +113,12 @@ pub(super) fn visible_thread(
             params![thread_id, company_id, viewer.is_admin, viewer.user_id],
             thread_from_row,
         )
-        .or_not_found(|| "Chat thread not found".into())
+        .or_not_found(|| thread_not_found().to_string())
+}
+
+/// What a thread the viewer may not see, or that does not exist, is answered.
+pub(super) fn thread_not_found() -> StoreError {
+    StoreError::NotFound("Chat thread not found".into())
 }
 
 /// The company of the draft, if the viewer may see it; NotFound otherwise, exactly as for a

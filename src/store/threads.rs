@@ -8,7 +8,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
 
 use super::access::{
-    visible_company, visible_company_in_memory, visible_company_remembering, visible_thread, Viewer,
+    thread_not_found, visible_company, visible_company_in_memory, visible_company_remembering,
+    visible_thread, Viewer,
 };
 use super::cache::OwnedBytes;
 use super::rows::{customer, location, thread_from_row, ThreadRow, SELECT_THREADS};
@@ -52,6 +53,20 @@ pub struct ThreadPage {
 impl OwnedBytes for ThreadFilter {
     fn owned_bytes(&self) -> usize {
         self.location_id.as_ref().map_or(0, String::capacity)
+    }
+}
+
+impl OwnedBytes for CompanyId {}
+
+impl OwnedBytes for ThreadId {
+    fn owned_bytes(&self) -> usize {
+        self.0.capacity()
+    }
+}
+
+impl OwnedBytes for Bytes {
+    fn owned_bytes(&self) -> usize {
+        self.len()
     }
 }
 
@@ -152,14 +167,50 @@ impl Store {
         .await
     }
 
+    /// The thread as its JSON, if the viewer may see it (and it is in `company_id` when
+    /// given). Like a list page, a thread read once is answered from memory while its company's
+    /// threads and members stay unchanged: its company (which never changes), the viewer's
+    /// access to it and its JSON are all remembered, each kept exact as `cache.rs` says.
     pub async fn thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
         company_id: Option<CompanyId>,
-    ) -> StoreResult<AssistantChatThread> {
-        self.read(move |conn| Ok(visible_thread(conn, viewer, &thread_id, company_id)?.thread))
-            .await
+    ) -> StoreResult<Bytes> {
+        let caches = &self.caches;
+        if let Some(home) = caches.thread_companies.get((), &thread_id) {
+            if company_id.is_some_and(|asked| asked != home) {
+                return Err(thread_not_found());
+            }
+            if let Some(access) = visible_company_in_memory(&caches.memberships, viewer, home) {
+                access.map_err(|_| thread_not_found())?;
+                if let Some(json) = caches.threads.get(home, &thread_id) {
+                    return Ok(json);
+                }
+            }
+        }
+        let caches = self.caches.clone();
+        self.read(move |conn| {
+            let known_home = caches.thread_companies.get((), &thread_id);
+            let stamp = known_home.map(|home| (home, caches.threads.stamp(home)));
+            let row = visible_thread(conn, viewer, &thread_id, company_id)?;
+            let json = Bytes::from(serde_json::to_vec(&row.thread)?);
+            match stamp {
+                Some((home, stamp)) if home == row.company_id => {
+                    caches.threads.put(home, stamp, thread_id, json.clone());
+                }
+                _ => {
+                    let stamp = caches.thread_companies.stamp(());
+                    caches
+                        .thread_companies
+                        .put((), stamp, thread_id, row.company_id);
+                }
+            }
+            // The viewer may see the thread: remembers their role for the next time.
+            visible_company_remembering(conn, &caches.memberships, viewer, row.company_id)?;
+            Ok(json)
+        })
+        .await
     }
 
     pub async fn list_threads(

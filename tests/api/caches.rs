@@ -129,6 +129,80 @@ fn a_member_added_or_removed_sees_the_list_change_at_once() {
     server.get(&owner, &path).expect(200);
 }
 
+/// A thread read once is answered from memory: every change to it, to what it embeds or to who
+/// may see it must show at once, as for the list.
+#[test]
+fn a_thread_read_before_shows_every_change_and_refusal_at_once() {
+    let server = Server::start();
+    let admin = server.admin_token();
+    let colleague = server.user("colleague@agency.test", false);
+    let company = server.company_with_connections(&admin, "Acme");
+    let other = server.company(&admin, "Other");
+    let thread = new_thread(
+        &server,
+        &admin,
+        &format!("company_id={company}&customer_id={CUSTOMER_ID}&location_id={LOCATION_ID}"),
+        json!({"assistant_type": "general", "name": "before"}),
+    );
+    let path = format!("/api/v1/chat/threads/{thread}");
+    // Twice each time, so that the second answer could come from memory.
+    let read = |token: &str, expected: u16| {
+        let answers = [0, 1].map(|_| server.get(token, &path).expect(expected));
+        assert_eq!(answers[0].body, answers[1].body);
+        answers[1].body.clone()
+    };
+    let listed = server
+        .get(
+            &admin,
+            &format!("/api/v1/chat/threads?company_id={company}"),
+        )
+        .expect(200);
+    assert_eq!(read(&admin, 200), listed.body[0]);
+
+    for _ in 0..2 {
+        server
+            .get(&admin, &format!("{path}?company_id={other}"))
+            .expect(404);
+        server
+            .get(&admin, &format!("{path}?company_id={company}"))
+            .expect(200);
+    }
+
+    server
+        .patch(&admin, &path, &json!({"name": "renamed"}))
+        .expect(200);
+    assert_eq!(read(&admin, 200)["name"], "renamed");
+    server
+        .patch(
+            &admin,
+            &format!("/api/v1/companies/{company}/google-ads-customers/{CUSTOMER_ID}"),
+            &json!({"descriptive_name": "Renamed Ads"}),
+        )
+        .expect(200);
+    assert_eq!(
+        read(&admin, 200)["google_ads_customer"]["descriptive_name"],
+        "Renamed Ads"
+    );
+
+    read(&colleague, 404);
+    let members = format!("/api/v1/companies/{company}/members");
+    let added = server
+        .post(
+            &admin,
+            &members,
+            &json!({"email": "colleague@agency.test", "role": "member"}),
+        )
+        .expect(200);
+    assert_eq!(read(&colleague, 200)["name"], "renamed");
+    server
+        .delete(&admin, &format!("{members}/{}", added.body["user_id"]))
+        .expect(204);
+    read(&colleague, 404);
+
+    server.delete(&admin, &path).expect(204);
+    read(&admin, 404);
+}
+
 /// Waits (a few seconds at most) until `check` holds.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -151,6 +225,10 @@ fn writes_by_another_process_drop_the_caches() {
     );
     let path = format!("/api/v1/chat/threads?company_id={company}");
     assert_eq!(names(&server.get(&token, &path).expect(200)), ["before"]);
+    let one = format!("/api/v1/chat/threads/{thread}");
+    for _ in 0..2 {
+        assert_eq!(server.get(&token, &one).expect(200).body["name"], "before");
+    }
 
     let outside = rusqlite::Connection::open(server.database()).unwrap();
     outside.busy_timeout(Duration::from_secs(5)).unwrap();
@@ -163,6 +241,7 @@ fn writes_by_another_process_drop_the_caches() {
     eventually("the list shows the outside change", || {
         names(&server.get(&token, &path).expect(200)) == ["after"]
     });
+    assert_eq!(server.get(&token, &one).expect(200).body["name"], "after");
 
     outside
         .execute("UPDATE users SET is_active = 0", [])

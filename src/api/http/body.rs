@@ -292,20 +292,25 @@ impl<T: Serialize + Send> IntoResponse for JsonOut<T> {
     }
 }
 
+/// A 200 answer with a `T` as JSON, in the document.
+fn ok_json<T: Type>() -> MetaResponses {
+    MetaResponses {
+        responses: vec![MetaResponse {
+            description: "Successful Response",
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: JSON,
+                schema: T::schema_ref(),
+            }],
+            headers: vec![],
+        }],
+    }
+}
+
 impl<T: Type + Serialize + Send> ApiResponse for JsonOut<T> {
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "Successful Response",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: JSON,
-                    schema: T::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        ok_json::<T>()
     }
 
     fn register(registry: &mut Registry) {
@@ -354,6 +359,16 @@ impl<T: Type> Payload for JsonBytes<T> {
 impl<T: Send> IntoResponse for JsonBytes<T> {
     fn into_response(self) -> Response {
         json_response(self.0)
+    }
+}
+
+impl<T: Type + Send> ApiResponse for JsonBytes<T> {
+    fn meta() -> MetaResponses {
+        ok_json::<T>()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
     }
 }
 

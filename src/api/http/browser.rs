@@ -7,40 +7,52 @@
 //! needs another policy sets its own `Content-Security-Policy`, which is then left alone.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use base64::Engine;
-use poem::http::header::{self, HeaderName, HeaderValue};
-use poem::middleware::Cors;
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem::http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
+use poem::middleware::{Cors, CorsEndpoint};
+use poem::{Endpoint, Middleware, Request};
 use sha2::{Digest, Sha256};
 
 /// Sets the security headers a response does not set itself: a page with its own
-/// `Content-Security-Policy` keeps it.
+/// `Content-Security-Policy` keeps it. The values are made once, at start-up, and every
+/// response gets a copy of the same static bytes (no allocation, no reference count).
 #[derive(Clone)]
 pub struct SecurityHeaders {
-    headers: Arc<Vec<(HeaderName, HeaderValue)>>,
+    headers: [(HeaderName, HeaderValue); 4],
 }
 
 impl SecurityHeaders {
     /// `pages` are the HTML documents served with inline `<script>`s (Swagger UI's); the
     /// policy allows exactly those scripts, by hash, and scripts served from this server.
     pub fn new(pages: &[&str]) -> Self {
-        let policy = content_security_policy(pages);
-        let headers = [
-            (header::CONTENT_SECURITY_POLICY, policy.as_str()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ]
-        .into_iter()
-        .map(|(name, value)| {
-            let value = HeaderValue::from_str(value).expect("a valid header value");
-            (name, value)
-        })
-        .collect();
+        // Made once per application: kept for the life of the process, like the application.
+        let policy: &'static str = Box::leak(content_security_policy(pages).into_boxed_str());
         SecurityHeaders {
-            headers: Arc::new(headers),
+            headers: [
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(policy),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+                (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+                (
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ),
+            ],
+        }
+    }
+
+    /// Adds each header `headers` does not have yet.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        for (name, value) in &self.headers {
+            if let Entry::Vacant(entry) = headers.entry(name) {
+                entry.insert(value.clone());
+            }
         }
     }
 }
@@ -89,37 +101,6 @@ fn inline_scripts(page: &str) -> Vec<&str> {
     scripts
 }
 
-impl<E: Endpoint> Middleware<E> for SecurityHeaders {
-    type Output = SecurityHeadersEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        SecurityHeadersEndpoint {
-            inner,
-            headers: self.clone(),
-        }
-    }
-}
-
-pub struct SecurityHeadersEndpoint<E> {
-    inner: E,
-    headers: SecurityHeaders,
-}
-
-impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let mut response = self.inner.call(request).await?.into_response();
-        let headers = response.headers_mut();
-        for (name, value) in self.headers.headers.iter() {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
-        }
-        Ok(response)
-    }
-}
-
 /// CORS for the configured origins only. A request from any other origin is served without
 /// CORS headers, so the browser keeps it from the page that made it; requests without an
 /// `Origin` (curl, servers, same-origin GETs) are not affected at all. Never `Cors::new()`
@@ -137,52 +118,28 @@ impl AllowedOrigins {
     }
 }
 
-impl<E: Endpoint + 'static> Middleware<E> for AllowedOrigins {
-    type Output = AllowedOriginsEndpoint<E>;
+impl AllowedOrigins {
+    /// Whether the request comes from a page of an allowed origin.
+    pub fn allow(&self, request: &Request) -> bool {
+        !self.origins.is_empty()
+            && request
+                .headers()
+                .get(header::ORIGIN)
+                .and_then(|origin| origin.to_str().ok())
+                .is_some_and(|origin| self.origins.contains(origin))
+    }
 
-    fn transform(&self, inner: E) -> Self::Output {
-        let inner = Arc::new(inner);
-        let with_cors = (!self.origins.is_empty()).then(|| {
+    /// poem's CORS around `inner`, for the allowed origins; None when no origin is allowed.
+    pub fn cors<E: Endpoint>(&self, inner: E) -> Option<CorsEndpoint<E>> {
+        (!self.origins.is_empty()).then(|| {
             Cors::new()
                 .allow_origins(self.origins.iter().cloned())
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
                 .expose_headers([header::LINK, header::RETRY_AFTER, header::WWW_AUTHENTICATE])
                 .allow_credentials(false)
                 .max_age(600)
-                .transform(inner.clone())
-        });
-        AllowedOriginsEndpoint {
-            origins: self.origins.clone(),
-            with_cors,
-            inner,
-        }
-    }
-}
-
-pub struct AllowedOriginsEndpoint<E: Endpoint> {
-    origins: HashSet<String>,
-    inner: Arc<E>,
-    /// None when no origin is allowed.
-    with_cors: Option<poem::middleware::CorsEndpoint<Arc<E>>>,
-}
-
-impl<E: Endpoint + 'static> Endpoint for AllowedOriginsEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let allowed = request
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|origin| origin.to_str().ok())
-            .is_some_and(|origin| self.origins.contains(origin));
-        match &self.with_cors {
-            Some(with_cors) if allowed => with_cors.call(request).await,
-            _ => self
-                .inner
-                .call(request)
-                .await
-                .map(IntoResponse::into_response),
-        }
+                .transform(inner)
+        })
     }
 }
 

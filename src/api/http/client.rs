@@ -13,8 +13,9 @@ use crate::config::AddressRange;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub IpAddr);
 
-impl<'a> FromRequest<'a> for ClientAddress {
-    async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+impl ClientAddress {
+    /// The client of `request`, behind the trusted proxies of the application's configuration.
+    pub fn of(request: &Request) -> Self {
         let trusted = request
             .data::<AppState>()
             .map_or(&[][..], |state| &state.config.server.trusted_proxies[..]);
@@ -28,7 +29,13 @@ impl<'a> FromRequest<'a> for ClientAddress {
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok());
-        Ok(ClientAddress(client_address(peer, forwarded_for, trusted)))
+        ClientAddress(client_address(peer, forwarded_for, trusted))
+    }
+}
+
+impl<'a> FromRequest<'a> for ClientAddress {
+    async fn from_request(request: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(ClientAddress::of(request))
     }
 }
 

@@ -1,12 +1,14 @@
 //! Limits every request meets before any handler runs: header size (431), body size for every
-//! body, with or without Content-Length (413), and time (408).
+//! body, with or without Content-Length (413), and time (408). `front.rs` applies them.
 
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
 use poem::error::ReadBodyError;
 use poem::http::header::CONTENT_LENGTH;
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use poem::http::Uri;
+use poem::Request;
 
 use crate::api::http::error::ApiError;
 use crate::config::Config;
@@ -32,7 +34,8 @@ impl Limits {
         }
     }
 
-    fn timeout_for(&self, path: &str) -> Duration {
+    /// How long a request for `path` may take.
+    pub fn timeout_for(&self, path: &str) -> Duration {
         if is_chat_message_path(path) {
             self.model_timeout
         } else {
@@ -44,14 +47,13 @@ impl Limits {
 /// Reads and drops what is left of a refused body, up to a few times the limit and for a
 /// moment at most: closing a connection with unread data makes the kernel reset it, and the
 /// client would then lose the 413 it is about to be sent.
-async fn discard(body: &mut (impl AsyncRead + Unpin), limit: usize) {
+async fn discard(body: &mut (impl Stream<Item = std::io::Result<Bytes>> + Unpin), limit: usize) {
     let mut budget = limit.saturating_mul(4);
-    let mut chunk = vec![0; 16 * 1024];
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         while budget > 0 {
-            match body.read(&mut chunk).await {
-                Ok(0) | Err(_) => break,
-                Ok(read) => budget = budget.saturating_sub(read),
+            match body.next().await {
+                Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
+                Some(Err(_)) | None => break,
             }
         }
     })
@@ -68,88 +70,61 @@ fn is_chat_message_path(path: &str) -> bool {
         && segments.next() == Some("messages")
 }
 
-/// The request line and headers as they came on the wire, give or take separators.
-fn header_bytes(request: &Request) -> usize {
-    let line = request.method().as_str().len() + request.uri().to_string().len() + 12;
-    request.headers().iter().fold(line, |total, (name, value)| {
-        total + name.as_str().len() + value.len() + 4
-    })
+/// The length of the request target as `Uri`'s `Display` writes it, without writing it.
+fn target_len(uri: &Uri) -> usize {
+    let scheme = uri.scheme_str().map_or(0, |scheme| scheme.len() + 3);
+    let authority = uri
+        .authority()
+        .map_or(0, |authority| authority.as_str().len());
+    let query = uri.query().map_or(0, |query| query.len() + 1);
+    scheme + authority + uri.path().len() + query
 }
 
-impl<E: Endpoint> Middleware<E> for Limits {
-    type Output = LimitsEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        LimitsEndpoint {
-            inner,
-            limits: *self,
-        }
+impl Limits {
+    /// The request line and headers as they came on the wire, give or take separators.
+    fn header_bytes(request: &Request) -> usize {
+        let line = request.method().as_str().len() + target_len(request.uri()) + 12;
+        request.headers().iter().fold(line, |total, (name, value)| {
+            total + name.as_str().len() + value.len() + 4
+        })
     }
-}
 
-pub struct LimitsEndpoint<E> {
-    inner: E,
-    limits: Limits,
-}
+    /// The 431 for a request whose line and headers are over the limit.
+    pub fn refuse_headers(&self, request: &Request) -> Option<poem::Error> {
+        (Self::header_bytes(request) > self.max_header_bytes)
+            .then(|| ApiError::headers_too_large(self.max_header_bytes).reject())
+    }
 
-impl<E: Endpoint> LimitsEndpoint<E> {
     /// Reads the whole body, up to the limit, so that every extractor after this one (JSON,
-    /// forms, anything added later) sees a body that is known to fit.
-    async fn capped(&self, mut request: Request) -> poem::Result<Request> {
-        let limit = self.limits.max_body_bytes;
+    /// forms, anything added later) sees a body that is known to fit. A request without a
+    /// body (every GET) is passed on as it is.
+    pub async fn capped(&self, mut request: Request) -> poem::Result<Request> {
+        let body = request.take_body();
+        if body.is_empty() {
+            return Ok(request);
+        }
+        let limit = self.max_body_bytes;
         let declared = request
             .headers()
             .get(CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<u64>().ok());
-        let mut body = request.take_body().into_async_read();
+        let mut body = std::pin::pin!(body.into_bytes_stream());
         if declared.is_some_and(|length| length > limit as u64) {
             discard(&mut body, limit).await;
             return Err(ApiError::payload_too_large(limit).reject());
         }
-        let mut bytes = Vec::new();
-        let mut chunk = vec![0; 16 * 1024];
-        loop {
-            let read = body
-                .read(&mut chunk)
-                .await
-                .map_err(|err| poem::Error::from(ReadBodyError::Io(err)))?;
-            if read == 0 {
-                break;
-            }
-            if bytes.len() + read > limit {
+        let mut bytes = BytesMut::with_capacity(declared.map_or(0, |length| length as usize));
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|err| poem::Error::from(ReadBodyError::Io(err)))?;
+            if bytes.len() + chunk.len() > limit {
                 discard(&mut body, limit).await;
                 return Err(ApiError::payload_too_large(limit).reject());
             }
-            bytes.extend_from_slice(&chunk[..read]);
+            bytes.extend_from_slice(&chunk);
         }
-        request.set_body(bytes);
+        request.set_body(bytes.freeze());
         Ok(request)
-    }
-
-    async fn call_capped(&self, request: Request) -> poem::Result<Response> {
-        let request = self.capped(request).await?;
-        self.inner
-            .call(request)
-            .await
-            .map(IntoResponse::into_response)
-    }
-}
-
-impl<E: Endpoint> Endpoint for LimitsEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        if header_bytes(&request) > self.limits.max_header_bytes {
-            return Err(ApiError::headers_too_large(self.limits.max_header_bytes).reject());
-        }
-        let timeout = self.limits.timeout_for(request.uri().path());
-        // A write already handed to the database writer still commits when its request times
-        // out; only the answer is lost, as when the client disconnects.
-        match tokio::time::timeout(timeout, self.call_capped(request)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(ApiError::request_timeout(timeout.as_secs()).reject()),
-        }
     }
 }
 
@@ -165,5 +140,22 @@ mod tests {
         assert!(!is_chat_message_path("/api/v1/chat/threads/thr_1"));
         assert!(!is_chat_message_path("/api/v1/chat//messages"));
         assert!(!is_chat_message_path("/api/v1/companies/1/messages"));
+    }
+
+    #[test]
+    fn the_target_is_counted_as_it_is_written() {
+        for target in [
+            "/",
+            "/healthz",
+            "/api/v1/chat/threads?company_id=2&limit=50",
+            "/a?",
+            "http://example.com:8080/x/y?z=1",
+            "http://example.com",
+            "example.com:443",
+            "*",
+        ] {
+            let uri: Uri = target.parse().unwrap();
+            assert_eq!(target_len(&uri), uri.to_string().len(), "{target}");
+        }
     }
 }

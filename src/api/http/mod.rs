@@ -8,6 +8,7 @@ pub mod client;
 pub mod cursor;
 pub mod error;
 pub mod events;
+pub mod front;
 pub mod limits;
 pub mod page;
 pub mod paths;

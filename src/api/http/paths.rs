@@ -5,13 +5,12 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use poem::http::header::ALLOW;
-use poem::http::{HeaderValue, StatusCode};
-use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem::http::HeaderValue;
+use poem::{IntoResponse, Response};
 use poem_openapi::error::ParsePathError;
 use serde_json::Value;
 
-use crate::api::http::error::{into_api_response, param_issue};
+use crate::api::http::error::param_issue;
 
 /// A path template split into segments: `Err(name)` for a `{name}` parameter.
 type Template = Vec<Result<String, String>>;
@@ -66,7 +65,8 @@ impl DocumentPaths {
         })
     }
 
-    fn methods(&self, path: &str) -> Option<HeaderValue> {
+    /// The `Allow` header of a 405 for `path`.
+    pub(super) fn methods(&self, path: &str) -> Option<HeaderValue> {
         self.template(path).map(|(_, methods)| methods.clone())
     }
 
@@ -81,52 +81,10 @@ impl DocumentPaths {
     }
 
     /// The API's 422 for a path parameter that did not parse, under its documented name.
-    fn path_error(&self, path: &str, error: &ParsePathError) -> Option<Response> {
+    pub(super) fn path_error(&self, path: &str, error: &ParsePathError) -> Option<Response> {
         let index = error.name.strip_prefix("param")?.parse().ok()?;
         let name = self.parameter_name(path, index)?;
         Some(param_issue("path", &name, &error.reason).into_response())
-    }
-}
-
-impl<E: Endpoint> Middleware<E> for DocumentPaths {
-    type Output = DocumentPathsEndpoint<E>;
-
-    fn transform(&self, inner: E) -> Self::Output {
-        DocumentPathsEndpoint {
-            inner,
-            paths: self.clone(),
-        }
-    }
-}
-
-pub struct DocumentPathsEndpoint<E> {
-    inner: E,
-    paths: DocumentPaths,
-}
-
-impl<E: Endpoint> Endpoint for DocumentPathsEndpoint<E> {
-    type Output = Response;
-
-    async fn call(&self, request: Request) -> poem::Result<Response> {
-        let path = request.uri().path().to_string();
-        let mut response = match self.inner.call(request).await {
-            Ok(response) => response.into_response(),
-            Err(err) => {
-                let renamed = err
-                    .downcast_ref::<ParsePathError>()
-                    .and_then(|error| self.paths.path_error(&path, error));
-                match renamed {
-                    Some(response) => response,
-                    None => into_api_response(err).await,
-                }
-            }
-        };
-        if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-            if let Some(methods) = self.paths.methods(&path) {
-                response.headers_mut().insert(ALLOW, methods);
-            }
-        }
-        Ok(response)
     }
 }
 
