@@ -12,13 +12,15 @@
 //! still gathered (so the log keeps its order): they matter most when the process is about to
 //! end, and a reader of the log finds them there as soon as they are told.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
+
+use super::log_line::LogLine;
 
 /// How long the first line of a batch may wait for others.
 const GATHER: Duration = Duration::from_millis(10);
@@ -48,11 +50,9 @@ pub fn init_logging() -> LogGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ADTHREAD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let gathered = Arc::new(Gathered::new(Box::new(std::io::stdout())));
-    // Colour codes only help a person at a terminal; in a log file they are noise.
     let started = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal())
+        .event_format(LogLine)
         .with_writer(Log(gathered.clone()))
         .try_init()
         .is_ok();

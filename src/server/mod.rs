@@ -1,6 +1,7 @@
 //! Starting and stopping the server.
 
 pub mod listener;
+mod log_line;
 mod logging;
 
 use std::sync::Arc;

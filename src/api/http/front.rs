@@ -8,18 +8,20 @@
 //!
 //! The access log has one line per request, at info level: the client (as `ClientAddress`
 //! tells it: behind a trusted proxy, the address it forwarded; nobody else's
-//! `X-Forwarded-For`), version, method, target, status and duration. It opens no span unless
+//! `X-Forwarded-For`), version, method, target, status and duration in microseconds. It opens no span unless
 //! something listens at debug level; what a request logs meanwhile is rare (warnings, errors)
 //! and sits next to its access line.
 
 use std::any::Any;
+use std::fmt::{self, Display};
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use poem::http::header::ALLOW;
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode, Uri, Version};
 use poem::middleware::CorsEndpoint;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::error::ParsePathError;
@@ -94,15 +96,44 @@ impl<E: Endpoint + 'static> Endpoint for FrontEndpoint<E> {
         };
         self.security_headers.apply(response.headers_mut());
         tracing::info!(
-            %remote_addr,
-            ?version,
-            %method,
-            %uri,
-            status = %response.status(),
-            duration = ?started.elapsed(),
-            "response"
+            "{}",
+            AccessLine {
+                remote_addr,
+                version,
+                method: &method,
+                uri: &uri,
+                status: response.status(),
+                duration: started.elapsed(),
+            }
         );
         Ok(response)
+    }
+}
+
+/// `response remote_addr=127.0.0.1 version=HTTP/1.1 method=GET uri=/healthz status=200
+/// duration_us=41`: written as one message in one pass, not as six fields each formatted on its
+/// own (which cost a request more than its routing).
+struct AccessLine<'a> {
+    remote_addr: IpAddr,
+    version: Version,
+    method: &'a Method,
+    uri: &'a Uri,
+    status: StatusCode,
+    duration: Duration,
+}
+
+impl Display for AccessLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "response remote_addr={} version={:?} method={} uri={} status={} duration_us={}",
+            self.remote_addr,
+            self.version,
+            self.method,
+            self.uri,
+            self.status.as_u16(),
+            self.duration.as_micros()
+        )
     }
 }
 
@@ -169,11 +200,7 @@ impl<E: Endpoint> Endpoint for Guarded<E> {
 
 /// A panic anywhere inside is answered 500 in the API's shape; its message and place were
 /// logged by the panic hook (see `server::logging`), and which request hit it is logged here.
-fn answer_panic(
-    method: &poem::http::Method,
-    uri: &poem::http::Uri,
-    _panic: Box<dyn Any + Send>,
-) -> Response {
+fn answer_panic(method: &Method, uri: &Uri, _panic: Box<dyn Any + Send>) -> Response {
     tracing::error!(%method, %uri, "the request's handler panicked");
     ApiError::internal().into_response()
 }
