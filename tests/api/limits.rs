@@ -231,6 +231,17 @@ fn swagger_ui_and_every_other_answer_carry_the_security_headers() {
         );
         assert!(policy.contains("default-src 'none'"), "{path}: {policy}");
         assert!(!policy.contains("'unsafe-eval'"), "{path}: {policy}");
+        // What is not a page allows nothing at all.
+        if !answer
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+        {
+            assert_eq!(
+                policy, "default-src 'none'; frame-ancestors 'none'",
+                "{path}"
+            );
+        }
     }
     let page = server.client.get(server.url("/docs")).send().unwrap();
     let policy = page.headers()["content-security-policy"]

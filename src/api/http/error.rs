@@ -1,7 +1,8 @@
 //! The API's errors, in the published API's (FastAPI's) shape, and the one place where the
 //! store's errors and poem's own rejections become them.
 
-use poem::error::ResponseError;
+use bytes::Bytes;
+use poem::error::{NotFoundError, ResponseError};
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 use poem_openapi::error::{
@@ -376,5 +377,32 @@ pub async fn into_api_response(err: poem::Error) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
+    if err.is::<NotFoundError>() {
+        return no_route();
+    }
     from_rejection(err).into_response()
+}
+
+/// A path no route matches: what `ApiError::not_found("Not Found")` answers, with its body made
+/// once (the one error a scanner asks for thousands of times).
+fn no_route() -> Response {
+    Response::builder()
+        .status(StatusCode::NOT_FOUND)
+        .content_type("application/json; charset=utf-8")
+        .body(Bytes::from_static(br#"{"detail":"Not Found"}"#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_made_once_404_is_the_one_the_api_error_makes() {
+        let made = ApiError::not_found("Not Found").into_response();
+        let once = no_route();
+        assert_eq!(once.status(), made.status());
+        assert_eq!(once.content_type(), made.content_type());
+        let made = made.into_body().into_string().await.unwrap();
+        assert_eq!(once.into_body().into_string().await.unwrap(), made);
+    }
 }
