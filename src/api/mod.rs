@@ -17,7 +17,7 @@ mod users;
 
 use std::sync::Arc;
 
-use poem::{Endpoint, Route};
+use poem::{Endpoint, IntoEndpoint, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use http::browser::AllowedOrigins;
@@ -25,6 +25,7 @@ use http::front::Front;
 use http::limits::Limits;
 use http::page;
 use http::paths::DocumentPaths;
+use http::site::Site;
 
 use crate::assistant::Assistants;
 use crate::auth::{PasswordGate, Passwords, Throttle};
@@ -140,12 +141,15 @@ pub fn app(state: AppState) -> impl Endpoint {
     let swagger_page = service.swagger_ui_html();
     let swagger = service.swagger_ui();
     let paths = DocumentPaths::from_document(&service.spec());
-    let routes = Route::new()
-        .nest("/", service)
+    let pages = Route::new()
         .at("/openapi.json", document)
         .nest("/docs", swagger)
         .nest("/admin", page::AdminPage);
-    guarded(routes, paths, SecurityHeaders::new(&[&swagger_page]), state)
+    let site = Site {
+        api: service.into_endpoint(),
+        pages,
+    };
+    guarded(site, paths, SecurityHeaders::new(&[&swagger_page]), state)
 }
 
 /// What stands around the routes, in one pass (`http::front`): the limits; a panic anywhere
