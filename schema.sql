@@ -297,3 +297,138 @@ FROM chat_threads t JOIN companies c ON c.id = t.company_id
 WHERE t.campaign_draft IS NOT NULL AND json_type(t.campaign_draft) = 'object'
   AND t.customer_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM campaign_drafts d WHERE d.thread_seq = t.seq);
+
+-- migration 5: ids are never handed out twice (issue 17)
+-- with foreign keys off
+-- A table whose id is a plain INTEGER PRIMARY KEY gives a new row the largest id + 1, so the id
+-- of the newest row came back once that row was deleted: a client's stale reference (a draft's
+-- id in a URL, an ad group's in a step sent back, a generation still running for a deleted
+-- draft) then named another object, possibly another company's. With AUTOINCREMENT SQLite never
+-- hands an id out twice, as PostgreSQL's identity columns never do. The tables whose ids clients
+-- see are rebuilt with it, by SQLite's 12-step procedure ("Making Other Kinds Of Table Schema
+-- Changes" in https://www.sqlite.org/lang_altertable.html): migrate.rs turns foreign keys off
+-- around this migration's transaction and runs PRAGMA foreign_key_check before it commits; each
+-- table is created under a new name, filled with its rows and their ids, the old one dropped,
+-- the new one renamed and its indexes made again (there are no triggers or views). Copying the
+-- rows with their ids records each table's largest id in sqlite_sequence, where AUTOINCREMENT
+-- starts. An id deleted before this migration and larger than every id still there can still
+-- be handed out once more: nothing remembers it.
+-- Users and companies cannot be deleted yet; they are rebuilt now (small tables) so that a
+-- delete added later, or done by an operator, cannot bring an id back.
+-- Left as they are: chat_threads (clients see the random `thread_id`; `seq` is only a position
+-- in the list for its cursor, and a reused one would still be the newest position), the tables
+-- whose ids never leave the server (chat_messages, draft_extension_items, generation_usage),
+-- and those keyed by a hash, a text id or an id the caller gives (access_tokens, assistants,
+-- generation_tasks, the Google connections, memberships and profiles, keyed by company).
+CREATE TABLE new_users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    email         TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT    NOT NULL,
+    is_admin      INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),
+    is_active     INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+    first_name    TEXT,
+    last_name     TEXT,
+    phone_number  TEXT,
+    date_added    TEXT    NOT NULL,
+    date_updated  TEXT    NOT NULL
+);
+INSERT INTO new_users SELECT * FROM users;
+DROP TABLE users;
+ALTER TABLE new_users RENAME TO users;
+
+CREATE TABLE new_companies (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    name         TEXT NOT NULL,
+    date_added   TEXT NOT NULL,
+    date_updated TEXT NOT NULL
+);
+INSERT INTO new_companies SELECT * FROM companies;
+DROP TABLE companies;
+ALTER TABLE new_companies RENAME TO companies;
+
+CREATE TABLE new_campaign_drafts (
+    id                     INTEGER PRIMARY KEY AUTOINCREMENT,
+    company_id             INTEGER NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    google_ads_customer_id INTEGER NOT NULL,
+    market_analysis_id     INTEGER,
+    thread_seq             INTEGER REFERENCES chat_threads (seq) ON DELETE SET NULL,
+    name                   TEXT    NOT NULL,
+    campaign_name          TEXT,
+    website_url            TEXT,
+    daily_budget_micros    INTEGER,
+    bidding_strategy       TEXT CHECK (bidding_strategy IS NULL OR json_valid(bidding_strategy)),
+    default_match_type     TEXT CHECK (default_match_type IN
+                               ('EXACT', 'PHRASE', 'BROAD', 'BROAD_MODIFIER', 'NEGATIVE')),
+    language_ids           TEXT CHECK (language_ids IS NULL OR json_valid(language_ids)),
+    location_targets       TEXT CHECK (location_targets IS NULL OR json_valid(location_targets)),
+    network_settings       TEXT CHECK (network_settings IS NULL OR json_valid(network_settings)),
+    ad_schedule            TEXT CHECK (ad_schedule IS NULL OR json_valid(ad_schedule)),
+    start_date             TEXT, -- YYYY-MM-DD
+    end_date               TEXT,
+    conversion_goals       TEXT CHECK (conversion_goals IS NULL OR json_valid(conversion_goals)),
+    phone                  TEXT CHECK (phone IS NULL OR json_valid(phone)), -- the call extension
+    is_published           INTEGER NOT NULL DEFAULT 0 CHECK (is_published IN (0, 1)),
+    published_at           TEXT,
+    published_campaign_id  INTEGER,
+    date_added             TEXT    NOT NULL,
+    date_updated           TEXT    NOT NULL,
+    FOREIGN KEY (company_id, google_ads_customer_id)
+        REFERENCES google_ads_customers (company_id, id)
+);
+INSERT INTO new_campaign_drafts SELECT * FROM campaign_drafts;
+DROP TABLE campaign_drafts;
+ALTER TABLE new_campaign_drafts RENAME TO campaign_drafts;
+CREATE INDEX campaign_drafts_by_company ON campaign_drafts (company_id, id);
+CREATE INDEX campaign_drafts_by_customer ON campaign_drafts (google_ads_customer_id, company_id);
+CREATE INDEX campaign_drafts_by_market_analysis ON campaign_drafts (market_analysis_id, id)
+    WHERE market_analysis_id IS NOT NULL;
+CREATE INDEX campaign_drafts_by_thread ON campaign_drafts (thread_seq) WHERE thread_seq IS NOT NULL;
+
+CREATE TABLE new_draft_ad_groups (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    draft_id       INTEGER NOT NULL REFERENCES campaign_drafts (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    name           TEXT    NOT NULL,
+    cpc_bid_micros INTEGER
+);
+INSERT INTO new_draft_ad_groups SELECT * FROM draft_ad_groups;
+DROP TABLE draft_ad_groups;
+ALTER TABLE new_draft_ad_groups RENAME TO draft_ad_groups;
+CREATE INDEX draft_ad_groups_by_draft ON draft_ad_groups (draft_id, position);
+
+CREATE TABLE new_draft_keywords (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    ad_group_id    INTEGER NOT NULL REFERENCES draft_ad_groups (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,
+    text           TEXT    NOT NULL,
+    match_type     TEXT    NOT NULL CHECK (match_type IN
+                       ('EXACT', 'PHRASE', 'BROAD', 'BROAD_MODIFIER', 'NEGATIVE')),
+    cpc_bid_micros INTEGER,
+    final_url      TEXT
+);
+INSERT INTO new_draft_keywords SELECT * FROM draft_keywords;
+DROP TABLE draft_keywords;
+ALTER TABLE new_draft_keywords RENAME TO draft_keywords;
+CREATE INDEX draft_keywords_by_ad_group ON draft_keywords (ad_group_id, position);
+
+CREATE TABLE new_draft_rsas (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    ad_group_id  INTEGER NOT NULL REFERENCES draft_ad_groups (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    headlines    TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(headlines)),
+    descriptions TEXT    NOT NULL DEFAULT '[]' CHECK (json_valid(descriptions)),
+    path1        TEXT,
+    path2        TEXT,
+    final_url    TEXT,
+    status       TEXT    NOT NULL DEFAULT 'not_started' CHECK (status IN
+                     ('not_started', 'pending', 'in_progress', 'completed', 'failed')),
+    error        TEXT,
+    task_id      TEXT REFERENCES generation_tasks (id) ON DELETE SET NULL,
+    generated_at TEXT,
+    edited_at    TEXT
+);
+INSERT INTO new_draft_rsas SELECT * FROM draft_rsas;
+DROP TABLE draft_rsas;
+ALTER TABLE new_draft_rsas RENAME TO draft_rsas;
+CREATE INDEX draft_rsas_by_ad_group ON draft_rsas (ad_group_id, position);
+CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NULL;

@@ -21,6 +21,7 @@ mod files_on_disk;
 mod hostile_clients;
 mod hostile_memory;
 mod hostile_model;
+mod ids;
 mod limits;
 mod llm;
 mod login_throttle;
