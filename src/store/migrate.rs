@@ -5,24 +5,11 @@ use rusqlite::Connection;
 use super::{StoreError, StoreResult};
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-/// A migration starts at a line `-- migration N: title` and runs to the next one.
 fn migrations() -> Vec<(u32, String)> {
-    let mut found: Vec<(u32, String)> = Vec::new();
-    for line in SCHEMA.lines() {
-        let number = line
-            .strip_prefix("-- migration ")
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|digits| digits.trim().parse().ok());
-        match (number, found.last_mut()) {
-            (Some(number), _) => found.push((number, String::new())),
-            (None, Some((_, sql))) => {
-                sql.push_str(line);
-                sql.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    found
+    super::migration_file::parse(SCHEMA)
+        .into_iter()
+        .map(|migration| (migration.number, migration.sql))
+        .collect()
 }
 
 pub fn latest_version() -> u32 {
@@ -52,13 +39,6 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn migrations_are_numbered_from_one_without_gaps() {
-        let numbers: Vec<u32> = migrations().iter().map(|(n, _)| *n).collect();
-        let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
-        assert_eq!(numbers, expected);
-    }
 
     #[test]
     fn a_newer_database_is_refused() {
