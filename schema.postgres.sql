@@ -1,7 +1,7 @@
 -- adthread schema for PostgreSQL: schema.sql's migrations, one for one, in PostgreSQL's types.
 -- At start-up each process takes an advisory lock, then applies in one transaction those not
--- yet in `adthread_migrations`, recording each with the SHA-256 of its text; a recorded
--- migration whose text has changed since is refused.
+-- yet in `adthread_migrations`, recording each with the SHA-256 of its text; one recorded
+-- whose text has changed since is refused.
 -- Never edit a migration that has shipped: add a new one below, in both files.
 --
 -- What differs from schema.sql, and why:

@@ -107,7 +107,7 @@ stop() {
     if [ -d "$data/cluster" ]; then
         as_owner "$(server_bin)/pg_ctl" -D "$data/cluster" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$data" "$dir/env" "$dir/data-directory" "$dir/port"
+    rm -rf "$data" "$dir/env" "$dir/data-directory" "$dir/port" "$dir/tls"
 }
 
 case "${1:-install}" in
