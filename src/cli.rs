@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{create_account, AccountError, NewAccount, PasswordError};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config, ConfigError, DatabaseLocation, PostgresUrl};
 use crate::schema::rules::FieldProblem;
 use crate::schema::{Nullable, UserProfile};
 use crate::server::ServerError;
+use crate::store::postgres::{PostgresDatabase, PostgresError};
 use crate::store::StoreError;
 
 /// Why a command failed; `main` prints it and exits non-zero.
@@ -21,6 +22,16 @@ pub enum CliError {
     Server(#[from] ServerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Postgres(#[from] PostgresError),
+    #[error("serving from PostgreSQL is not built yet (issue 17); use an SQLite file for now")]
+    NotBuiltOnPostgres,
+    #[error(
+        "adthread backup copies an SQLite file; back up PostgreSQL with its own tools: \
+         pg_dump --format=custom --file={} '{url}' (the password from PGPASSWORD or \
+         ~/.pgpass), and restore with pg_restore --dbname='{url}' {}", target.display(), target.display()
+    )]
+    BackupOnPostgres { url: String, target: PathBuf },
     #[error(transparent)]
     Passwords(#[from] PasswordError),
     #[error(transparent)]
@@ -52,9 +63,10 @@ pub struct Cli {
     /// The configuration file [default: ./config.toml, when it exists]
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// The SQLite database file (overrides ADTHREAD_DATABASE and database.path)
-    #[arg(long, global = true, value_name = "PATH")]
-    database: Option<PathBuf>,
+    /// The SQLite database file or a postgres:// URL (overrides ADTHREAD_DATABASE,
+    /// database.path and database.url)
+    #[arg(long, global = true, value_name = "PATH|URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -108,8 +120,12 @@ struct CreateUser {
 impl Cli {
     pub fn run(self) -> Result<(), CliError> {
         let mut config = config::load(self.config.as_deref())?;
-        if let Some(database) = self.database {
-            config.database.path = database;
+        if let Some(database) = &self.database {
+            config.database.set_location(database);
+        }
+        if let DatabaseLocation::Postgres(url) = config.database.location()? {
+            let url = url.clone();
+            return on_postgres(self.command, &config, &url);
         }
         match self.command {
             Command::Serve { bind } => {
@@ -134,6 +150,46 @@ impl Cli {
             Command::Check => check(&config),
         }
     }
+}
+
+/// What works on PostgreSQL so far: `check`. The rest says what to do instead.
+fn on_postgres(command: Command, config: &Config, url: &PostgresUrl) -> Result<(), CliError> {
+    match command {
+        Command::Check => runtime(config)?.block_on(check_postgres(config, url)),
+        Command::Backup { target } => Err(CliError::BackupOnPostgres {
+            url: url.to_string(),
+            target,
+        }),
+        Command::Serve { .. } | Command::User { .. } => Err(CliError::NotBuiltOnPostgres),
+    }
+}
+
+/// Connects, applies what migrations are missing (refusing a changed one), and says so.
+async fn check_postgres(config: &Config, url: &PostgresUrl) -> Result<(), CliError> {
+    let (database, migrations) = PostgresDatabase::open(url, config.database.pool_size).await?;
+    let server = database.server_facts().await?;
+    let applied = match migrations.applied.as_slice() {
+        [] => "up to date".to_string(),
+        numbers => format!(
+            "applied now: {}",
+            numbers
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    println!(
+        "{url}: connected to PostgreSQL {} {}, schema at migration {} ({applied})",
+        server.version,
+        if server.encrypted {
+            format!("over TLS (sslmode {})", url.tls().name())
+        } else {
+            "without TLS".to_string()
+        },
+        migrations.version,
+    );
+    Ok(())
 }
 
 fn check(config: &Config) -> Result<(), CliError> {

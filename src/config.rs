@@ -6,6 +6,9 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
+mod database;
+pub use database::{DatabaseLocation, DatabaseUrl, PostgresUrl, RootCertificates, TlsMode};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
@@ -105,7 +108,9 @@ pub enum Synchronous {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
+    /// The SQLite file, unless `url` names a PostgreSQL server: one or the other.
     pub path: PathBuf,
+    pub url: Option<DatabaseUrl>,
     pub pool_size: u32,
     pub busy_timeout_ms: u64,
     pub synchronous: Synchronous,
@@ -177,10 +182,48 @@ impl Default for ServerConfig {
     }
 }
 
+const DEFAULT_DATABASE_PATH: &str = "data/adthread.db";
+
+impl DatabaseConfig {
+    /// A file path or a `postgres://` URL, as `ADTHREAD_DATABASE` and `--database` take it.
+    /// Either replaces what the file said, path or URL.
+    pub fn set_location(&mut self, text: &str) {
+        if database::is_postgres_url(text) {
+            self.url = Some(DatabaseUrl::from(text));
+            self.path = PathBuf::from(DEFAULT_DATABASE_PATH);
+        } else {
+            self.url = None;
+            self.path = PathBuf::from(text);
+        }
+    }
+
+    /// Checked by [`Config::validate`], so after [`load`] this fails only for a configuration
+    /// changed since.
+    pub fn location(&self) -> Result<DatabaseLocation<'_>, ConfigError> {
+        // The path is compared with its default because the file is read over the defaults:
+        // a path that differs from it was written beside the URL.
+        match &self.url {
+            Some(_) if self.path != Path::new(DEFAULT_DATABASE_PATH) => Err(ConfigError::Invalid(
+                "database.path and database.url are both set: keep database.path for an \
+                     SQLite file or database.url for PostgreSQL"
+                    .into(),
+            )),
+            Some(url) => Ok(DatabaseLocation::Postgres(url.parsed()?)),
+            None if database::is_postgres_url(&self.path.to_string_lossy()) => {
+                Err(ConfigError::Invalid(
+                    "database.path names a file; put a PostgreSQL URL in database.url".into(),
+                ))
+            }
+            None => Ok(DatabaseLocation::Sqlite(&self.path)),
+        }
+    }
+}
+
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
-            path: PathBuf::from("data/adthread.db"),
+            path: PathBuf::from(DEFAULT_DATABASE_PATH),
+            url: None,
             pool_size: 8,
             busy_timeout_ms: 5000,
             synchronous: Synchronous::Normal,
@@ -285,8 +328,8 @@ impl Config {
                 })?;
         }
         env.string("ADTHREAD_PUBLIC_URL", &mut self.server.public_url);
-        if let Some(path) = var("ADTHREAD_DATABASE") {
-            self.database.path = PathBuf::from(path);
+        if let Some(location) = var("ADTHREAD_DATABASE") {
+            self.database.set_location(&location);
         }
         env.parse("ADTHREAD_POOL_SIZE", &mut self.database.pool_size)?;
         env.parse(
@@ -391,6 +434,7 @@ impl Config {
         if self.database.pool_size == 0 {
             return invalid("database.pool_size must be at least 1");
         }
+        self.database.location()?;
         if self.server.max_body_bytes < 1024 {
             return invalid("server.max_body_bytes must be at least 1024");
         }
@@ -724,5 +768,57 @@ mod tests {
             .apply_env(|name| (name == "ADTHREAD_POOL_SIZE").then(|| "many".to_string()))
             .unwrap_err();
         assert!(err.to_string().contains("ADTHREAD_POOL_SIZE"), "{err}");
+    }
+
+    fn database_file(toml: &str) -> Config {
+        toml::from_str(&format!("[database]\n{toml}")).unwrap()
+    }
+
+    #[test]
+    fn the_database_is_a_file_or_a_postgres_url_not_both() {
+        let url = "url = \"postgres://adthread:pw1@db/adthread\"";
+        let config = database_file(url);
+        assert!(matches!(
+            config.database.location().unwrap(),
+            DatabaseLocation::Postgres(_)
+        ));
+        let both = database_file(&format!("{url}\npath = \"x.db\""));
+        let err = both.validate().unwrap_err().to_string();
+        assert!(err.contains("database.path and database.url"), "{err}");
+        let misplaced = database_file("path = \"postgres://adthread:pw1@db/adthread\"");
+        let err = misplaced.validate().unwrap_err().to_string();
+        assert!(err.contains("database.url"), "{err}");
+        assert!(!err.contains("pw1"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_its_password() {
+        let config = database_file("url = \"postgres://adthread:pw1@db/adthread?sslmode=often\"");
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("sslmode"), "{err}");
+        assert!(!err.contains("pw1"), "{err}");
+        assert!(!format!("{config:?}").contains("pw1"));
+    }
+
+    #[test]
+    fn the_environment_moves_the_database_between_file_and_server() {
+        let mut config = database_file("path = \"mine.db\"");
+        config
+            .apply_env(|name| {
+                (name == "ADTHREAD_DATABASE").then(|| "postgresql://adthread@db/adthread".into())
+            })
+            .unwrap();
+        config.validate().unwrap();
+        assert!(matches!(
+            config.database.location().unwrap(),
+            DatabaseLocation::Postgres(_)
+        ));
+        config
+            .apply_env(|name| (name == "ADTHREAD_DATABASE").then(|| "other.db".into()))
+            .unwrap();
+        assert!(matches!(
+            config.database.location().unwrap(),
+            DatabaseLocation::Sqlite(path) if path == Path::new("other.db")
+        ));
     }
 }

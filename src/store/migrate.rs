@@ -2,46 +2,22 @@
 
 use rusqlite::Connection;
 
+use super::migration_file::{self, Migration};
 use super::{StoreError, StoreResult};
 
 const SCHEMA: &str = include_str!("../../schema.sql");
+
 /// A migration holding this line runs with foreign keys off (see `apply_one`).
 const FOREIGN_KEYS_OFF: &str = "-- with foreign keys off";
 
-struct Migration {
-    number: u32,
-    sql: String,
+/// A table rebuild (SQLite's 12-step procedure) drops and recreates tables that others
+/// reference: with foreign keys on, dropping one would delete its children's rows.
+fn needs_foreign_keys_off(migration: &Migration) -> bool {
+    migration.sql.lines().any(|line| line.trim() == FOREIGN_KEYS_OFF)
 }
 
-impl Migration {
-    /// A table rebuild (SQLite's 12-step procedure) drops and recreates tables that others
-    /// reference: with foreign keys on, dropping one would delete its children's rows.
-    fn needs_foreign_keys_off(&self) -> bool {
-        self.sql.lines().any(|line| line.trim() == FOREIGN_KEYS_OFF)
-    }
-}
-
-/// A migration starts at a line `-- migration N: title` and runs to the next one.
 fn migrations() -> Vec<Migration> {
-    let mut found: Vec<Migration> = Vec::new();
-    for line in SCHEMA.lines() {
-        let number = line
-            .strip_prefix("-- migration ")
-            .and_then(|rest| rest.split(':').next())
-            .and_then(|digits| digits.trim().parse().ok());
-        match (number, found.last_mut()) {
-            (Some(number), _) => found.push(Migration {
-                number,
-                sql: String::new(),
-            }),
-            (None, Some(migration)) => {
-                migration.sql.push_str(line);
-                migration.sql.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    found
+    migration_file::parse(SCHEMA)
 }
 
 pub fn latest_version() -> u32 {
@@ -67,7 +43,7 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
 /// Foreign keys can only be switched outside a transaction: they are turned off around the
 /// migration's transaction, and checked whole before it commits.
 fn apply_one(conn: &mut Connection, migration: &Migration) -> StoreResult<()> {
-    if !migration.needs_foreign_keys_off() {
+    if !needs_foreign_keys_off(&migration) {
         return run(conn, migration);
     }
     let enforced = foreign_keys_enforced(conn)?;
@@ -95,7 +71,7 @@ fn run(conn: &mut Connection, migration: &Migration) -> StoreResult<()> {
         return Ok(());
     }
     tx.execute_batch(&migration.sql).map_err(failed)?;
-    if migration.needs_foreign_keys_off() {
+    if needs_foreign_keys_off(&migration) {
         refuse_broken_foreign_keys(&tx, number)?;
     }
     tx.pragma_update(None, "user_version", number)?;
@@ -138,13 +114,6 @@ fn refuse_broken_foreign_keys(conn: &Connection, number: u32) -> StoreResult<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn migrations_are_numbered_from_one_without_gaps() {
-        let numbers: Vec<u32> = migrations().iter().map(|m| m.number).collect();
-        let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
-        assert_eq!(numbers, expected);
-    }
 
     #[test]
     fn a_newer_database_is_refused() {
@@ -192,6 +161,7 @@ mod tests {
     fn rebuild_parent(keep: &str) -> Migration {
         Migration {
             number: 2,
+            title: "rebuild".to_string(),
             sql: format!(
                 "{FOREIGN_KEYS_OFF}
                  CREATE TABLE new_parent (id INTEGER PRIMARY KEY AUTOINCREMENT);
@@ -271,7 +241,7 @@ mod tests {
         assert_eq!(seq(&conn), 7);
         // As a process that read the version before the other one committed would.
         let last = migrations().pop().unwrap();
-        assert!(last.needs_foreign_keys_off());
+        assert!(needs_foreign_keys_off(&last));
         apply_one(&mut conn, &last).unwrap();
         assert_eq!(seq(&conn), 7, "the rebuild ran again and forgot id 7");
     }

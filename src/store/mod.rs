@@ -17,6 +17,8 @@ mod ids;
 pub mod maintenance;
 mod messages;
 mod migrate;
+mod migration_file;
+pub mod postgres;
 mod rows;
 mod thread_drafts;
 mod threads;

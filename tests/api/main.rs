@@ -26,6 +26,7 @@ mod limits;
 mod llm;
 mod login_throttle;
 mod messages;
+mod postgres;
 mod profile;
 mod published_auth;
 mod published_connections;

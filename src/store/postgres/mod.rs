@@ -1,0 +1,139 @@
+//! The PostgreSQL database (issue 17): its connection pool, TLS and migrations. The store's
+//! operations on it come next; until they do, `adthread check` is what opens it.
+
+mod migrate;
+mod tls;
+
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
+
+use crate::config::PostgresUrl;
+
+pub use migrate::MigrationReport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("cannot connect to PostgreSQL at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("PostgreSQL at {url}: {reason}")]
+    Query { url: String, reason: String },
+    #[error("TLS to PostgreSQL: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Migration(String),
+}
+
+/// A pool of connections to one PostgreSQL database; cheap to clone.
+#[derive(Clone)]
+pub struct PostgresDatabase {
+    pool: Pool,
+    /// The URL without its password, for messages.
+    url: String,
+}
+
+/// What `adthread check` reports of the server it reached.
+pub struct ServerFacts {
+    pub version: String,
+    pub encrypted: bool,
+}
+
+impl PostgresDatabase {
+    /// Connects (one connection first, so that a wrong address or password is said at once),
+    /// then brings the schema up to date.
+    pub async fn open(
+        url: &PostgresUrl,
+        pool_size: u32,
+    ) -> Result<(PostgresDatabase, MigrationReport), PostgresError> {
+        let (settings, tls) = tls::connector(url)?;
+        let manager = Manager::from_config(
+            settings,
+            tls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let database = PostgresDatabase {
+            pool: Pool::builder(manager)
+                .max_size(pool_size as usize)
+                .runtime(Runtime::Tokio1)
+                .build()
+                .map_err(|err| PostgresError::Tls(err.to_string()))?,
+            url: url.to_string(),
+        };
+        let mut client = database.client().await?;
+        let report = migrate::apply(&mut client)
+            .await
+            .map_err(|err| err.at(&database.url))?;
+        drop(client);
+        Ok((database, report))
+    }
+
+    pub async fn client(&self) -> Result<Object, PostgresError> {
+        self.pool.get().await.map_err(|err| PostgresError::Connect {
+            url: self.url.clone(),
+            reason: match err {
+                PoolError::Backend(err) => reason(&err),
+                other => other.to_string(),
+            },
+        })
+    }
+
+    pub async fn server_facts(&self) -> Result<ServerFacts, PostgresError> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT current_setting('server_version'), \
+                        coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map_err(|err| QueryError::from(err).at(&self.url))?;
+        Ok(ServerFacts {
+            version: row.get(0),
+            encrypted: row.get(1),
+        })
+    }
+}
+
+/// A failed statement, before it is said where ([`QueryError::at`]).
+pub(crate) enum QueryError {
+    Failed(tokio_postgres::Error),
+    Refused(String),
+}
+
+impl From<tokio_postgres::Error> for QueryError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        QueryError::Failed(err)
+    }
+}
+
+impl QueryError {
+    fn at(self, url: &str) -> PostgresError {
+        match self {
+            QueryError::Failed(err) => PostgresError::Query {
+                url: url.to_string(),
+                reason: reason(&err),
+            },
+            QueryError::Refused(reason) => PostgresError::Migration(reason),
+        }
+    }
+}
+
+/// The server's own message for a database error, else tokio-postgres's with its causes:
+/// "error performing TLS handshake: invalid peer certificate: UnknownIssuer". Neither quotes
+/// the connection settings.
+fn reason(err: &tokio_postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut text = err.to_string();
+    let mut cause = std::error::Error::source(err);
+    while let Some(err) = cause {
+        text.push_str(": ");
+        text.push_str(&err.to_string());
+        cause = err.source();
+    }
+    text
+}
