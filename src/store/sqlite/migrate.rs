@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use super::{StoreError, StoreResult};
 
-const SCHEMA: &str = include_str!("../../schema.sql");
+const SCHEMA: &str = include_str!("../../../schema.sql");
 /// A migration starts at a line `-- migration N: title` and runs to the next one.
 fn migrations() -> Vec<(u32, String)> {
     let mut found: Vec<(u32, String)> = Vec::new();
