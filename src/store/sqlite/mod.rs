@@ -1,6 +1,8 @@
-//! All SQL lives here. Reads run on a pool of read-only connections; writes go to one writer
-//! thread that commits whatever has queued up in a single transaction (group commit), each
-//! request in its own savepoint, and answers a request only once its transaction is committed.
+//! The SQLite store: one database file. Reads run on a pool of read-only connections; writes go
+//! to one writer thread that commits whatever has queued up in a single transaction (group
+//! commit), each request in its own savepoint, and answers a request only once its transaction
+//! is committed. It implements every trait of `interface.rs`, one table group per module.
+
 mod access;
 mod assistants;
 mod cache;
@@ -36,30 +38,55 @@ use crate::config::{DatabaseConfig, Synchronous};
 use crate::schema::Patch;
 use write::Write;
 
-pub use access::Viewer;
-pub use assistants::AssistantRecord;
-pub use campaigns::DraftFilter;
-pub use generation::{
-    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationUsage, JobWork, QueuedRsas,
-    Resumed, RsaRun,
-};
-pub use messages::{ChatContext, Exchange, HistoryMessage, NewMessage};
-pub use thread_drafts::NewThreadDraft;
-pub use threads::{ThreadFilter, ThreadPage, ThreadScope};
-pub use users::{Credentials, NewUser, StandingChange, TokenOwner};
-/// A cheap handle: clone it freely.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Busy
+            }
+            Some(rusqlite::ErrorCode::DiskFull) => StoreError::DiskFull,
+            _ if is_failed_write(&err) => StoreError::DiskFull,
+            _ => StoreError::Database(err.to_string()),
+        }
+    }
+}
+
+/// The I/O errors SQLite reports when the file system refuses to write or grow a file (a full
+/// disk shows as these too, not only as SQLITE_FULL, depending on where it ran out).
+fn is_failed_write(err: &rusqlite::Error) -> bool {
+    use rusqlite::ffi;
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if matches!(
+                e.extended_code,
+                ffi::SQLITE_IOERR_WRITE
+                    | ffi::SQLITE_IOERR_FSYNC
+                    | ffi::SQLITE_IOERR_TRUNCATE
+                    | ffi::SQLITE_IOERR_SHMSIZE
+            )
+    )
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(err: r2d2::Error) -> Self {
+        StoreError::NoConnection(err.to_string())
+    }
+}
+
+/// A cheap handle: clone it freely. `Store` holds one as its backend.
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     readers: r2d2::Pool<SqliteConnectionManager>,
     writer: Arc<writer::Writer>,
     caches: Arc<caches::Caches>,
     checkpointer: Arc<checkpointer::Checkpointer>,
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating when missing) the database, brings its schema up to date and starts
     /// the writer.
-    pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {
+    pub fn open(config: &DatabaseConfig) -> StoreResult<SqliteStore> {
         files::prepare_private_database(&config.path)?;
         let mut conn = Connection::open(&config.path)?;
         configure(&conn, config)?;
@@ -73,7 +100,7 @@ impl Store {
         let caches = Arc::new(caches::Caches::new());
         let writer = writer::Writer::start(conn, caches.clone(), catch_up)?;
         let readers = read_pool(&config.path, config)?;
-        Ok(Store {
+        Ok(SqliteStore {
             readers,
             writer: Arc::new(writer),
             caches,
@@ -211,21 +238,24 @@ fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
 pub(crate) mod testing {
     use std::path::{Path, PathBuf};
 
-    use super::Store;
+    use super::SqliteStore;
     use crate::config::DatabaseConfig;
 
     /// A store on a fresh database in `dir`.
-    pub fn open_in(dir: &Path) -> Store {
+    pub fn open_in(dir: &Path) -> SqliteStore {
         let config = DatabaseConfig {
             path: dir.join("adthread.db"),
             ..DatabaseConfig::default()
         };
-        Store::open(&config).unwrap()
+        SqliteStore::open(&config).unwrap()
     }
 
     /// A store on a new database in `dir`, with a scratch table made by `create_table`;
     /// returns it and the database's path.
-    pub async fn store_with_table(dir: &Path, create_table: &'static str) -> (Store, PathBuf) {
+    pub async fn store_with_table(
+        dir: &Path,
+        create_table: &'static str,
+    ) -> (SqliteStore, PathBuf) {
         let store = open_in(dir);
         store
             .write(move |conn| Ok(conn.execute_batch(create_table)?))
