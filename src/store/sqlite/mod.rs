@@ -264,3 +264,39 @@ pub(crate) mod testing {
         (store, dir.join("adthread.db"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file under `dir`.
+    fn sources(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                found.extend(sources(&path));
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    /// Handlers, accounts and assistants must not know which database runs (issue 17): the
+    /// SQLite libraries are named only inside the SQLite backend.
+    #[test]
+    fn only_the_sqlite_backend_names_the_sqlite_libraries() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let backend = src.join("store").join("sqlite");
+        let naming: Vec<_> = sources(&src)
+            .into_iter()
+            .filter(|path| !path.starts_with(&backend))
+            .filter(|path| {
+                let text = std::fs::read_to_string(path).unwrap();
+                text.contains("rusqlite") || text.contains("r2d2")
+            })
+            .collect();
+        assert!(naming.is_empty(), "outside src/store/sqlite/: {naming:?}");
+    }
+}
