@@ -26,8 +26,8 @@ use crate::schema::{
 };
 
 /// Declares one of the store's traits once, and from it makes both the trait and `Store`'s
-/// methods that dispatch to the backend. Each method is written as it reads to a caller,
-/// `fn name(&self, arg: Type, ...) -> Answer;`, and becomes:
+/// methods that dispatch to the backend. Each method is written once, with what it answers
+/// when it succeeds, `fn name(&self, arg: Type, ...) -> Answer;`, and becomes:
 /// - in the trait, `fn name(&self, ...) -> impl Future<Output = StoreResult<Answer>> + Send`:
 ///   a backend implements it with a plain `async fn`, and the future must be `Send` so that
 ///   handlers can hold it across an await on poem's multi-threaded runtime;
