@@ -238,7 +238,7 @@ impl From<StoreError> for ApiError {
                 msg: message,
                 kind: "value_error".into(),
             }]),
-            StoreError::Busy | StoreError::Pool(_) => {
+            StoreError::Busy | StoreError::NoConnection(_) => {
                 tracing::warn!(error = %err, "database busy");
                 ApiError::unavailable("The database is busy; try again")
             }

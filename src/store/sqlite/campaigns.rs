@@ -5,21 +5,15 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::de::DeserializeOwned;
 
-use super::access::{visible_company, visible_draft, Viewer};
+use super::access::{visible_company, visible_draft};
 use super::rows::customer;
-use super::{Store, StoreError, StoreResult};
+use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     AdGroup, AdText, CampaignDraft, CampaignDraftCreate, CompanyId, Date, DraftGenerationStatus,
     DraftId, Extensions, GenerationStatus, Keyword, KeywordMatchType, Nullable, ResponsiveSearchAd,
     RsaTaskStatus, TaskStatus, Timestamp,
 };
-
-/// Which drafts a list shows.
-#[derive(Debug, Clone, Default)]
-pub struct DraftFilter {
-    pub company_id: Option<CompanyId>,
-    pub google_ads_customer_id: Option<i64>,
-}
+use crate::store::{DraftFilter, DraftStore, Viewer};
 
 /// A JSON column: `None` for NULL.
 fn json_column<T: DeserializeOwned>(text: Option<String>) -> StoreResult<Option<T>> {
@@ -261,9 +255,8 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
     Ok(draft)
 }
 
-impl Store {
-    /// A new draft of `company_id` for one of its Google Ads customers (NotFound otherwise).
-    pub async fn create_draft(
+impl DraftStore for SqliteStore {
+    async fn create_draft(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -309,9 +302,7 @@ impl Store {
         .await
     }
 
-    /// The drafts the viewer may see, newest first. A `company_id` the viewer cannot see is
-    /// NotFound, as everywhere.
-    pub async fn list_drafts(
+    async fn list_drafts(
         &self,
         viewer: Viewer,
         filter: DraftFilter,
@@ -344,7 +335,7 @@ impl Store {
         .await
     }
 
-    pub async fn draft(&self, viewer: Viewer, draft_id: DraftId) -> StoreResult<CampaignDraft> {
+    async fn draft(&self, viewer: Viewer, draft_id: DraftId) -> StoreResult<CampaignDraft> {
         self.read(move |conn| {
             visible_draft(conn, viewer, draft_id)?;
             load_draft(conn, draft_id)
@@ -352,8 +343,7 @@ impl Store {
         .await
     }
 
-    /// The newest unpublished draft the viewer may see with that market analysis.
-    pub async fn active_draft(
+    async fn active_draft(
         &self,
         viewer: Viewer,
         market_analysis_id: i64,
@@ -380,9 +370,7 @@ impl Store {
         .await
     }
 
-    /// Deletes the draft with everything under it (ad groups, keywords, RSAs, extensions,
-    /// generation tasks).
-    pub async fn delete_draft(&self, viewer: Viewer, draft_id: DraftId) -> StoreResult<()> {
+    async fn delete_draft(&self, viewer: Viewer, draft_id: DraftId) -> StoreResult<()> {
         self.write(move |conn| {
             visible_draft(conn, viewer, draft_id)?;
             conn.prepare_cached("DELETE FROM campaign_drafts WHERE id = ?1")?
@@ -392,7 +380,7 @@ impl Store {
         .await
     }
 
-    pub async fn draft_generation_status(
+    async fn draft_generation_status(
         &self,
         viewer: Viewer,
         draft_id: DraftId,

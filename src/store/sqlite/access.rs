@@ -10,13 +10,7 @@ use super::cache::{OwnedBytes, StampedCache};
 use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
 use crate::schema::{CompanyId, CompanyRole, DraftId, ThreadId, UserId};
-
-/// The signed-in user on whose behalf the store reads and writes.
-#[derive(Debug, Clone, Copy)]
-pub struct Viewer {
-    pub user_id: UserId,
-    pub is_admin: bool,
-}
+use crate::store::Viewer;
 
 /// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
 pub(super) fn visible_company(

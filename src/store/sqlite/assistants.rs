@@ -2,11 +2,9 @@
 
 use rusqlite::{params, Connection, Row};
 
-use super::{OptionalRow, Store, StoreResult};
+use super::{OptionalRow, SqliteStore, StoreResult};
 use crate::schema::{Assistant, AssistantType, Timestamp};
-
-/// An assistant and its own instructions (None: the built-in default).
-pub type AssistantRecord = (Assistant, Option<String>);
+use crate::store::{AssistantRecord, AssistantStore};
 
 fn assistant_from_row(row: &Row) -> rusqlite::Result<AssistantRecord> {
     let kind: String = row.get(1)?;
@@ -30,8 +28,8 @@ fn assistant_by_id(conn: &Connection, assistant_id: &str) -> StoreResult<Assista
         .or_not_found(|| "Assistant not found".into())
 }
 
-impl Store {
-    pub async fn assistants(&self) -> StoreResult<Vec<AssistantRecord>> {
+impl AssistantStore for SqliteStore {
+    async fn assistants(&self) -> StoreResult<Vec<AssistantRecord>> {
         self.read(|conn| {
             let mut statement =
                 conn.prepare_cached(&format!("{SELECT_ASSISTANTS} ORDER BY rowid"))?;
@@ -41,8 +39,7 @@ impl Store {
         .await
     }
 
-    /// None restores the built-in instructions.
-    pub async fn set_instructions(
+    async fn set_instructions(
         &self,
         assistant_id: String,
         instructions: Option<String>,

@@ -11,16 +11,17 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::access::{visible_draft, Viewer};
+use super::access::visible_draft;
 use super::campaigns::{json_text, load_draft};
 use super::generation::{queue_rsas, RsaRun};
 use super::write::Write;
-use super::{Store, StoreError, StoreResult};
+use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     AdGroupCreate, AdGroupInput, AdGroupUpdate, AdGroupsPatch, AdText, AdsPatch, CampaignDraft,
     CampaignSettingsPatch, DraftId, ExtensionsPatch, KeywordCreate, KeywordMatchType,
     KeywordUpdate, Patch, RsaInput, Timestamp,
 };
+use crate::store::{DraftEditStore, Viewer};
 
 /// A 422 at `loc` (after `body`).
 fn invalid(loc: &[Value], message: String) -> StoreError {
@@ -551,30 +552,8 @@ fn save_keywords(
     Ok(changed)
 }
 
-impl Store {
-    /// One edit of draft `draft_id` in one write: its visibility first (NotFound), then
-    /// `edit`, then its `date_updated` moves and it is answered whole.
-    async fn edit_draft<F>(
-        &self,
-        viewer: Viewer,
-        draft_id: DraftId,
-        edit: F,
-    ) -> StoreResult<CampaignDraft>
-    where
-        F: FnOnce(&mut Write) -> StoreResult<()> + Send + 'static,
-    {
-        self.write(move |write| {
-            visible_draft(write, viewer, draft_id)?;
-            edit(write)?;
-            touch(write, draft_id)?;
-            load_draft(write, draft_id)
-        })
-        .await
-    }
-
-    /// Step 1: only the fields sent change. A new `default_match_type` is given to every
-    /// keyword when `apply_to_all_keywords`, else only to those that had the previous default.
-    pub async fn patch_campaign_settings(
+impl DraftEditStore for SqliteStore {
+    async fn patch_campaign_settings(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -609,11 +588,7 @@ impl Store {
         .await
     }
 
-    /// Step 2: the list replaces the draft's ad groups and each one's keywords (by `id`;
-    /// without one, created; left out, deleted). An ad group whose name changed, or whose
-    /// keywords' texts changed or were added or removed, has its RSAs refreshed when
-    /// `regenerate` (a new one only when it has keywords).
-    pub async fn patch_ad_groups(
+    async fn patch_ad_groups(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -649,10 +624,7 @@ impl Store {
         .await
     }
 
-    /// Step 3: for each ad group an item names, the list replaces its RSAs (by `id`; without
-    /// one, created; left out, deleted). An RSA whose content a person changed (or wrote) is
-    /// marked edited: generation leaves it alone from then on.
-    pub async fn patch_ads(
+    async fn patch_ads(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -687,8 +659,7 @@ impl Store {
         .await
     }
 
-    /// Step 4: each list sent replaces that list; `phone` is set or (`null`) removed.
-    pub async fn patch_extensions(
+    async fn patch_extensions(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -713,9 +684,7 @@ impl Store {
         .await
     }
 
-    /// A new ad group, last of the draft's, with its keywords; its RSAs are queued when
-    /// `regenerate` and it has a keyword.
-    pub async fn create_ad_group(
+    async fn create_ad_group(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -737,9 +706,7 @@ impl Store {
         .await
     }
 
-    /// Changes an ad group (NotFound when it is not the draft's); a new name refreshes its
-    /// RSAs when `regenerate`.
-    pub async fn update_ad_group(
+    async fn update_ad_group(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -762,9 +729,7 @@ impl Store {
         .await
     }
 
-    /// A new keyword, last of the ad group's (NotFound when the ad group is not the draft's);
-    /// refreshes its RSAs when `regenerate`.
-    pub async fn create_keyword(
+    async fn create_keyword(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -787,9 +752,7 @@ impl Store {
         .await
     }
 
-    /// Changes a keyword (NotFound unless it is of that ad group of the draft); a new text
-    /// refreshes the ad group's RSAs when `regenerate`.
-    pub async fn update_keyword(
+    async fn update_keyword(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -816,9 +779,7 @@ impl Store {
         .await
     }
 
-    /// Deletes a keyword (NotFound unless it is of that ad group of the draft); refreshes the
-    /// ad group's RSAs when `regenerate`.
-    pub async fn delete_keyword(
+    async fn delete_keyword(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -832,6 +793,28 @@ impl Store {
                 .prepare_cached("DELETE FROM draft_keywords WHERE id = ?1")?
                 .execute([keyword_id])?;
             regenerate_rsas(write, draft_id, ad_group_id, regenerate)
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// One edit of draft `draft_id` in one write: its visibility first (NotFound), then
+    /// `edit`, then its `date_updated` moves and it is answered whole.
+    async fn edit_draft<F>(
+        &self,
+        viewer: Viewer,
+        draft_id: DraftId,
+        edit: F,
+    ) -> StoreResult<CampaignDraft>
+    where
+        F: FnOnce(&mut Write) -> StoreResult<()> + Send + 'static,
+    {
+        self.write(move |write| {
+            visible_draft(write, viewer, draft_id)?;
+            edit(write)?;
+            touch(write, draft_id)?;
+            load_draft(write, draft_id)
         })
         .await
     }

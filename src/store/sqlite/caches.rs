@@ -7,10 +7,10 @@ use tokio::sync::Notify;
 
 use super::access::Memberships;
 use super::cache::{Budget, StampedCache};
-use super::threads::{ThreadFilter, ThreadPage};
 use super::users::CachedToken;
 use super::write::Change;
 use crate::schema::{CompanyId, ThreadId};
+use crate::store::{ThreadFilter, ThreadPage};
 
 /// List pages: a page of 50 threads is ~50 KB, an empty one a few hundred bytes with its key.
 const THREAD_PAGES_BUDGET: Budget = Budget {

@@ -1,7 +1,7 @@
 //! What a write request works with: the writer's connection, through `Deref`, and the record of
 //! what the write changes in the caches. The writer makes one per request, inside its
 //! transaction, and applies what was recorded after COMMIT (see `writer.rs` and `cache.rs`).
-//! Only a `Store::write` closure gets one, so only a write can record a change.
+//! Only a `SqliteStore::write` closure gets one, so only a write can record a change.
 
 use std::ops::Deref;
 

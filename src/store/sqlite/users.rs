@@ -1,42 +1,12 @@
 //! Users and their access tokens.
 
-use std::time::Duration;
-
-use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::cache::OwnedBytes;
 use super::write::Write;
-use super::{is_unique_violation, patch_params, OptionalRow, Store, StoreError, StoreResult};
+use super::{is_unique_violation, patch_params, OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
-
-pub struct NewUser {
-    pub email: String,
-    pub password_hash: String,
-    pub is_admin: bool,
-    pub profile: UserProfile,
-}
-
-/// What sign-in needs to check a password.
-pub struct Credentials {
-    pub user_id: UserId,
-    pub password_hash: String,
-    pub is_active: bool,
-}
-
-/// A change to a user's standing; None leaves that flag as it is.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StandingChange {
-    pub is_admin: Option<bool>,
-    pub is_active: Option<bool>,
-}
-
-/// Who a valid token belongs to.
-#[derive(Debug, Clone, Copy)]
-pub struct TokenOwner {
-    pub user_id: UserId,
-    pub is_admin: bool,
-}
+use crate::store::{Credentials, NewUser, StandingChange, TokenOwner, UserStore};
 
 /// A token that worked, remembered until it expires or a write records `tokens_changed`.
 #[derive(Debug, Clone, Copy)]
@@ -153,18 +123,17 @@ pub(super) fn revoke_user_tokens(
     Ok(())
 }
 
-impl Store {
-    pub async fn count_users(&self) -> StoreResult<i64> {
+impl UserStore for SqliteStore {
+    async fn count_users(&self) -> StoreResult<i64> {
         self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?))
             .await
     }
 
-    pub async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
         self.write(move |conn| insert_user(conn, &user)).await
     }
 
-    /// Creates `user` only when there are no users at all; None when there already were.
-    pub async fn create_first_user(&self, user: NewUser) -> StoreResult<Option<User>> {
+    async fn create_first_user(&self, user: NewUser) -> StoreResult<Option<User>> {
         self.write(move |conn| {
             let count: i64 = conn.query_row("SELECT count(*) FROM users", [], |row| row.get(0))?;
             if count > 0 {
@@ -175,9 +144,7 @@ impl Store {
         .await
     }
 
-    /// Creates `user` with a token already issued to it, in one transaction.
-    /// The user `create_first_user` made (users are never deleted, so the oldest one).
-    pub async fn first_user_id(&self) -> StoreResult<Option<UserId>> {
+    async fn first_user_id(&self) -> StoreResult<Option<UserId>> {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT min(id) FROM users")?
@@ -186,7 +153,7 @@ impl Store {
         .await
     }
 
-    pub async fn create_user_with_token(
+    async fn create_user_with_token(
         &self,
         user: NewUser,
         token_hash: [u8; 32],
@@ -200,11 +167,7 @@ impl Store {
         .await
     }
 
-    pub async fn update_profile(
-        &self,
-        user_id: UserId,
-        change: ProfileChange,
-    ) -> StoreResult<User> {
+    async fn update_profile(&self, user_id: UserId, change: ProfileChange) -> StoreResult<User> {
         self.write(move |conn| {
             let (first_sent, first_name) = patch_params(change.first_name);
             let (last_sent, last_name) = patch_params(change.last_name);
@@ -233,8 +196,7 @@ impl Store {
         .await
     }
 
-    /// Sets the user's password hash and revokes every token of theirs but `keep_token`.
-    pub async fn set_password(
+    async fn set_password(
         &self,
         user_id: UserId,
         password_hash: String,
@@ -254,7 +216,7 @@ impl Store {
         .await
     }
 
-    pub async fn password_hash(&self, user_id: UserId) -> StoreResult<String> {
+    async fn password_hash(&self, user_id: UserId) -> StoreResult<String> {
         self.read(move |conn| {
             conn.prepare_cached("SELECT password_hash FROM users WHERE id = ?1")?
                 .query_row([user_id], |row| row.get(0))
@@ -263,11 +225,11 @@ impl Store {
         .await
     }
 
-    pub async fn user(&self, user_id: UserId) -> StoreResult<User> {
+    async fn user(&self, user_id: UserId) -> StoreResult<User> {
         self.read(move |conn| user_by_id(conn, user_id)).await
     }
 
-    pub async fn users(&self) -> StoreResult<Vec<User>> {
+    async fn users(&self) -> StoreResult<Vec<User>> {
         self.read(|conn| {
             let mut statement =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
@@ -277,13 +239,7 @@ impl Store {
         .await
     }
 
-    /// Makes or unmakes an admin, deactivates or reactivates. Deactivating revokes every token
-    /// of the user, so reactivating does not bring old sessions back.
-    pub async fn change_standing(
-        &self,
-        user_id: UserId,
-        change: StandingChange,
-    ) -> StoreResult<User> {
+    async fn change_standing(&self, user_id: UserId, change: StandingChange) -> StoreResult<User> {
         self.write(move |conn| {
             user_by_id(conn, user_id)?;
             // Cached tokens carry whether their owner is an admin.
@@ -306,7 +262,7 @@ impl Store {
         .await
     }
 
-    pub async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {
+    async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached("SELECT id, password_hash, is_active FROM users WHERE email = ?1")?
@@ -322,7 +278,7 @@ impl Store {
         .await
     }
 
-    pub async fn insert_token(
+    async fn insert_token(
         &self,
         token_hash: [u8; 32],
         user_id: UserId,
@@ -332,12 +288,7 @@ impl Store {
             .await
     }
 
-    /// The active user a token that has not expired belongs to.
-    pub async fn token_owner(
-        &self,
-        token_hash: [u8; 32],
-        now: i64,
-    ) -> StoreResult<Option<TokenOwner>> {
+    async fn token_owner(&self, token_hash: [u8; 32], now: i64) -> StoreResult<Option<TokenOwner>> {
         let tokens = &self.caches.tokens;
         if let Some(known) = tokens.get((), &token_hash) {
             return Ok((known.expires_at > now).then_some(known.owner));
@@ -369,9 +320,7 @@ impl Store {
         Ok(found.map(|known| known.owner))
     }
 
-    /// Deletes every token that expired at `now` or before, a batch per write, so that other
-    /// writes go between batches. Answers how many were deleted.
-    pub async fn purge_expired_tokens(&self, now: i64) -> StoreResult<usize> {
+    async fn purge_expired_tokens(&self, now: i64) -> StoreResult<usize> {
         let mut purged = 0;
         loop {
             let expired = self
@@ -388,22 +337,7 @@ impl Store {
         }
     }
 
-    /// Purges expired tokens every `every`, for as long as the task runs, so that the table
-    /// does not grow with every sign-in.
-    pub async fn purge_expired_tokens_forever(self, every: Duration) {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
-            match self.purge_expired_tokens(Utc::now().timestamp()).await {
-                Ok(0) => {}
-                Ok(purged) => tracing::debug!(purged, "expired tokens deleted"),
-                Err(err) => tracing::warn!(error = %err, "cannot delete expired tokens"),
-            }
-        }
-    }
-
-    pub async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+    async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         self.write(move |conn| {
             conn.prepare_cached("DELETE FROM access_tokens WHERE token_hash = ?1")?
                 .execute([&token_hash[..]])?;

@@ -5,94 +5,15 @@
 use rusqlite::{params, Connection, Row};
 use serde_json::Value;
 
-use super::access::{visible_company, visible_thread, Viewer};
+use super::access::{visible_company, visible_thread};
 use super::companies::company_by_id;
 use super::rows::ThreadRow;
 use super::threads::record_chat_effects;
-use super::{OptionalRow, Store, StoreError, StoreResult};
+use super::{OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{
-    AssistantChatMessage, AssistantChatThread, BusinessProfile, CompanyId, FrontendAction,
-    JsonObject, Nullable, ThreadId, Timestamp,
+    AssistantChatMessage, BusinessProfile, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
-
-/// A stored message as the model is shown it, tool rows included.
-#[derive(Debug, Clone)]
-pub struct HistoryMessage {
-    pub role: String,
-    pub content: String,
-    /// The assistant's tool calls, as the JSON array the provider sent.
-    pub tool_calls: Option<String>,
-    pub tool_call_id: Option<String>,
-}
-
-/// Everything an assistant needs to answer in a thread, read at once.
-#[derive(Debug, Clone)]
-pub struct ChatContext {
-    /// The thread's row, where its exchange is stored.
-    pub(super) seq: i64,
-    pub thread: AssistantChatThread,
-    pub company_id: CompanyId,
-    pub company_name: String,
-    /// The assistant's own instructions; None: the built-in default for its type.
-    pub instructions: Option<String>,
-    pub business_profile: Value,
-    /// The last messages of the thread, oldest first (the window may start inside an
-    /// exchange: the assistant chooses where the model's view starts).
-    pub history: Vec<HistoryMessage>,
-    /// Replies (not tool calls) the assistant has given in this thread so far.
-    pub replies_so_far: u32,
-}
-
-/// One message to store.
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub role: &'static str,
-    pub content: String,
-    pub tool_calls: Option<String>,
-    pub tool_call_id: Option<String>,
-    pub frontend_actions: Vec<FrontendAction>,
-    pub prompt_tokens: i64,
-    pub completion_tokens: i64,
-    pub date: Timestamp,
-}
-
-impl NewMessage {
-    pub fn new(role: &'static str, content: String) -> Self {
-        NewMessage {
-            role,
-            content,
-            tool_calls: None,
-            tool_call_id: None,
-            frontend_actions: Vec::new(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            date: Timestamp::now(),
-        }
-    }
-
-    /// The message as clients are shown it.
-    pub fn listed(&self) -> AssistantChatMessage {
-        AssistantChatMessage {
-            role: self.role.to_string(),
-            content: self.content.clone(),
-            date_added: self.date.clone(),
-            date_updated: self.date.clone(),
-            frontend_actions: self.frontend_actions.clone(),
-        }
-    }
-}
-
-/// A whole exchange: stored in one write or not at all.
-#[derive(Debug, Clone)]
-pub struct Exchange {
-    pub user: NewMessage,
-    /// Tool calls and their results, in order.
-    pub steps: Vec<NewMessage>,
-    pub reply: NewMessage,
-    /// Merged into the company's business profile (RFC 7396).
-    pub profile_patch: Option<Value>,
-    pub complete_thread: bool,
-}
+use crate::store::{ChatContext, Exchange, HistoryMessage, MessageStore, NewMessage, Viewer};
 
 const LISTED: &str = "role IN ('user', 'assistant') AND tool_calls IS NULL";
 
@@ -226,10 +147,8 @@ fn merge_profile(conn: &Connection, company_id: CompanyId, patch: &Value) -> Sto
     Ok(())
 }
 
-impl Store {
-    /// The thread's context for its assistant, if the viewer may see the thread (completed or
-    /// not: whether to answer is the assistant's call).
-    pub async fn chat_context(
+impl MessageStore for SqliteStore {
+    async fn chat_context(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -261,9 +180,7 @@ impl Store {
         .await
     }
 
-    /// Stores an exchange in the thread its context was read from, and what its tools changed;
-    /// answers the listed messages it created.
-    pub async fn record_exchange(
+    async fn record_exchange(
         &self,
         viewer: Viewer,
         context: &ChatContext,
@@ -288,9 +205,7 @@ impl Store {
         .await
     }
 
-    /// User messages and replies, oldest first: `offset` newest ones skipped, then the last
-    /// `last_n` of the rest (all when None).
-    pub async fn list_messages(
+    async fn list_messages(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -314,7 +229,7 @@ impl Store {
         .await
     }
 
-    pub async fn business_profile(
+    async fn business_profile(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -331,9 +246,7 @@ impl Store {
         .await
     }
 
-    /// Tokens a company has used this calendar month, for its quota (the company comes from a
-    /// thread the caller could see).
-    pub async fn month_tokens(&self, company_id: CompanyId) -> StoreResult<i64> {
+    async fn month_tokens(&self, company_id: CompanyId) -> StoreResult<i64> {
         self.read(move |conn| {
             let (prompt, completion) = tokens_since(conn, company_id, &month_start())?;
             Ok(prompt + completion)
@@ -341,8 +254,7 @@ impl Store {
         .await
     }
 
-    /// (all-time prompt, all-time completion, this month's total) tokens of a company.
-    pub async fn company_tokens(
+    async fn company_tokens(
         &self,
         viewer: Viewer,
         company_id: CompanyId,

@@ -2,10 +2,11 @@
 
 use rusqlite::{params, Connection};
 
-use super::access::{visible_company, Viewer};
+use super::access::visible_company;
 use super::rows::company_from_row;
-use super::{is_unique_violation, OptionalRow, Store, StoreError, StoreResult};
+use super::{is_unique_violation, OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
+use crate::store::{CompanyStore, Viewer};
 
 pub(super) fn company_by_id(conn: &Connection, company_id: CompanyId) -> StoreResult<Company> {
     conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
@@ -13,9 +14,8 @@ pub(super) fn company_by_id(conn: &Connection, company_id: CompanyId) -> StoreRe
         .or_not_found(|| "Company not found".into())
 }
 
-impl Store {
-    /// Creates a company with the viewer as its owner.
-    pub async fn create_company(&self, viewer: Viewer, name: String) -> StoreResult<Company> {
+impl CompanyStore for SqliteStore {
+    async fn create_company(&self, viewer: Viewer, name: String) -> StoreResult<Company> {
         self.write(move |conn| {
             let now = Timestamp::now();
             conn.prepare_cached(
@@ -33,8 +33,7 @@ impl Store {
         .await
     }
 
-    /// The companies the viewer belongs to; for an admin, every company.
-    pub async fn companies(&self, viewer: Viewer) -> StoreResult<Vec<Company>> {
+    async fn companies(&self, viewer: Viewer) -> StoreResult<Vec<Company>> {
         self.read(move |conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT id, name, date_added, date_updated FROM companies c \
@@ -49,7 +48,7 @@ impl Store {
         .await
     }
 
-    pub async fn company(&self, viewer: Viewer, company_id: CompanyId) -> StoreResult<Company> {
+    async fn company(&self, viewer: Viewer, company_id: CompanyId) -> StoreResult<Company> {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
             company_by_id(conn, company_id)
@@ -57,8 +56,7 @@ impl Store {
         .await
     }
 
-    /// Adds a member by email; only owners (and admins) may.
-    pub async fn add_member(
+    async fn add_member(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -100,8 +98,7 @@ impl Store {
         .await
     }
 
-    /// The company's members, owners first.
-    pub async fn members(
+    async fn members(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -128,9 +125,7 @@ impl Store {
         .await
     }
 
-    /// Removes a member. Owners (and admins) remove anyone; a member may remove only themself.
-    /// The last owner stays, so that someone can still manage the company.
-    pub async fn remove_member(
+    async fn remove_member(
         &self,
         viewer: Viewer,
         company_id: CompanyId,

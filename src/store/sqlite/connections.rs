@@ -4,18 +4,19 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, Row};
 
-use super::access::{visible_company, Viewer};
+use super::access::visible_company;
 use super::rows::{
     company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
     LOCATION_COLUMNS,
 };
 use super::write::Write;
-use super::{is_unique_violation, patch_params, Store, StoreError, StoreResult};
+use super::{is_unique_violation, patch_params, SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
     GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
     StorefrontAddress, Timestamp, UserId,
 };
+use crate::store::{ConnectionStore, Viewer};
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
@@ -141,8 +142,8 @@ fn conflict_on_duplicate<T>(
     }
 }
 
-impl Store {
-    pub async fn add_customer(
+impl ConnectionStore for SqliteStore {
+    async fn add_customer(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -174,7 +175,7 @@ impl Store {
         .await
     }
 
-    pub async fn customers(
+    async fn customers(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -186,7 +187,7 @@ impl Store {
         .await
     }
 
-    pub async fn add_location(
+    async fn add_location(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -216,7 +217,7 @@ impl Store {
         .await
     }
 
-    pub async fn locations(
+    async fn locations(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -224,6 +225,144 @@ impl Store {
         self.read(move |conn| {
             visible_company(conn, viewer, company_id)?;
             of_company(conn, &LOCATIONS, company_id)
+        })
+        .await
+    }
+
+    async fn member_connections(
+        &self,
+        user_id: UserId,
+    ) -> StoreResult<Vec<CompanyWithConnections>> {
+        self.read(move |conn| member_connections(conn, user_id, None))
+            .await
+    }
+
+    async fn member_company_connections(
+        &self,
+        user_id: UserId,
+        company_id: CompanyId,
+    ) -> StoreResult<CompanyWithConnections> {
+        self.read(move |conn| {
+            member_connections(conn, user_id, Some(company_id))?
+                .pop()
+                .ok_or_else(|| StoreError::NotFound("Company not found".into()))
+        })
+        .await
+    }
+
+    async fn update_customer(
+        &self,
+        viewer: Viewer,
+        company_id: CompanyId,
+        customer_id: i64,
+        change: GoogleAdsCustomerUpdate,
+    ) -> StoreResult<GoogleAdsCustomer> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            customer(conn, company_id, customer_id)?;
+            conn.company_threads_changed(company_id);
+            let (name_sent, name) = patch_params(change.descriptive_name);
+            let (currency_sent, currency) = patch_params(change.currency_code);
+            let (zone_sent, zone) = patch_params(change.time_zone);
+            let (status_sent, status) = patch_params(change.status);
+            conn.prepare_cached(
+                "UPDATE google_ads_customers SET \
+                   descriptive_name = CASE WHEN ?3 THEN ?4 ELSE descriptive_name END, \
+                   currency_code = CASE WHEN ?5 THEN ?6 ELSE currency_code END, \
+                   time_zone = CASE WHEN ?7 THEN ?8 ELSE time_zone END, \
+                   status = CASE WHEN ?9 THEN ?10 ELSE status END, \
+                   manager = coalesce(?11, manager), is_active = coalesce(?12, is_active), \
+                   is_deleted = coalesce(?13, is_deleted), date_updated = ?14 \
+                 WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                company_id,
+                customer_id,
+                name_sent,
+                name,
+                currency_sent,
+                currency,
+                zone_sent,
+                zone,
+                status_sent,
+                status,
+                change.manager,
+                change.is_active,
+                change.is_deleted,
+                Timestamp::now().0
+            ])?;
+            customer(conn, company_id, customer_id)
+        })
+        .await
+    }
+
+    async fn delete_customer(
+        &self,
+        viewer: Viewer,
+        company_id: CompanyId,
+        customer_id: i64,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            customer(conn, company_id, customer_id)?;
+            delete_unused(conn, &CUSTOMERS, company_id, &customer_id)
+        })
+        .await
+    }
+
+    async fn update_location(
+        &self,
+        viewer: Viewer,
+        company_id: CompanyId,
+        location_id: String,
+        change: GoogleBusinessLocationUpdate,
+    ) -> StoreResult<GoogleBusinessLocation> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            location(conn, company_id, &location_id)?;
+            conn.company_threads_changed(company_id);
+            let (title_sent, title) = patch_params(change.title);
+            let (code_sent, code) = patch_params(change.store_code);
+            let (uri_sent, uri) = patch_params(change.maps_uri.map(|uri| uri.0));
+            let (address_sent, address) = patch_params(change.storefront_address);
+            let address = address_text(address.as_ref());
+            conn.prepare_cached(
+                "UPDATE google_business_locations SET \
+                   title = CASE WHEN ?3 THEN ?4 ELSE title END, \
+                   store_code = CASE WHEN ?5 THEN ?6 ELSE store_code END, \
+                   maps_uri = CASE WHEN ?7 THEN ?8 ELSE maps_uri END, \
+                   storefront_address = CASE WHEN ?9 THEN ?10 ELSE storefront_address END, \
+                   date_updated = ?11 \
+                 WHERE company_id = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                company_id,
+                location_id,
+                title_sent,
+                title,
+                code_sent,
+                code,
+                uri_sent,
+                uri,
+                address_sent,
+                address,
+                Timestamp::now().0
+            ])?;
+            location(conn, company_id, &location_id)
+        })
+        .await
+    }
+
+    async fn delete_location(
+        &self,
+        viewer: Viewer,
+        company_id: CompanyId,
+        location_id: String,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            visible_company(conn, viewer, company_id)?;
+            location(conn, company_id, &location_id)?;
+            delete_unused(conn, &LOCATIONS, company_id, &location_id)
         })
         .await
     }
@@ -286,153 +425,6 @@ fn rows_by_company<T>(
         Ok((row.get(0)?, (kind.read)(row, 1)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-impl Store {
-    /// Every company the user is a member of, with its connections. Membership only: an
-    /// administrator sees here the companies they belong to, not every company.
-    pub async fn member_connections(
-        &self,
-        user_id: UserId,
-    ) -> StoreResult<Vec<CompanyWithConnections>> {
-        self.read(move |conn| member_connections(conn, user_id, None))
-            .await
-    }
-
-    /// One company the user is a member of, with its connections; NotFound for any other.
-    pub async fn member_company_connections(
-        &self,
-        user_id: UserId,
-        company_id: CompanyId,
-    ) -> StoreResult<CompanyWithConnections> {
-        self.read(move |conn| {
-            member_connections(conn, user_id, Some(company_id))?
-                .pop()
-                .ok_or_else(|| StoreError::NotFound("Company not found".into()))
-        })
-        .await
-    }
-}
-
-impl Store {
-    pub async fn update_customer(
-        &self,
-        viewer: Viewer,
-        company_id: CompanyId,
-        customer_id: i64,
-        change: GoogleAdsCustomerUpdate,
-    ) -> StoreResult<GoogleAdsCustomer> {
-        self.write(move |conn| {
-            visible_company(conn, viewer, company_id)?;
-            customer(conn, company_id, customer_id)?;
-            conn.company_threads_changed(company_id);
-            let (name_sent, name) = patch_params(change.descriptive_name);
-            let (currency_sent, currency) = patch_params(change.currency_code);
-            let (zone_sent, zone) = patch_params(change.time_zone);
-            let (status_sent, status) = patch_params(change.status);
-            conn.prepare_cached(
-                "UPDATE google_ads_customers SET \
-                   descriptive_name = CASE WHEN ?3 THEN ?4 ELSE descriptive_name END, \
-                   currency_code = CASE WHEN ?5 THEN ?6 ELSE currency_code END, \
-                   time_zone = CASE WHEN ?7 THEN ?8 ELSE time_zone END, \
-                   status = CASE WHEN ?9 THEN ?10 ELSE status END, \
-                   manager = coalesce(?11, manager), is_active = coalesce(?12, is_active), \
-                   is_deleted = coalesce(?13, is_deleted), date_updated = ?14 \
-                 WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![
-                company_id,
-                customer_id,
-                name_sent,
-                name,
-                currency_sent,
-                currency,
-                zone_sent,
-                zone,
-                status_sent,
-                status,
-                change.manager,
-                change.is_active,
-                change.is_deleted,
-                Timestamp::now().0
-            ])?;
-            customer(conn, company_id, customer_id)
-        })
-        .await
-    }
-
-    /// Removes a customer no thread is scoped to.
-    pub async fn delete_customer(
-        &self,
-        viewer: Viewer,
-        company_id: CompanyId,
-        customer_id: i64,
-    ) -> StoreResult<()> {
-        self.write(move |conn| {
-            visible_company(conn, viewer, company_id)?;
-            customer(conn, company_id, customer_id)?;
-            delete_unused(conn, &CUSTOMERS, company_id, &customer_id)
-        })
-        .await
-    }
-
-    pub async fn update_location(
-        &self,
-        viewer: Viewer,
-        company_id: CompanyId,
-        location_id: String,
-        change: GoogleBusinessLocationUpdate,
-    ) -> StoreResult<GoogleBusinessLocation> {
-        self.write(move |conn| {
-            visible_company(conn, viewer, company_id)?;
-            location(conn, company_id, &location_id)?;
-            conn.company_threads_changed(company_id);
-            let (title_sent, title) = patch_params(change.title);
-            let (code_sent, code) = patch_params(change.store_code);
-            let (uri_sent, uri) = patch_params(change.maps_uri.map(|uri| uri.0));
-            let (address_sent, address) = patch_params(change.storefront_address);
-            let address = address_text(address.as_ref());
-            conn.prepare_cached(
-                "UPDATE google_business_locations SET \
-                   title = CASE WHEN ?3 THEN ?4 ELSE title END, \
-                   store_code = CASE WHEN ?5 THEN ?6 ELSE store_code END, \
-                   maps_uri = CASE WHEN ?7 THEN ?8 ELSE maps_uri END, \
-                   storefront_address = CASE WHEN ?9 THEN ?10 ELSE storefront_address END, \
-                   date_updated = ?11 \
-                 WHERE company_id = ?1 AND id = ?2",
-            )?
-            .execute(params![
-                company_id,
-                location_id,
-                title_sent,
-                title,
-                code_sent,
-                code,
-                uri_sent,
-                uri,
-                address_sent,
-                address,
-                Timestamp::now().0
-            ])?;
-            location(conn, company_id, &location_id)
-        })
-        .await
-    }
-
-    /// Removes a location no thread is scoped to.
-    pub async fn delete_location(
-        &self,
-        viewer: Viewer,
-        company_id: CompanyId,
-        location_id: String,
-    ) -> StoreResult<()> {
-        self.write(move |conn| {
-            visible_company(conn, viewer, company_id)?;
-            location(conn, company_id, &location_id)?;
-            delete_unused(conn, &LOCATIONS, company_id, &location_id)
-        })
-        .await
-    }
 }
 
 /// The company's customers or locations, by id.

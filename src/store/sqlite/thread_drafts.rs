@@ -5,18 +5,12 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::access::{visible_thread, Viewer};
+use super::access::visible_thread;
 use super::campaigns::load_draft;
-use super::messages::{still_visible, ChatContext};
-use super::{Store, StoreError, StoreResult};
+use super::messages::still_visible;
+use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{CampaignDraft, DraftId, KeywordMatchType, ThreadId, Timestamp};
-
-/// What a thread's draft is created with; the customer and company are the thread's.
-#[derive(Debug, Clone)]
-pub struct NewThreadDraft {
-    pub name: String,
-    pub market_analysis_id: Option<i64>,
-}
+use crate::store::{ChatContext, NewThreadDraft, ThreadDraftStore, Viewer};
 
 /// The newest draft linked to thread `seq`, if any.
 fn linked_draft(conn: &Connection, seq: i64) -> StoreResult<Option<DraftId>> {
@@ -30,9 +24,8 @@ fn linked_draft(conn: &Connection, seq: i64) -> StoreResult<Option<DraftId>> {
 
 const NO_DRAFT: &str = "This chat thread has no campaign draft";
 
-impl Store {
-    /// The draft of a thread the viewer may see; NotFound when it has none.
-    pub async fn thread_draft(
+impl ThreadDraftStore for SqliteStore {
+    async fn thread_draft(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -46,9 +39,7 @@ impl Store {
         .await
     }
 
-    /// The draft of the turn's thread as it is now (None when it has none), if the thread is
-    /// still there and visible to the viewer.
-    pub async fn turn_draft(
+    async fn turn_draft(
         &self,
         viewer: Viewer,
         context: &ChatContext,
@@ -64,10 +55,7 @@ impl Store {
         .await
     }
 
-    /// The id of the turn's thread's draft, created with `new` (for the thread's company and
-    /// Google Ads customer) when there is none. NotFound when the thread is gone or hidden
-    /// from the viewer; Conflict when it has no Google Ads customer.
-    pub async fn turn_draft_id(
+    async fn turn_draft_id(
         &self,
         viewer: Viewer,
         context: &ChatContext,

@@ -2,10 +2,10 @@
 
 use rusqlite::Connection;
 
-use super::migration_file::{self, Migration};
 use super::{StoreError, StoreResult};
+use crate::store::migration_file::{self, Migration};
 
-const SCHEMA: &str = include_str!("../../schema.sql");
+const SCHEMA: &str = include_str!("../../../schema.sql");
 
 /// A migration holding this line runs with foreign keys off (see `apply_one`).
 const FOREIGN_KEYS_OFF: &str = "-- with foreign keys off";
@@ -13,7 +13,10 @@ const FOREIGN_KEYS_OFF: &str = "-- with foreign keys off";
 /// A table rebuild (SQLite's 12-step procedure) drops and recreates tables that others
 /// reference: with foreign keys on, dropping one would delete its children's rows.
 fn needs_foreign_keys_off(migration: &Migration) -> bool {
-    migration.sql.lines().any(|line| line.trim() == FOREIGN_KEYS_OFF)
+    migration
+        .sql
+        .lines()
+        .any(|line| line.trim() == FOREIGN_KEYS_OFF)
 }
 
 fn migrations() -> Vec<Migration> {
@@ -43,7 +46,7 @@ pub fn apply(conn: &mut Connection) -> StoreResult<()> {
 /// Foreign keys can only be switched outside a transaction: they are turned off around the
 /// migration's transaction, and checked whole before it commits.
 fn apply_one(conn: &mut Connection, migration: &Migration) -> StoreResult<()> {
-    if !needs_foreign_keys_off(&migration) {
+    if !needs_foreign_keys_off(migration) {
         return run(conn, migration);
     }
     let enforced = foreign_keys_enforced(conn)?;
@@ -71,7 +74,7 @@ fn run(conn: &mut Connection, migration: &Migration) -> StoreResult<()> {
         return Ok(());
     }
     tx.execute_batch(&migration.sql).map_err(failed)?;
-    if needs_foreign_keys_off(&migration) {
+    if needs_foreign_keys_off(migration) {
         refuse_broken_foreign_keys(&tx, number)?;
     }
     tx.pragma_update(None, "user_version", number)?;

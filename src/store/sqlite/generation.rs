@@ -1,17 +1,19 @@
 //! Queueing background generation. A task is a row of `generation_tasks`; the RSAs it fills
 //! name it in their `task_id`. Queueing happens inside a write, so a task exists exactly when
 //! the change that asked for it is committed; the store then wakes the generation worker
-//! (`Store::generation_bell`) once the write is answered.
+//! (`SqliteStore::generation_bell`) once the write is answered.
 
 use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
-use super::access::{visible_draft, Viewer};
+use super::access::visible_draft;
 use super::write::Write;
-use super::{OptionalRow, Store, StoreError, StoreResult};
-use crate::schema::{
-    AdText, Callout, CompanyId, DraftId, GenerationStatus, Sitelink, StructuredSnippet, Timestamp,
+use super::{OptionalRow, SqliteStore, StoreError, StoreResult};
+use crate::schema::{AdText, CompanyId, DraftId, GenerationStatus, Timestamp};
+use crate::store::{
+    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage, JobWork,
+    QueuedRsas, Resumed, Viewer,
 };
 
 /// How an ad group's RSAs are (re)generated.
@@ -23,13 +25,6 @@ pub enum RsaRun {
     /// are filled again (three new ones when the group has no RSA at all); RSAs a person
     /// wrote or edited are left alone, and when only those exist nothing is queued.
     Refresh,
-}
-
-/// What was queued: the task and the RSAs it fills.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueuedRsas {
-    pub task_id: String,
-    pub rsa_ids: Vec<i64>,
 }
 
 const RSAS_PER_RUN: usize = 3;
@@ -131,68 +126,6 @@ pub(super) fn queue_extensions(write: &mut Write, draft_id: DraftId) -> StoreRes
 // ---------------------------------------------------------------------------------------------
 // The generate endpoints, and the worker's side: claim, finish, fail, resume.
 
-/// What a task is to generate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobWork {
-    /// These RSAs, one model call each (those the task still names, not edited by a person).
-    Rsas {
-        ad_group_id: i64,
-        rsa_ids: Vec<i64>,
-    },
-    Extensions,
-}
-
-/// What the model is told about the draft: the company, the campaign's settings and, for
-/// RSAs, the ad group. Everything is as stored; the assistant decides what to send.
-#[derive(Debug, Clone, Default)]
-pub struct GenerationBrief {
-    pub company_name: String,
-    /// The company's business profile (a JSON object; empty when none).
-    pub profile: Value,
-    pub draft_name: String,
-    pub campaign_name: Option<String>,
-    pub website_url: Option<String>,
-    pub ad_group_name: Option<String>,
-    pub keywords: Vec<String>,
-}
-
-/// A task the worker has claimed (now `in_progress`).
-#[derive(Debug, Clone)]
-pub struct GenerationJob {
-    pub task_id: String,
-    pub draft_id: DraftId,
-    pub company_id: CompanyId,
-    /// This claim's number, from 1.
-    pub attempt: u32,
-    pub work: JobWork,
-    pub brief: GenerationBrief,
-}
-
-/// Tokens one model call cost, charged to the company with what it produced.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GenerationUsage {
-    pub company_id: CompanyId,
-    pub prompt_tokens: i64,
-    pub completion_tokens: i64,
-}
-
-/// Generated extension items, already checked against Google's limits.
-#[derive(Debug, Clone, Default)]
-pub struct GeneratedExtensions {
-    pub sitelinks: Vec<Sitelink>,
-    pub callouts: Vec<Callout>,
-    pub structured_snippets: Vec<StructuredSnippet>,
-}
-
-/// What start-up found of the queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Resumed {
-    /// Tasks cut off by a stop, back to pending.
-    pub resumed: usize,
-    /// Tasks cut off too often, now failed.
-    pub failed: usize,
-}
-
 /// The ad group `ad_group_id`, when it is one of the draft's.
 fn draft_ad_group(conn: &Connection, draft_id: DraftId, ad_group_id: i64) -> StoreResult<()> {
     conn.prepare_cached("SELECT 1 FROM draft_ad_groups WHERE id = ?1 AND draft_id = ?2")?
@@ -281,9 +214,8 @@ fn fail_task(conn: &Connection, task_id: &str, error: &str) -> StoreResult<()> {
     Ok(())
 }
 
-impl Store {
-    /// Three new RSAs for one of the draft's ad groups, queued for generation.
-    pub async fn generate_rsas(
+impl GenerationQueue for SqliteStore {
+    async fn generate_rsas(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -298,9 +230,7 @@ impl Store {
         .await
     }
 
-    /// The draft's extensions, queued for generation; while a task of the draft's extensions
-    /// is still pending or in progress, that task (no second one is queued).
-    pub async fn generate_extensions(
+    async fn generate_extensions(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -327,9 +257,7 @@ impl Store {
         .await
     }
 
-    /// NotFound unless the viewer sees the draft (and it has that ad group): what a generate
-    /// call checks before saying it cannot generate without a model.
-    pub async fn generation_target(
+    async fn generation_target(
         &self,
         viewer: Viewer,
         draft_id: DraftId,
@@ -345,11 +273,7 @@ impl Store {
         .await
     }
 
-    /// At start-up, before any claim: a task found `in_progress` was cut off by a stop. It is
-    /// pending again, unless it has been claimed `max_attempts` times: then it fails, saying so.
-    /// RSAs left pending or in progress by a task that is over (or gone) fail too, so nothing
-    /// waits for ever.
-    pub async fn resume_generation(&self, max_attempts: u32) -> StoreResult<Resumed> {
+    async fn resume_generation(&self, max_attempts: u32) -> StoreResult<Resumed> {
         self.write(move |write| {
             let exhausted: Vec<(String, u32)> = write
                 .prepare_cached(
@@ -400,9 +324,7 @@ impl Store {
         .await
     }
 
-    /// Claims the oldest pending task: it is `in_progress` (one more attempt), and so are the
-    /// RSAs it fills. None when nothing is pending.
-    pub async fn claim_generation_task(&self) -> StoreResult<Option<GenerationJob>> {
+    async fn claim_generation_task(&self) -> StoreResult<Option<GenerationJob>> {
         // Looked at on a reader first: the worker's looks at an idle queue cost no write.
         let pending = self
             .read(|conn| {
@@ -487,10 +409,7 @@ impl Store {
         .await
     }
 
-    /// Whether the RSA still waits for this task (it names it, no person edited it, it is not
-    /// done): asked before each model call, so that nothing is spent on an RSA that was edited,
-    /// taken over by a newer task, or deleted with its ad group meanwhile.
-    pub async fn rsa_awaits(&self, task_id: String, rsa_id: i64) -> StoreResult<bool> {
+    async fn rsa_awaits(&self, task_id: String, rsa_id: i64) -> StoreResult<bool> {
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached(
@@ -502,10 +421,7 @@ impl Store {
         .await
     }
 
-    /// Stores one RSA's generated copy (or why there is none) and charges the call's tokens.
-    /// Written only while the RSA still names this task and no person has edited it: false
-    /// when it was left alone for that reason.
-    pub async fn finish_generated_rsa(
+    async fn finish_generated_rsa(
         &self,
         task_id: String,
         rsa_id: i64,
@@ -543,11 +459,7 @@ impl Store {
         .await
     }
 
-    /// Adds generated extension items to the draft's, after those already there, leaving out
-    /// any whose text the draft already has; charges the call's tokens and completes the task.
-    /// Nothing is added when the task is no longer in progress (the draft was deleted, or a
-    /// stop was handled meanwhile).
-    pub async fn finish_generated_extensions(
+    async fn finish_generated_extensions(
         &self,
         task_id: String,
         draft_id: DraftId,
@@ -587,9 +499,7 @@ impl Store {
         .await
     }
 
-    /// Marks a claimed task over: completed, or failed with `error` (its RSAs still waiting
-    /// fail with it).
-    pub async fn finish_generation_task(
+    async fn finish_generation_task(
         &self,
         task_id: String,
         error: Option<String>,
@@ -602,9 +512,7 @@ impl Store {
         .await
     }
 
-    /// At a clean stop: tasks the worker had claimed are pending again, the attempt not
-    /// counted (they were not cut off by a crash).
-    pub async fn release_generation_tasks(&self, task_ids: Vec<String>) -> StoreResult<()> {
+    async fn release_generation_tasks(&self, task_ids: Vec<String>) -> StoreResult<()> {
         self.write(move |write| {
             for task_id in &task_ids {
                 let released = write

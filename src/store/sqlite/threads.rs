@@ -9,46 +9,23 @@ use rusqlite::{params, Connection};
 
 use super::access::{
     thread_not_found, visible_company, visible_company_in_memory, visible_company_remembering,
-    visible_thread, Viewer,
+    visible_thread,
 };
 use super::cache::OwnedBytes;
 use super::rows::{customer, location, thread_from_row, ThreadRow, SELECT_THREADS};
 use super::write::Write;
-use super::{patch_params, Store, StoreResult};
+use super::{patch_params, SqliteStore, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
     AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
-
-/// Which threads a list shows (and the key of a cached page).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct ThreadFilter {
-    pub company_id: CompanyId,
-    pub assistant_type: Option<AssistantType>,
-    pub customer_id: Option<i64>,
-    pub location_id: Option<String>,
-    pub is_completed: Option<bool>,
-    /// Only threads older than this `seq` (the cursor of the page before).
-    pub before_seq: Option<i64>,
-    pub limit: u32,
-    /// The page also ends once its JSON holds this many bytes (the pages of a whole list).
-    pub max_bytes: Option<usize>,
-}
+use crate::store::{ThreadFilter, ThreadPage, ThreadScope, ThreadStore, Viewer};
 
 /// The pages a whole list (a request without `limit`) is read and sent in: each at most this
 /// many threads or about this many bytes of JSON, so that memory holds one page, whatever the
 /// number of threads or the size of their `extra_data`.
 const WHOLE_LIST_PAGE_THREADS: u32 = 500;
 const WHOLE_LIST_PAGE_BYTES: usize = 256 * 1024;
-
-/// A page of the list, as the JSON array of its threads: pages are cached serialized, since
-/// writing the JSON of 50 threads costs more than reading them.
-#[derive(Clone)]
-pub struct ThreadPage {
-    pub json: Bytes,
-    /// The `seq` to continue after, when more threads exist.
-    pub next_before_seq: Option<i64>,
-}
 
 impl OwnedBytes for ThreadFilter {
     fn owned_bytes(&self) -> usize {
@@ -76,15 +53,6 @@ impl OwnedBytes for ThreadPage {
     }
 }
 
-/// Scope of a new thread: the company and, optionally, its customer and location.
-#[derive(Debug, Clone)]
-pub struct ThreadScope {
-    pub company_id: CompanyId,
-    pub customer_id: Option<i64>,
-    pub location_id: Option<String>,
-    pub login_customer_id: Option<i64>,
-}
-
 fn new_thread_id() -> ThreadId {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
@@ -110,8 +78,8 @@ fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistan
         })?)
 }
 
-impl Store {
-    pub async fn create_thread(
+impl ThreadStore for SqliteStore {
+    async fn create_thread(
         &self,
         viewer: Viewer,
         scope: ThreadScope,
@@ -167,11 +135,7 @@ impl Store {
         .await
     }
 
-    /// The thread as its JSON, if the viewer may see it (and it is in `company_id` when
-    /// given). Like a list page, a thread read once is answered from memory while its company's
-    /// threads and members stay unchanged: its company (which never changes), the viewer's
-    /// access to it and its JSON are all remembered, each kept exact as `cache.rs` says.
-    pub async fn thread(
+    async fn thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -213,11 +177,7 @@ impl Store {
         .await
     }
 
-    pub async fn list_threads(
-        &self,
-        viewer: Viewer,
-        filter: ThreadFilter,
-    ) -> StoreResult<ThreadPage> {
+    async fn list_threads(&self, viewer: Viewer, filter: ThreadFilter) -> StoreResult<ThreadPage> {
         // Access is checked on every request. When both it and the page are in memory, the
         // answer comes without a trip to the blocking pool.
         if let Some(access) =
@@ -245,14 +205,7 @@ impl Store {
         .await
     }
 
-    /// Every thread the filter selects (after its cursor, if any), as the pieces of one JSON
-    /// array, read page by page. Access is checked before the first page (so a 404 is an
-    /// ordinary answer) and again for each page. Each page is its own short read, keyset on
-    /// `seq`: a thread shows once at most, and every thread that existed when the request began
-    /// shows unless it was deleted before its page was read. Only the first page is
-    /// remembered (the whole answer of most companies); the deeper ones are read and forgotten,
-    /// so that one large company's list does not push every other page out of the cache.
-    pub async fn every_thread(
+    async fn every_thread(
         &self,
         viewer: Viewer,
         filter: ThreadFilter,
@@ -293,21 +246,7 @@ impl Store {
             .boxed())
     }
 
-    /// A page read without the cache, neither served from it nor put in it.
-    async fn unremembered_page(
-        &self,
-        viewer: Viewer,
-        filter: ThreadFilter,
-    ) -> StoreResult<ThreadPage> {
-        let caches = self.caches.clone();
-        self.read(move |conn| {
-            visible_company_remembering(conn, &caches.memberships, viewer, filter.company_id)?;
-            list(conn, &filter)
-        })
-        .await
-    }
-
-    pub async fn update_thread(
+    async fn update_thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -345,7 +284,7 @@ impl Store {
         .await
     }
 
-    pub async fn delete_thread(
+    async fn delete_thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -359,6 +298,22 @@ impl Store {
             conn.prepare_cached("DELETE FROM chat_threads WHERE seq = ?1")?
                 .execute([seq])?;
             Ok(())
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// A page read without the cache, neither served from it nor put in it.
+    async fn unremembered_page(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<ThreadPage> {
+        let caches = self.caches.clone();
+        self.read(move |conn| {
+            visible_company_remembering(conn, &caches.memberships, viewer, filter.company_id)?;
+            list(conn, &filter)
         })
         .await
     }
@@ -472,12 +427,13 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
 mod tests {
     use super::*;
     use crate::schema::UserId;
+    use crate::store::ConnectionStore;
 
     const COMPANY: CompanyId = CompanyId(1);
 
     /// A company with customer 42, locations `locations/1` and `locations/2`, and one thread
     /// scoped to customer 42 and `locations/1`; the thread's `seq`.
-    async fn company_with_a_thread(store: &Store) -> i64 {
+    async fn company_with_a_thread(store: &SqliteStore) -> i64 {
         store
             .write(|conn| {
                 conn.execute_batch(
@@ -497,7 +453,7 @@ mod tests {
             .unwrap()
     }
 
-    fn remembered(store: &Store, filter: &ThreadFilter) -> bool {
+    fn remembered(store: &SqliteStore, filter: &ThreadFilter) -> bool {
         store.caches.thread_pages.get(COMPANY, filter).is_some()
     }
 

@@ -281,7 +281,7 @@ fn run_statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::testing::store_with_table;
+    use crate::store::sqlite::testing::store_with_table;
     use crate::store::StoreError;
 
     /// A write that panics gets an error and leaves nothing behind; the writes batched with it

@@ -7,7 +7,7 @@
 //! computed from a snapshot older than a committed change is never stored, and one stored
 //! before the change is gone before anyone learns of the change.
 //!
-//! Writes record what they change through the `Write` handle of their `Store::write` closure;
+//! Writes record what they change through the `Write` handle of their `SqliteStore::write` closure;
 //! the writer applies the record after COMMIT (see `write.rs`, `writer.rs` and `caches.rs`).
 //! Writes by other processes on the same file (the CLI) are noticed through
 //! `PRAGMA data_version` and drop every cache.

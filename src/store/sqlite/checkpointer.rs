@@ -156,7 +156,7 @@ impl Drop for Checkpointer {
 mod tests {
     use std::path::Path;
 
-    use crate::store::testing::store_with_table;
+    use crate::store::sqlite::testing::store_with_table;
 
     const PAGE: usize = 4096;
 
