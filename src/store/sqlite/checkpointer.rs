@@ -203,8 +203,11 @@ mod tests {
         let written = (writes * PAGE) as u64;
         let wal = wal_bytes(&database);
         store.close();
+        // Bounded, the WAL ends near half of what was written (the writer takes over at three
+        // times the catch-up length); unbounded, it would hold all of it. Three quarters leaves
+        // room for a checkpointer starved on a loaded machine (202 MB against 201 MB was seen).
         assert!(
-            wal < written / 2,
+            wal < written * 3 / 4,
             "the WAL holds {wal} bytes after {written} bytes of writes"
         );
     }
