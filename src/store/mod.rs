@@ -77,6 +77,9 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::Error),
+    /// PostgreSQL failed or could not be reached (issue 17); the text holds no password.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("the database writer has stopped")]
     WriterStopped,
     #[error("the write could not be committed: {0}")]
