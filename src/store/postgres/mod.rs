@@ -3,6 +3,8 @@
 //! what its SQLite twin answers. Nothing is cached in the process: several processes share the
 //! database, and a read must see what any of them wrote before it began.
 
+mod access;
+mod companies;
 mod error;
 mod migrate;
 mod statements;

@@ -4,6 +4,7 @@
 //! `tests/setup/postgres.sh start DIR` describes in `DIR/env`, named by ADTHREAD_TEST_POSTGRES
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
+mod companies;
 mod users;
 
 use std::path::PathBuf;

@@ -1,0 +1,52 @@
+//! Who may see what, on PostgreSQL: as `store/access.rs` answers it, read from the database
+//! every time, since another process may have just changed a company's members.
+
+use deadpool_postgres::GenericClient;
+
+use super::statements::optional_row;
+use crate::schema::{CompanyId, CompanyRole};
+use crate::store::{StoreError, StoreResult, Viewer};
+
+/// Whether the check also locks the company's row until the transaction ends: writes that
+/// change a company's members take it, so that they run one after another (two owners
+/// removing each other at once cannot leave the company with none).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Members {
+    Read,
+    Change,
+}
+
+/// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
+pub(super) async fn visible_company(
+    client: &impl GenericClient,
+    viewer: Viewer,
+    company_id: CompanyId,
+    members: Members,
+) -> StoreResult<CompanyRole> {
+    let lock = match members {
+        Members::Read => "",
+        Members::Change => " FOR NO KEY UPDATE OF c",
+    };
+    let found = optional_row(
+        client,
+        &format!(
+            "SELECT m.role FROM companies c LEFT JOIN company_members m \
+             ON m.company_id = c.id AND m.user_id = $2 WHERE c.id = $1{lock}"
+        ),
+        &[&company_id.0, &viewer.user_id.0],
+    )
+    .await?;
+    let role: Option<String> = match found {
+        None => return Err(company_not_found()),
+        Some(row) => row.try_get(0)?,
+    };
+    match role.as_deref().map(CompanyRole::parse) {
+        Some(role) => Ok(role.unwrap_or(CompanyRole::Member)),
+        None if viewer.is_admin => Ok(CompanyRole::Owner),
+        None => Err(company_not_found()),
+    }
+}
+
+fn company_not_found() -> StoreError {
+    StoreError::NotFound("Company not found".into())
+}
