@@ -121,9 +121,9 @@ pub(super) static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const CUSTOMER_AT: usize = 14;
-const LOCATION_AT: usize = CUSTOMER_AT + 11;
-const COMPANY_AT: usize = LOCATION_AT + 5;
+pub(super) const CUSTOMER_AT: usize = 14;
+pub(super) const LOCATION_AT: usize = CUSTOMER_AT + 11;
+pub(super) const COMPANY_AT: usize = LOCATION_AT + 5;
 
 /// A thread as stored: the API's shape and the two keys it leaves out.
 pub(super) struct ThreadRow {

@@ -3,8 +3,11 @@
 
 use deadpool_postgres::GenericClient;
 
+use super::rows::thread_from_row;
 use super::statements::optional_row;
-use crate::schema::{CompanyId, CompanyRole};
+use crate::schema::{CompanyId, CompanyRole, ThreadId};
+use crate::store::access::thread_not_found;
+use crate::store::rows::{ThreadRow, SELECT_THREADS};
 use crate::store::{StoreError, StoreResult, Viewer};
 
 /// Whether the check also locks the company's row until the transaction ends: writes that
@@ -49,4 +52,32 @@ pub(super) async fn visible_company(
 
 fn company_not_found() -> StoreError {
     StoreError::NotFound("Company not found".into())
+}
+
+/// The thread, if the viewer may see it (and it is in `company_id` when given); `lock` is
+/// appended to the query (`FOR UPDATE OF t` to hold it until the transaction ends).
+pub(super) async fn visible_thread(
+    client: &impl GenericClient,
+    viewer: Viewer,
+    thread_id: &ThreadId,
+    company_id: Option<CompanyId>,
+    lock: &str,
+) -> StoreResult<ThreadRow> {
+    let found = optional_row(
+        client,
+        &format!(
+            "{} WHERE t.thread_id = $1 AND ($2::BIGINT IS NULL OR t.company_id = $2) \
+             AND ($3 OR EXISTS (SELECT 1 FROM company_members m \
+                                WHERE m.company_id = t.company_id AND m.user_id = $4)){lock}",
+            *SELECT_THREADS
+        ),
+        &[
+            &thread_id.0,
+            &company_id.map(|id| id.0),
+            &viewer.is_admin,
+            &viewer.user_id.0,
+        ],
+    )
+    .await?;
+    thread_from_row(&found.ok_or_else(thread_not_found)?)
 }

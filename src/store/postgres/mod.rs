@@ -7,9 +7,11 @@ mod access;
 mod companies;
 mod error;
 mod migrate;
+mod rows;
 mod statements;
 #[cfg(test)]
 mod tests;
+mod threads;
 mod tls;
 mod users;
 

@@ -5,6 +5,7 @@
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
 mod companies;
+mod threads;
 mod users;
 
 use std::path::PathBuf;
@@ -118,14 +119,22 @@ where
 /// Runs `$call` with `$store` bound to the SQLite store, then to the PostgreSQL database,
 /// asserts that both answered the same ([`Shown`]), and gives back PostgreSQL's answer
 /// (in a [`Same`], which may be left unused).
+/// With `$ids`, `$id` is bound to `$ids.sqlite`, then to `$ids.postgres`: what each store
+/// named (thread ids, which are random).
 macro_rules! same {
     ($pair:expr, |$store:ident| $call:expr) => {{
+        let no_ids = $crate::store::postgres::tests::Ids::<()>::default();
+        $crate::store::postgres::tests::same!($pair, no_ids, |$store, _ids| $call)
+    }};
+    ($pair:expr, $ids:expr, |$store:ident, $id:ident| $call:expr) => {{
         let sqlite = {
             let $store = &$pair.sqlite;
+            let $id = &$ids.sqlite;
             $call
         };
         let postgres = {
             let $store = &$pair.postgres;
+            let $id = &$ids.postgres;
             $call
         };
         assert_eq!(
@@ -138,6 +147,21 @@ macro_rules! same {
     }};
 }
 pub(super) use same;
+
+/// What each store named, in the order they were made.
+pub(super) struct Ids<T> {
+    pub sqlite: Vec<T>,
+    pub postgres: Vec<T>,
+}
+
+impl<T> Default for Ids<T> {
+    fn default() -> Self {
+        Ids {
+            sqlite: Vec::new(),
+            postgres: Vec::new(),
+        }
+    }
+}
 
 /// What PostgreSQL answered, once `same!` found it equal to SQLite's answer.
 pub(super) struct Same<T>(pub StoreResult<T>);
@@ -165,6 +189,9 @@ fn error_kind(err: &StoreError) -> &'static str {
 fn without_moments(value: Value) -> Value {
     match value {
         Value::String(text) if is_timestamp(&text) => Value::String("<timestamp>".into()),
+        Value::String(text) if text.starts_with("thr_") && text.len() == 36 => {
+            Value::String("<thread id>".into())
+        }
         Value::Array(items) => items.into_iter().map(without_moments).collect(),
         Value::Object(fields) => fields
             .into_iter()
@@ -203,8 +230,22 @@ shown_as_serialized!(
     crate::schema::User,
     crate::schema::UserId,
     crate::schema::Company,
-    crate::schema::CompanyMember
+    crate::schema::CompanyMember,
+    crate::schema::AssistantChatThread
 );
+
+/// Stored JSON (a thread, a page's threads) as the value it writes.
+impl Shown for bytes::Bytes {
+    fn shown(&self) -> Value {
+        serde_json::from_slice(self).unwrap()
+    }
+}
+
+impl Shown for crate::store::ThreadPage {
+    fn shown(&self) -> Value {
+        json!({ "threads": self.json.shown(), "next_before_seq": self.next_before_seq })
+    }
+}
 
 impl<T: Shown> Shown for Option<T> {
     fn shown(&self) -> Value {
