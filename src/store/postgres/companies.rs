@@ -21,7 +21,10 @@ fn company_from_row(row: &Row) -> StoreResult<Company> {
     })
 }
 
-async fn company_by_id(client: &impl GenericClient, company_id: CompanyId) -> StoreResult<Company> {
+pub(super) async fn company_by_id(
+    client: &impl GenericClient,
+    company_id: CompanyId,
+) -> StoreResult<Company> {
     let found = optional_row(
         client,
         &format!("SELECT {COMPANY_COLUMNS} FROM companies WHERE id = $1"),

@@ -6,6 +6,7 @@
 mod access;
 mod companies;
 mod error;
+mod messages;
 mod migrate;
 mod rows;
 mod statements;

@@ -5,6 +5,7 @@
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
 mod companies;
+mod messages;
 mod threads;
 mod users;
 
@@ -221,6 +222,8 @@ macro_rules! shown_as_serialized {
         })*
     };
 }
+
+pub(super) use shown_as_serialized;
 
 shown_as_serialized!(
     (),

@@ -12,13 +12,13 @@ use crate::schema::{
 };
 use crate::store::{StoreError, StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer};
 
-const ACME: CompanyId = CompanyId(1);
+pub(super) const ACME: CompanyId = CompanyId(1);
 const GLOBEX: CompanyId = CompanyId(2);
-const A: Viewer = Viewer {
+pub(super) const A: Viewer = Viewer {
     user_id: UserId(1),
     is_admin: false,
 };
-const B: Viewer = Viewer {
+pub(super) const B: Viewer = Viewer {
     user_id: UserId(2),
     is_admin: false,
 };
@@ -28,7 +28,7 @@ const ADMIN: Viewer = Viewer {
 };
 
 /// Users A and B, A's company Acme with customer 42 and location `locations/1`, B's Globex.
-async fn two_companies(pair: &Pair) {
+pub(super) async fn two_companies(pair: &Pair) {
     for email in ["a@example.com", "b@example.com"] {
         same!(pair, |store| store.create_user(new_user(email)).await);
     }
@@ -55,7 +55,7 @@ async fn two_companies(pair: &Pair) {
         .unwrap();
 }
 
-fn scope(customer_id: Option<i64>, location_id: Option<&str>) -> ThreadScope {
+pub(super) fn scope(customer_id: Option<i64>, location_id: Option<&str>) -> ThreadScope {
     ThreadScope {
         company_id: ACME,
         customer_id,
@@ -64,7 +64,7 @@ fn scope(customer_id: Option<i64>, location_id: Option<&str>) -> ThreadScope {
     }
 }
 
-fn named(kind: AssistantType, name: &str) -> AssistantChatThreadCreate {
+pub(super) fn named(kind: AssistantType, name: &str) -> AssistantChatThreadCreate {
     AssistantChatThreadCreate {
         assistant_type: kind,
         name: Nullable(Some(name.into())),
@@ -74,7 +74,7 @@ fn named(kind: AssistantType, name: &str) -> AssistantChatThreadCreate {
 }
 
 /// Creates the thread on both stores, compares the answers and keeps each store's id.
-async fn create(
+pub(super) async fn create(
     pair: &Pair,
     ids: &mut Ids<ThreadId>,
     viewer: Viewer,
