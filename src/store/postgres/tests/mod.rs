@@ -46,15 +46,17 @@ async fn fresh_database(cluster: &str) -> PostgresUrl {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
+    on_cluster(cluster, &format!("CREATE DATABASE {name}")).await;
+    let (server, _) = cluster.rsplit_once('/').unwrap();
+    format!("{server}/{name}").parse().unwrap()
+}
+
+/// Runs `sql` on the cluster's own database, on a connection of its own.
+async fn on_cluster(cluster: &str, sql: &str) {
     let (settings, tls) = tls::connector(&cluster.parse().unwrap()).unwrap();
     let (client, connection) = settings.connect(tls).await.unwrap();
     tokio::spawn(connection);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (server, _) = cluster.rsplit_once('/').unwrap();
-    format!("{server}/{name}").parse().unwrap()
+    client.batch_execute(sql).await.unwrap();
 }
 
 /// A fresh SQLite store and a fresh PostgreSQL database, side by side.
@@ -272,4 +274,28 @@ impl Shown for crate::store::TokenOwner {
     fn shown(&self) -> Value {
         json!([self.user_id, self.is_admin])
     }
+}
+
+/// A database the server no longer has is a `StoreError::Postgres` whose text says why and
+/// holds no password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_is_said_without_the_password() {
+    let Some(cluster) = cluster_url() else {
+        return;
+    };
+    let url = fresh_database(&cluster).await;
+    let database = another_process(&url).await;
+    assert_eq!(database.count_users().await.unwrap(), 0);
+    let name = url.connection().get_dbname().unwrap().to_string();
+    on_cluster(&cluster, &format!("DROP DATABASE {name} WITH (FORCE)")).await;
+    let lost = database.count_users().await.unwrap_err();
+    let text = lost.to_string();
+    assert!(matches!(lost, StoreError::Postgres(_)), "{lost:?}");
+    assert!(text.contains(&name), "{text}");
+    let password = cluster
+        .split_once("://adthread:")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .map(|(password, _)| password)
+        .unwrap();
+    assert!(!text.contains(password), "{text}");
 }
