@@ -136,7 +136,7 @@ async fn insert(client: &impl GenericClient, seq: i64, message: &NewMessage) -> 
 
 /// Refuses (404) a thread that, since its context was read, was deleted or hidden from the
 /// viewer; locks its row until the transaction ends, so that it cannot go before the commit.
-async fn still_visible(
+pub(super) async fn still_visible(
     client: &impl GenericClient,
     viewer: Viewer,
     seq: i64,

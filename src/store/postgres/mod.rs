@@ -12,6 +12,7 @@ mod rows;
 mod statements;
 #[cfg(test)]
 mod tests;
+mod thread_drafts;
 mod threads;
 mod tls;
 mod users;

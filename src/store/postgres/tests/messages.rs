@@ -54,7 +54,7 @@ fn exchange(n: u32, profile_patch: Option<Value>, complete_thread: bool) -> Exch
 }
 
 /// Each store's context of its thread `n`, after checking that both read the same.
-async fn contexts(pair: &Pair, ids: &Ids<ThreadId>, n: usize) -> Ids<ChatContext> {
+pub(super) async fn contexts(pair: &Pair, ids: &Ids<ThreadId>, n: usize) -> Ids<ChatContext> {
     let read = |id: &Vec<ThreadId>| id[n].clone();
     let sqlite = pair.sqlite.chat_context(A, read(&ids.sqlite), 3).await;
     let postgres = pair.postgres.chat_context(A, read(&ids.postgres), 3).await;

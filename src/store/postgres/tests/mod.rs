@@ -6,6 +6,7 @@
 
 mod companies;
 mod messages;
+mod thread_drafts;
 mod threads;
 mod users;
 
@@ -234,6 +235,7 @@ shown_as_serialized!(
     String,
     crate::schema::User,
     crate::schema::UserId,
+    crate::schema::DraftId,
     crate::schema::Company,
     crate::schema::CompanyMember,
     crate::schema::AssistantChatThread
