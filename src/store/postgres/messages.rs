@@ -134,19 +134,24 @@ async fn insert(client: &impl GenericClient, seq: i64, message: &NewMessage) -> 
     Ok(())
 }
 
+/// What `still_visible` appends to hold the thread's row until the transaction ends, so that
+/// it cannot go before the commit.
+pub(super) const HOLD_THREAD: &str = " FOR NO KEY UPDATE";
+
 /// Refuses (404) a thread that, since its context was read, was deleted or hidden from the
-/// viewer; locks its row until the transaction ends, so that it cannot go before the commit.
+/// viewer; `lock` is appended to the look for it (`HOLD_THREAD` or nothing).
 pub(super) async fn still_visible(
     client: &impl GenericClient,
     viewer: Viewer,
     seq: i64,
     thread_id: &ThreadId,
     company_id: CompanyId,
+    lock: &str,
 ) -> StoreResult<()> {
     let not_found = || StoreError::NotFound("Chat thread not found".into());
     optional_row(
         client,
-        "SELECT 1 FROM chat_threads WHERE seq = $1 AND thread_id = $2 FOR NO KEY UPDATE",
+        &format!("SELECT 1 FROM chat_threads WHERE seq = $1 AND thread_id = $2{lock}"),
         &[&seq, &thread_id.0],
     )
     .await?
@@ -257,7 +262,15 @@ impl PostgresDatabase {
         let (seq, company_id) = (context.seq, context.company_id);
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
-        still_visible(&tx, viewer, seq, &context.thread.thread_id, company_id).await?;
+        still_visible(
+            &tx,
+            viewer,
+            seq,
+            &context.thread.thread_id,
+            company_id,
+            HOLD_THREAD,
+        )
+        .await?;
         for message in std::iter::once(&exchange.user)
             .chain(&exchange.steps)
             .chain(std::iter::once(&exchange.reply))

@@ -1,14 +1,30 @@
-//! A chat thread's campaign draft, on PostgreSQL: as far as making it goes. Reading a draft
-//! whole (`thread_draft`, `turn_draft`) waits for the campaign drafts' group (campaigns.rs's
-//! `load_draft`).
+//! A chat thread's campaign draft, on PostgreSQL: the newest draft whose `thread_seq` names
+//! the thread, read in one snapshot, made once however many turns ask at once.
 
 use deadpool_postgres::GenericClient;
 
-use super::messages::still_visible;
+use deadpool_postgres::Transaction;
+
+use super::access::visible_thread;
+use super::campaigns::load_draft;
+use super::messages::{still_visible, HOLD_THREAD};
 use super::statements::{optional_row, row};
 use super::PostgresDatabase;
-use crate::schema::{DraftId, KeywordMatchType, Timestamp};
+use crate::schema::{CampaignDraft, DraftId, KeywordMatchType, ThreadId, Timestamp};
 use crate::store::{ChatContext, NewThreadDraft, StoreError, StoreResult, Viewer};
+
+const NO_DRAFT: &str = "This chat thread has no campaign draft";
+
+/// A read-only transaction that sees one snapshot throughout, as a draft is read in several
+/// statements.
+async fn snapshot(client: &mut deadpool_postgres::Object) -> StoreResult<Transaction<'_>> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
+}
 
 /// The newest draft linked to thread `seq`, if any.
 async fn linked_draft(client: &impl GenericClient, seq: i64) -> StoreResult<Option<DraftId>> {
@@ -22,6 +38,42 @@ async fn linked_draft(client: &impl GenericClient, seq: i64) -> StoreResult<Opti
 }
 
 impl PostgresDatabase {
+    /// The draft of a thread the viewer may see; NotFound when it has none.
+    pub async fn thread_draft(
+        &self,
+        viewer: Viewer,
+        thread_id: ThreadId,
+    ) -> StoreResult<CampaignDraft> {
+        let mut client = self.connection().await?;
+        let tx = snapshot(&mut client).await?;
+        let seq = visible_thread(&tx, viewer, &thread_id, None, "").await?.seq;
+        let id = linked_draft(&tx, seq)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(NO_DRAFT.into()))?;
+        let draft = load_draft(&tx, id).await?;
+        tx.commit().await?;
+        Ok(draft)
+    }
+
+    /// The draft of the turn's thread as it is now (None when it has none), if the thread is
+    /// still there and visible to the viewer.
+    pub async fn turn_draft(
+        &self,
+        viewer: Viewer,
+        context: &ChatContext,
+    ) -> StoreResult<Option<CampaignDraft>> {
+        let (seq, company_id) = (context.seq, context.company_id);
+        let mut client = self.connection().await?;
+        let tx = snapshot(&mut client).await?;
+        still_visible(&tx, viewer, seq, &context.thread.thread_id, company_id, "").await?;
+        let draft = match linked_draft(&tx, seq).await? {
+            Some(id) => Some(load_draft(&tx, id).await?),
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(draft)
+    }
+
     /// The id of the turn's thread's draft, created with `new` (for the thread's company and
     /// Google Ads customer) when there is none. NotFound when the thread is gone or hidden
     /// from the viewer; Conflict when it has no Google Ads customer. The thread's row is locked
@@ -35,7 +87,15 @@ impl PostgresDatabase {
         let (seq, company_id) = (context.seq, context.company_id);
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
-        still_visible(&tx, viewer, seq, &context.thread.thread_id, company_id).await?;
+        still_visible(
+            &tx,
+            viewer,
+            seq,
+            &context.thread.thread_id,
+            company_id,
+            HOLD_THREAD,
+        )
+        .await?;
         if let Some(id) = linked_draft(&tx, seq).await? {
             return Ok(id);
         }

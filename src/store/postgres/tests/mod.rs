@@ -236,6 +236,7 @@ shown_as_serialized!(
     crate::schema::User,
     crate::schema::UserId,
     crate::schema::DraftId,
+    crate::schema::CampaignDraft,
     crate::schema::Company,
     crate::schema::CompanyMember,
     crate::schema::AssistantChatThread
