@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 
 use super::access::{visible_company, visible_thread, Members};
 use super::companies::company_by_id;
-use super::statements::{execute, optional_row, row, rows};
+use super::statements::{execute, optional_row, row, rows, snapshot};
 use super::PostgresDatabase;
 use crate::schema::{
     AssistantChatMessage, BusinessProfile, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
@@ -212,8 +212,7 @@ async fn merge_profile(
 
 impl PostgresDatabase {
     /// The thread's context for its assistant, if the viewer may see the thread (completed or
-    /// not: whether to answer is the assistant's call). One snapshot: a repeatable-read,
-    /// read-only transaction, as SQLite's one read connection gives.
+    /// not: whether to answer is the assistant's call). Read in one snapshot.
     pub async fn chat_context(
         &self,
         viewer: Viewer,
@@ -221,30 +220,36 @@ impl PostgresDatabase {
         history_window: u32,
     ) -> StoreResult<ChatContext> {
         let mut client = self.connection().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = snapshot(&mut client).await?;
         let thread = visible_thread(&tx, viewer, &thread_id, None, "").await?;
         let (seq, company_id) = (thread.seq, thread.company_id);
-        let instructions: Option<String> = row(
-            &tx,
-            "SELECT a.instructions FROM chat_threads t \
-             JOIN assistants a ON a.id = t.assistant_id WHERE t.seq = $1",
-            &[&seq],
-        )
-        .await?
-        .try_get(0)?;
+        let instructions = async {
+            let found = row(
+                &tx,
+                "SELECT a.instructions FROM chat_threads t \
+                 JOIN assistants a ON a.id = t.assistant_id WHERE t.seq = $1",
+                &[&seq],
+            )
+            .await?;
+            Ok(found.try_get::<_, Option<String>>(0)?)
+        };
+        // Sent together, answered in one round trip's time: tokio-postgres pipelines the
+        // queries of one connection.
+        let (instructions, company, (business_profile, _), history, replies_so_far) = tokio::try_join!(
+            instructions,
+            company_by_id(&tx, company_id),
+            profile_of(&tx, company_id, ""),
+            history(&tx, seq, history_window),
+            replies_so_far(&tx, seq),
+        )?;
         let context = ChatContext {
             seq,
             company_id,
-            company_name: company_by_id(&tx, company_id).await?.name,
+            company_name: company.name,
             instructions,
-            business_profile: profile_of(&tx, company_id, "").await?.0,
-            history: history(&tx, seq, history_window).await?,
-            replies_so_far: replies_so_far(&tx, seq).await?,
+            business_profile,
+            history,
+            replies_so_far,
             thread: thread.thread,
         };
         tx.commit().await?;

@@ -1,9 +1,9 @@
 //! Running one statement, prepared once per connection (deadpool keeps each connection's
 //! prepared statements), on a connection or inside a transaction alike.
 
-use deadpool_postgres::GenericClient;
+use deadpool_postgres::{GenericClient, Object, Transaction};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Error, Row};
+use tokio_postgres::{Error, IsolationLevel, Row};
 
 pub(super) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -42,4 +42,15 @@ pub(super) async fn execute(
 ) -> Result<u64, Error> {
     let statement = client.prepare_cached(sql).await?;
     client.execute(&statement, params).await
+}
+
+/// A read-only transaction that sees one snapshot throughout (repeatable read), for reads of
+/// several statements that must agree, as SQLite's read connection gives.
+pub(super) async fn snapshot(client: &mut Object) -> Result<Transaction<'_>, Error> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
 }

@@ -3,28 +3,15 @@
 
 use deadpool_postgres::GenericClient;
 
-use deadpool_postgres::Transaction;
-
 use super::access::visible_thread;
 use super::campaigns::load_draft;
 use super::messages::{still_visible, HOLD_THREAD};
-use super::statements::{optional_row, row};
+use super::statements::{optional_row, row, snapshot};
 use super::PostgresDatabase;
 use crate::schema::{CampaignDraft, DraftId, KeywordMatchType, ThreadId, Timestamp};
 use crate::store::{ChatContext, NewThreadDraft, StoreError, StoreResult, Viewer};
 
 const NO_DRAFT: &str = "This chat thread has no campaign draft";
-
-/// A read-only transaction that sees one snapshot throughout, as a draft is read in several
-/// statements.
-async fn snapshot(client: &mut deadpool_postgres::Object) -> StoreResult<Transaction<'_>> {
-    Ok(client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await?)
-}
 
 /// The newest draft linked to thread `seq`, if any.
 async fn linked_draft(client: &impl GenericClient, seq: i64) -> StoreResult<Option<DraftId>> {
