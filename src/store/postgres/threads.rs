@@ -68,6 +68,20 @@ async fn list(client: &impl GenericClient, filter: &ThreadFilter) -> StoreResult
     page_of(found.iter().map(thread_from_row), filter)
 }
 
+/// `read(key)` when there is a key.
+async fn optional<K, T, Reading>(
+    key: Option<K>,
+    read: impl FnOnce(K) -> Reading,
+) -> StoreResult<Option<T>>
+where
+    Reading: std::future::Future<Output = StoreResult<T>>,
+{
+    match key {
+        Some(key) => read(key).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 impl PostgresDatabase {
     pub async fn create_thread(
         &self,
@@ -76,15 +90,22 @@ impl PostgresDatabase {
         new: AssistantChatThreadCreate,
     ) -> StoreResult<AssistantChatThread> {
         let client = self.connection().await?;
-        visible_company(&client, viewer, scope.company_id, Members::Read).await?;
-        let customer = match scope.customer_id {
-            Some(customer_id) => Some(customer(&client, scope.company_id, customer_id).await?),
-            None => None,
-        };
-        let location = match scope.location_id.as_deref() {
-            Some(location_id) => Some(location(&client, scope.company_id, location_id).await?),
-            None => None,
-        };
+        // The checks go out together (pipelined) and are answered in this order, so that the
+        // first that fails is the one SQLite's store reports.
+        let (access, customer, location, assistant) = tokio::join!(
+            visible_company(&client, viewer, scope.company_id, Members::Read),
+            optional(scope.customer_id, |id| customer(
+                &client,
+                scope.company_id,
+                id
+            )),
+            optional(scope.location_id.as_deref(), |id| {
+                location(&client, scope.company_id, id)
+            }),
+            assistant_for(&client, new.assistant_type),
+        );
+        access?;
+        let (customer, location) = (customer?, location?);
         // Made of what was checked; the foreign keys refuse the insert if the customer or
         // location went in the meantime.
         let now = Timestamp::now();
@@ -97,7 +118,7 @@ impl PostgresDatabase {
             description: new.description,
             extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
             google_ads_login_customer_id: Nullable(scope.login_customer_id),
-            assistant: assistant_for(&client, new.assistant_type).await?,
+            assistant: assistant?,
             google_ads_customer: Nullable(customer),
             google_business_location: Nullable(location),
         };
@@ -141,8 +162,14 @@ impl PostgresDatabase {
         filter: ThreadFilter,
     ) -> StoreResult<ThreadPage> {
         let client = self.connection().await?;
-        visible_company(&client, viewer, filter.company_id, Members::Read).await?;
-        list(&client, &filter).await
+        // Pipelined as create_thread's checks; a page of a company the viewer may not see is
+        // read but never answered.
+        let (access, page) = tokio::join!(
+            visible_company(&client, viewer, filter.company_id, Members::Read),
+            list(&client, &filter),
+        );
+        access?;
+        page
     }
 
     /// Every thread the filter selects (after its cursor, if any), as the pieces of one JSON
