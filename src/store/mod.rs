@@ -7,7 +7,7 @@ mod interface;
 mod migration_file;
 pub mod postgres;
 mod records;
-mod sqlite;
+pub(crate) mod sqlite;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +86,14 @@ enum Backend {
 }
 
 impl Store {
+    /// A store on an SQLite store already open (the PostgreSQL tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn on_sqlite(db: SqliteStore) -> Store {
+        Store {
+            backend: Backend::Sqlite(db),
+        }
+    }
+
     /// Opens (creating when missing) the database, brings its schema up to date and starts
     /// what the backend runs beside it (SQLite: the writer and the checkpointer).
     pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {

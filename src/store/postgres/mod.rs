@@ -1,8 +1,22 @@
-//! The PostgreSQL database (issue 17): its connection pool, TLS and migrations. The store's
-//! operations on it come next; until they do, `adthread check` is what opens it.
+//! The PostgreSQL database (issue 17): its connection pool, TLS and migrations, and the
+//! store's operations on it, one module per table group as on the SQLite side, each answering
+//! what its SQLite twin answers. Nothing is cached in the process: several processes share the
+//! database, and a read must see what any of them wrote before it began.
 
+mod access;
+mod campaigns;
+mod companies;
+mod error;
+mod messages;
 mod migrate;
+mod rows;
+mod statements;
+#[cfg(test)]
+mod tests;
+mod thread_drafts;
+mod threads;
 mod tls;
+mod users;
 
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
@@ -77,6 +91,11 @@ impl PostgresDatabase {
                 other => other.to_string(),
             },
         })
+    }
+
+    /// A pooled connection for the store's operations.
+    async fn connection(&self) -> crate::store::StoreResult<Object> {
+        Ok(self.pool.get().await?)
     }
 
     pub async fn server_facts(&self) -> Result<ServerFacts, PostgresError> {

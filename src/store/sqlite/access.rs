@@ -111,7 +111,7 @@ pub(super) fn visible_thread(
 }
 
 /// What a thread the viewer may not see, or that does not exist, is answered.
-pub(super) fn thread_not_found() -> StoreError {
+pub(crate) fn thread_not_found() -> StoreError {
     StoreError::NotFound("Chat thread not found".into())
 }
 

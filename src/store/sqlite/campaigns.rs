@@ -16,7 +16,7 @@ use crate::schema::{
 use crate::store::{DraftFilter, DraftStore, Viewer};
 
 /// A JSON column: `None` for NULL.
-fn json_column<T: DeserializeOwned>(text: Option<String>) -> StoreResult<Option<T>> {
+pub(super) fn json_column<T: DeserializeOwned>(text: Option<String>) -> StoreResult<Option<T>> {
     text.map(|text| serde_json::from_str(&text).map_err(StoreError::from))
         .transpose()
 }
@@ -27,24 +27,25 @@ pub(super) fn json_text<T: serde::Serialize>(value: Option<&T>) -> StoreResult<O
         .transpose()
 }
 
-fn status(text: &str) -> GenerationStatus {
+pub(crate) fn status(text: &str) -> GenerationStatus {
     GenerationStatus::parse(text).unwrap_or(GenerationStatus::Failed)
 }
 
-fn match_type(text: &str) -> KeywordMatchType {
+pub(crate) fn match_type(text: &str) -> KeywordMatchType {
     KeywordMatchType::parse(text).unwrap_or(KeywordMatchType::Broad)
 }
 
-const DRAFT_COLUMNS: &str = "id, name, google_ads_customer_id, date_added, date_updated, \
+pub(crate) const DRAFT_COLUMNS: &str =
+    "id, name, google_ads_customer_id, date_added, date_updated, \
     market_analysis_id, campaign_name, website_url, daily_budget_micros, bidding_strategy, \
     default_match_type, language_ids, location_targets, network_settings, ad_schedule, \
     start_date, end_date, conversion_goals, phone, is_published, published_at, \
     published_campaign_id";
 
 /// The draft's row, its JSON columns still text.
-struct DraftRow {
-    draft: CampaignDraft,
-    json: [Option<String>; 7],
+pub(crate) struct DraftRow {
+    pub draft: CampaignDraft,
+    pub json: [Option<String>; 7],
 }
 
 fn draft_row(row: &Row) -> rusqlite::Result<DraftRow> {
@@ -191,23 +192,16 @@ fn ad_groups(conn: &Connection, draft_id: DraftId) -> StoreResult<Vec<AdGroup>> 
         .collect()
 }
 
-/// The sitelinks, callouts or structured snippets of a draft, in order.
-fn extension_items<T: DeserializeOwned>(
-    conn: &Connection,
-    draft_id: DraftId,
-    kind: &str,
-) -> StoreResult<Vec<T>> {
+/// The JSON of the sitelinks, callouts or structured snippets of a draft, in order.
+fn extension_items(conn: &Connection, draft_id: DraftId, kind: &str) -> StoreResult<Vec<String>> {
     let mut statement = conn.prepare_cached(
         "SELECT data FROM draft_extension_items WHERE draft_id = ?1 AND kind = ?2 \
          ORDER BY position, id",
     )?;
-    let texts: Vec<String> = statement
+    let texts = statement
         .query_map(params![draft_id, kind], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    texts
-        .iter()
-        .map(|text| serde_json::from_str(text).map_err(StoreError::from))
-        .collect()
+    Ok(texts)
 }
 
 /// The whole draft `draft_id` (whose visibility the caller has checked).
@@ -219,8 +213,33 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
         .query_row([draft_id], draft_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound("Campaign draft not found".into()))?;
-    let [bidding, languages, locations, network, schedule, goals, phone] = row.json;
-    let mut draft = row.draft;
+    whole_draft(DraftParts {
+        row,
+        sitelinks: extension_items(conn, draft_id, "sitelink")?,
+        callouts: extension_items(conn, draft_id, "callout")?,
+        structured_snippets: extension_items(conn, draft_id, "structured_snippet")?,
+        ad_groups_task: draft_task(conn, draft_id, "ad_groups")?,
+        extensions_task: draft_task(conn, draft_id, "extensions")?,
+        ad_groups: ad_groups(conn, draft_id)?,
+    })
+}
+
+/// What a draft is read from: its row and, beside it, its extension items (their JSON, in
+/// order), its newest draft-level tasks and its ad groups.
+pub(crate) struct DraftParts {
+    pub row: DraftRow,
+    pub sitelinks: Vec<String>,
+    pub callouts: Vec<String>,
+    pub structured_snippets: Vec<String>,
+    pub ad_groups_task: TaskStatus,
+    pub extensions_task: TaskStatus,
+    pub ad_groups: Vec<AdGroup>,
+}
+
+/// The draft, whole, as the API answers it.
+pub(crate) fn whole_draft(parts: DraftParts) -> StoreResult<CampaignDraft> {
+    let [bidding, languages, locations, network, schedule, goals, phone] = parts.row.json;
+    let mut draft = parts.row.draft;
     draft.bidding_strategy = Nullable(json_column(bidding)?);
     draft.language_ids = json_column(languages)?.unwrap_or_default();
     draft.location_targets = json_column(locations)?.unwrap_or_default();
@@ -228,20 +247,18 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
     draft.ad_schedule = Nullable(json_column(schedule)?);
     draft.conversion_goals = json_column(goals)?.unwrap_or_default();
     draft.extensions = Extensions {
-        sitelinks: extension_items(conn, draft_id, "sitelink")?,
-        callouts: extension_items(conn, draft_id, "callout")?,
+        sitelinks: parsed(&parts.sitelinks)?,
+        callouts: parsed(&parts.callouts)?,
         phone: Nullable(json_column(phone)?),
-        structured_snippets: extension_items(conn, draft_id, "structured_snippet")?,
+        structured_snippets: parsed(&parts.structured_snippets)?,
     };
-    let ad_groups_task = draft_task(conn, draft_id, "ad_groups")?;
-    draft.ad_groups_task_id = ad_groups_task.task_id;
-    draft.ad_groups_generation_status = ad_groups_task.status;
-    draft.ad_groups_generation_error = ad_groups_task.error;
-    let extensions_task = draft_task(conn, draft_id, "extensions")?;
-    draft.extensions_task_id = extensions_task.task_id;
-    draft.extensions_generation_status = extensions_task.status;
-    draft.extensions_generation_error = extensions_task.error;
-    draft.ad_groups = ad_groups(conn, draft_id)?;
+    draft.ad_groups_task_id = parts.ad_groups_task.task_id;
+    draft.ad_groups_generation_status = parts.ad_groups_task.status;
+    draft.ad_groups_generation_error = parts.ad_groups_task.error;
+    draft.extensions_task_id = parts.extensions_task.task_id;
+    draft.extensions_generation_status = parts.extensions_task.status;
+    draft.extensions_generation_error = parts.extensions_task.error;
+    draft.ad_groups = parts.ad_groups;
     // `not_started` is an RSA a person wrote or took over: it has its copy, and a client that
     // polls this flag after asking for generation must not wait on it for ever.
     let mut all_rsas = draft.ad_groups.iter().flat_map(|group| &group.rsas);
@@ -253,6 +270,13 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
             )
         });
     Ok(draft)
+}
+
+fn parsed<T: DeserializeOwned>(texts: &[String]) -> StoreResult<Vec<T>> {
+    texts
+        .iter()
+        .map(|text| serde_json::from_str(text).map_err(StoreError::from))
+        .collect()
 }
 
 impl DraftStore for SqliteStore {

@@ -3,11 +3,11 @@
 //! commit), each request in its own savepoint, and answers a request only once its transaction
 //! is committed. It implements every trait of `interface.rs`, one table group per module.
 
-mod access;
+pub(crate) mod access;
 mod assistants;
 mod cache;
 mod caches;
-mod campaigns;
+pub(crate) mod campaigns;
 mod checkpointer;
 mod companies;
 mod connections;
@@ -16,11 +16,11 @@ mod files;
 mod generation;
 mod ids;
 pub mod maintenance;
-mod messages;
+pub(crate) mod messages;
 mod migrate;
-mod rows;
+pub(crate) mod rows;
 mod thread_drafts;
-mod threads;
+pub(crate) mod threads;
 mod users;
 mod write;
 mod writer;
@@ -226,7 +226,7 @@ fn is_unique_violation(err: &rusqlite::Error) -> bool {
 
 /// A change's field as the two parameters of `col = CASE WHEN ?sent THEN ?value ELSE col END`:
 /// whether it changes, and its new value (`None` clears it).
-fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
+pub(crate) fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
     match patch {
         Patch::Keep => (false, None),
         Patch::Clear => (true, None),

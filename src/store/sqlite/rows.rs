@@ -22,9 +22,9 @@ pub(super) fn company_from_row(row: &Row) -> rusqlite::Result<Company> {
     })
 }
 
-pub(super) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
+pub(crate) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
     currency_code, time_zone, status, manager, is_active, is_deleted";
-pub(super) const LOCATION_COLUMNS: &str = "id, title, store_code, maps_uri, storefront_address";
+pub(crate) const LOCATION_COLUMNS: &str = "id, title, store_code, maps_uri, storefront_address";
 
 /// Reads a customer from `CUSTOMER_COLUMNS` starting at column `at`.
 pub(super) fn customer_at(row: &Row, at: usize) -> rusqlite::Result<GoogleAdsCustomer> {
@@ -107,7 +107,7 @@ fn prefixed(columns: &str, alias: &str) -> String {
 
 /// Columns 0-12: thread and assistant; then the customer (after its id in the thread, 10
 /// columns), the location (likewise, 5 columns), and last the thread's company.
-pub(super) static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT t.seq, t.thread_id, t.is_completed, t.date_added, t.date_updated, t.name, \
          t.description, t.extra_data, t.login_customer_id, a.id, a.assistant_type, \
@@ -121,12 +121,12 @@ pub(super) static SELECT_THREADS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-const CUSTOMER_AT: usize = 14;
-const LOCATION_AT: usize = CUSTOMER_AT + 11;
-const COMPANY_AT: usize = LOCATION_AT + 5;
+pub(crate) const CUSTOMER_AT: usize = 14;
+pub(crate) const LOCATION_AT: usize = CUSTOMER_AT + 11;
+pub(crate) const COMPANY_AT: usize = LOCATION_AT + 5;
 
 /// A thread as stored: the API's shape and the two keys it leaves out.
-pub(super) struct ThreadRow {
+pub(crate) struct ThreadRow {
     /// The thread's row id: the list's order and cursor, and the key of its messages.
     pub seq: i64,
     pub company_id: CompanyId,

@@ -1,5 +1,7 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
+use std::future::Future;
+
 use bytes::Bytes;
 use futures_util::stream::{self, BoxStream};
 use futures_util::StreamExt;
@@ -53,7 +55,7 @@ impl OwnedBytes for ThreadPage {
     }
 }
 
-fn new_thread_id() -> ThreadId {
+pub(crate) fn new_thread_id() -> ThreadId {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
@@ -210,40 +212,13 @@ impl ThreadStore for SqliteStore {
         viewer: Viewer,
         filter: ThreadFilter,
     ) -> StoreResult<BoxStream<'static, StoreResult<Bytes>>> {
-        let filter = ThreadFilter {
-            limit: WHOLE_LIST_PAGE_THREADS,
-            max_bytes: Some(WHOLE_LIST_PAGE_BYTES),
-            ..filter
-        };
+        let filter = whole_list_pages(filter);
         let first = self.list_threads(viewer, filter.clone()).await?;
-        let deeper = stream::try_unfold(
-            (self.clone(), filter, first.next_before_seq),
-            move |(store, filter, next)| async move {
-                let Some(before_seq) = next else {
-                    return Ok(None);
-                };
-                let filter = ThreadFilter {
-                    before_seq: Some(before_seq),
-                    ..filter
-                };
-                let page = store.unremembered_page(viewer, filter.clone()).await?;
-                let next = page.next_before_seq;
-                // `[a,b]` becomes `,a,b`; an empty page (its threads deleted meanwhile) nothing.
-                let items = page.json.slice(1..page.json.len() - 1);
-                let piece = if items.is_empty() {
-                    Bytes::new()
-                } else {
-                    [&b","[..], &items].concat().into()
-                };
-                Ok(Some((piece, (store, filter, next))))
-            },
-        );
-        // The first page without its `]`: the array stays open until the last page.
-        let opening = first.json.slice(..first.json.len() - 1);
-        Ok(stream::once(async { Ok(opening) })
-            .chain(deeper)
-            .chain(stream::once(async { Ok(Bytes::from_static(b"]")) }))
-            .boxed())
+        let store = self.clone();
+        Ok(whole_list(first, filter, move |filter| {
+            let store = store.clone();
+            async move { store.unremembered_page(viewer, filter).await }
+        }))
     }
 
     async fn update_thread(
@@ -317,6 +292,56 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// The filter of a whole list (a request without `limit`), read in pages of a bounded size.
+pub(crate) fn whole_list_pages(filter: ThreadFilter) -> ThreadFilter {
+    ThreadFilter {
+        limit: WHOLE_LIST_PAGE_THREADS,
+        max_bytes: Some(WHOLE_LIST_PAGE_BYTES),
+        ..filter
+    }
+}
+
+/// The pieces of one JSON array: the `first` page, then each next one `page(filter)` reads
+/// after the one before, until the last.
+pub(crate) fn whole_list<Page, Reading>(
+    first: ThreadPage,
+    filter: ThreadFilter,
+    page: Page,
+) -> BoxStream<'static, StoreResult<Bytes>>
+where
+    Page: Fn(ThreadFilter) -> Reading + Send + 'static,
+    Reading: Future<Output = StoreResult<ThreadPage>> + Send + 'static,
+{
+    let deeper = stream::try_unfold(
+        (page, filter, first.next_before_seq),
+        move |(page, filter, next)| async move {
+            let Some(before_seq) = next else {
+                return Ok(None);
+            };
+            let filter = ThreadFilter {
+                before_seq: Some(before_seq),
+                ..filter
+            };
+            let read = page(filter.clone()).await?;
+            let next = read.next_before_seq;
+            // `[a,b]` becomes `,a,b`; an empty page (its threads deleted meanwhile) nothing.
+            let items = read.json.slice(1..read.json.len() - 1);
+            let piece = if items.is_empty() {
+                Bytes::new()
+            } else {
+                [&b","[..], &items].concat().into()
+            };
+            Ok(Some((piece, (page, filter, next))))
+        },
+    );
+    // The first page without its `]`: the array stays open until the last page.
+    let opening = first.json.slice(..first.json.len() - 1);
+    stream::once(async { Ok(opening) })
+        .chain(deeper)
+        .chain(stream::once(async { Ok(Bytes::from_static(b"]")) }))
+        .boxed()
 }
 
 /// What an assistant's answer changed in thread `seq` of company `company_id`: `date_updated`
@@ -395,6 +420,15 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     sql.push_str(&format!(" ORDER BY t.seq DESC LIMIT ?{}", values.len()));
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(rusqlite::params_from_iter(values), thread_from_row)?;
+    page_of(rows.map(|row| Ok(row?)), filter)
+}
+
+/// The page of `rows`: the threads the filter selects, newest first, up to one more than its
+/// limit (which, when read, says that more exist).
+pub(crate) fn page_of(
+    rows: impl Iterator<Item = StoreResult<ThreadRow>>,
+    filter: &ThreadFilter,
+) -> StoreResult<ThreadPage> {
     // Written thread by thread, as `serde_json::to_vec` would write the whole array, so that a
     // page can end at its byte budget.
     let mut json = vec![b'['];

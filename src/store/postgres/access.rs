@@ -1,0 +1,83 @@
+//! Who may see what, on PostgreSQL: as `store/access.rs` answers it, read from the database
+//! every time, since another process may have just changed a company's members.
+
+use deadpool_postgres::GenericClient;
+
+use super::rows::thread_from_row;
+use super::statements::optional_row;
+use crate::schema::{CompanyId, CompanyRole, ThreadId};
+use crate::store::sqlite::access::thread_not_found;
+use crate::store::sqlite::rows::{ThreadRow, SELECT_THREADS};
+use crate::store::{StoreError, StoreResult, Viewer};
+
+/// Whether the check also locks the company's row until the transaction ends: writes that
+/// change a company's members take it, so that they run one after another (two owners
+/// removing each other at once cannot leave the company with none).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Members {
+    Read,
+    Change,
+}
+
+/// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
+pub(super) async fn visible_company(
+    client: &impl GenericClient,
+    viewer: Viewer,
+    company_id: CompanyId,
+    members: Members,
+) -> StoreResult<CompanyRole> {
+    let lock = match members {
+        Members::Read => "",
+        Members::Change => " FOR NO KEY UPDATE OF c",
+    };
+    let found = optional_row(
+        client,
+        &format!(
+            "SELECT m.role FROM companies c LEFT JOIN company_members m \
+             ON m.company_id = c.id AND m.user_id = $2 WHERE c.id = $1{lock}"
+        ),
+        &[&company_id.0, &viewer.user_id.0],
+    )
+    .await?;
+    let role: Option<String> = match found {
+        None => return Err(company_not_found()),
+        Some(row) => row.try_get(0)?,
+    };
+    match role.as_deref().map(CompanyRole::parse) {
+        Some(role) => Ok(role.unwrap_or(CompanyRole::Member)),
+        None if viewer.is_admin => Ok(CompanyRole::Owner),
+        None => Err(company_not_found()),
+    }
+}
+
+fn company_not_found() -> StoreError {
+    StoreError::NotFound("Company not found".into())
+}
+
+/// The thread, if the viewer may see it (and it is in `company_id` when given); `lock` is
+/// appended to the query (`FOR UPDATE OF t` to hold it until the transaction ends).
+pub(super) async fn visible_thread(
+    client: &impl GenericClient,
+    viewer: Viewer,
+    thread_id: &ThreadId,
+    company_id: Option<CompanyId>,
+    lock: &str,
+) -> StoreResult<ThreadRow> {
+    let found = optional_row(
+        client,
+        &format!(
+            "{} WHERE t.thread_id = $1 AND ($2::BIGINT IS NULL OR t.company_id = $2) \
+             AND ($3 OR EXISTS (SELECT 1 FROM company_members m \
+                                WHERE m.company_id = t.company_id AND m.user_id = $4)){lock}",
+            *SELECT_THREADS
+        ),
+        &[
+            &thread_id.0,
+            &company_id.map(|id| id.0),
+            &viewer.is_admin,
+            &viewer.user_id.0,
+        ],
+    )
+    .await?;
+    thread_from_row(&found.ok_or_else(thread_not_found)?)
+}

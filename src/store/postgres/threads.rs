@@ -1,0 +1,258 @@
+//! Chat threads on PostgreSQL: the same pages (keyset on `seq`, newest first) written by the
+//! same code as on SQLite (`threads::page_of`, `threads::whole_list`); only the reading is this
+//! backend's. Nothing is remembered: a thread another process creates is in the next list.
+
+use bytes::Bytes;
+use deadpool_postgres::GenericClient;
+use futures_util::stream::BoxStream;
+use tokio_postgres::types::ToSql;
+
+use super::access::{visible_company, visible_thread, Members};
+use super::rows::{customer, location, thread_from_row};
+use super::statements::{execute, row, rows};
+use super::PostgresDatabase;
+use crate::schema::{
+    Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
+    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
+};
+use crate::store::sqlite::access::thread_not_found;
+use crate::store::sqlite::patch_params;
+use crate::store::sqlite::rows::SELECT_THREADS;
+use crate::store::sqlite::threads::{new_thread_id, page_of, whole_list, whole_list_pages};
+use crate::store::{StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer};
+
+async fn assistant_for(client: &impl GenericClient, kind: AssistantType) -> StoreResult<Assistant> {
+    let found = row(
+        client,
+        "SELECT id, date_added, date_updated FROM assistants WHERE assistant_type = $1",
+        &[&kind.as_str()],
+    )
+    .await?;
+    Ok(Assistant {
+        id: found.try_get(0)?,
+        assistant_type: kind,
+        date_added: Timestamp(found.try_get(1)?),
+        date_updated: Timestamp(found.try_get(2)?),
+    })
+}
+
+/// One statement per combination of filters, as on SQLite.
+async fn list(client: &impl GenericClient, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
+    let mut sql = format!("{} WHERE t.company_id = $1", *SELECT_THREADS);
+    let mut values: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(filter.company_id.0)];
+    let mut condition = |clause: &str, value: Box<dyn ToSql + Sync + Send>| {
+        values.push(value);
+        sql.push_str(&format!(" AND {clause} ${}", values.len()));
+    };
+    if let Some(kind) = filter.assistant_type {
+        condition("a.assistant_type =", Box::new(kind.as_str()));
+    }
+    if let Some(customer_id) = filter.customer_id {
+        condition("t.customer_id =", Box::new(customer_id));
+    }
+    if let Some(location_id) = &filter.location_id {
+        condition("t.location_id =", Box::new(location_id.clone()));
+    }
+    if let Some(done) = filter.is_completed {
+        condition("t.is_completed =", Box::new(done));
+    }
+    if let Some(before) = filter.before_seq {
+        condition("t.seq <", Box::new(before));
+    }
+    values.push(Box::new(i64::from(filter.limit + 1)));
+    sql.push_str(&format!(" ORDER BY t.seq DESC LIMIT ${}", values.len()));
+    let params: Vec<&(dyn ToSql + Sync)> = values
+        .iter()
+        .map(|value| value.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    let found = rows(client, &sql, &params).await?;
+    page_of(found.iter().map(thread_from_row), filter)
+}
+
+/// `read(key)` when there is a key.
+async fn optional<K, T, Reading>(
+    key: Option<K>,
+    read: impl FnOnce(K) -> Reading,
+) -> StoreResult<Option<T>>
+where
+    Reading: std::future::Future<Output = StoreResult<T>>,
+{
+    match key {
+        Some(key) => read(key).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+impl PostgresDatabase {
+    pub async fn create_thread(
+        &self,
+        viewer: Viewer,
+        scope: ThreadScope,
+        new: AssistantChatThreadCreate,
+    ) -> StoreResult<AssistantChatThread> {
+        let client = self.connection().await?;
+        // The checks go out together (pipelined) and are answered in this order, so that the
+        // first that fails is the one SQLite's store reports.
+        let (access, customer, location, assistant) = tokio::join!(
+            visible_company(&client, viewer, scope.company_id, Members::Read),
+            optional(scope.customer_id, |id| customer(
+                &client,
+                scope.company_id,
+                id
+            )),
+            optional(scope.location_id.as_deref(), |id| {
+                location(&client, scope.company_id, id)
+            }),
+            assistant_for(&client, new.assistant_type),
+        );
+        access?;
+        let (customer, location) = (customer?, location?);
+        // Made of what was checked; the foreign keys refuse the insert if the customer or
+        // location went in the meantime.
+        let now = Timestamp::now();
+        let thread = AssistantChatThread {
+            thread_id: new_thread_id(),
+            is_completed: false,
+            date_added: now.clone(),
+            date_updated: now,
+            name: new.name,
+            description: new.description,
+            extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
+            google_ads_login_customer_id: Nullable(scope.login_customer_id),
+            assistant: assistant?,
+            google_ads_customer: Nullable(customer),
+            google_business_location: Nullable(location),
+        };
+        execute(
+            &client,
+            "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
+             location_id, login_customer_id, name, description, extra_data, date_added, \
+             date_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            &[
+                &thread.thread_id.0,
+                &scope.company_id.0,
+                &thread.assistant.id,
+                &scope.customer_id,
+                &scope.location_id,
+                &scope.login_customer_id,
+                &thread.name.0,
+                &thread.description.0,
+                &thread.extra_data.as_str(),
+                &thread.date_added.0,
+            ],
+        )
+        .await?;
+        Ok(thread)
+    }
+
+    /// The thread as its JSON, if the viewer may see it (and it is in `company_id` when given).
+    pub async fn thread(
+        &self,
+        viewer: Viewer,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
+    ) -> StoreResult<Bytes> {
+        let client = self.connection().await?;
+        let row = visible_thread(&client, viewer, &thread_id, company_id, "").await?;
+        Ok(Bytes::from(serde_json::to_vec(&row.thread)?))
+    }
+
+    pub async fn list_threads(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<ThreadPage> {
+        let client = self.connection().await?;
+        // Pipelined as create_thread's checks; a page of a company the viewer may not see is
+        // read but never answered.
+        let (access, page) = tokio::join!(
+            visible_company(&client, viewer, filter.company_id, Members::Read),
+            list(&client, &filter),
+        );
+        access?;
+        page
+    }
+
+    /// Every thread the filter selects (after its cursor, if any), as the pieces of one JSON
+    /// array, read page by page, access checked before each page (see the SQLite store's).
+    pub async fn every_thread(
+        &self,
+        viewer: Viewer,
+        filter: ThreadFilter,
+    ) -> StoreResult<BoxStream<'static, StoreResult<Bytes>>> {
+        let filter = whole_list_pages(filter);
+        let first = self.list_threads(viewer, filter.clone()).await?;
+        let database = self.clone();
+        Ok(whole_list(first, filter, move |filter| {
+            let database = database.clone();
+            async move { database.list_threads(viewer, filter).await }
+        }))
+    }
+
+    pub async fn update_thread(
+        &self,
+        viewer: Viewer,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
+        change: AssistantChatThreadUpdate,
+    ) -> StoreResult<AssistantChatThread> {
+        let mut client = self.connection().await?;
+        let tx = client.transaction().await?;
+        let seq = visible_thread(&tx, viewer, &thread_id, company_id, " FOR UPDATE OF t")
+            .await?
+            .seq;
+        let (name_sent, name) = patch_params(change.name);
+        let (description_sent, description) = patch_params(change.description);
+        execute(
+            &tx,
+            "UPDATE chat_threads SET \
+               name = CASE WHEN $2 THEN $3 ELSE name END, \
+               description = CASE WHEN $4 THEN $5 ELSE description END, \
+               is_completed = coalesce($6, is_completed), \
+               extra_data = coalesce($7, extra_data), \
+               date_updated = $8 \
+             WHERE seq = $1",
+            &[
+                &seq,
+                &name_sent,
+                &name,
+                &description_sent,
+                &description,
+                &change.is_completed,
+                &change.extra_data.as_ref().map(JsonObject::as_str),
+                &Timestamp::now().0,
+            ],
+        )
+        .await?;
+        let updated = visible_thread(&tx, viewer, &thread_id, None, "").await?;
+        tx.commit().await?;
+        Ok(updated.thread)
+    }
+
+    pub async fn delete_thread(
+        &self,
+        viewer: Viewer,
+        thread_id: ThreadId,
+        company_id: Option<CompanyId>,
+    ) -> StoreResult<()> {
+        let client = self.connection().await?;
+        let deleted = execute(
+            &client,
+            "DELETE FROM chat_threads t WHERE t.thread_id = $1 \
+             AND ($2::BIGINT IS NULL OR t.company_id = $2) \
+             AND ($3 OR EXISTS (SELECT 1 FROM company_members m \
+                                WHERE m.company_id = t.company_id AND m.user_id = $4))",
+            &[
+                &thread_id.0,
+                &company_id.map(|id| id.0),
+                &viewer.is_admin,
+                &viewer.user_id.0,
+            ],
+        )
+        .await?;
+        if deleted == 0 {
+            return Err(thread_not_found());
+        }
+        Ok(())
+    }
+}
