@@ -3,6 +3,7 @@
 mod fake_llm;
 mod harness;
 
+mod access_log;
 mod admin_page;
 mod assistant_drafts;
 mod auth;

@@ -8,9 +8,9 @@
 //!
 //! The access log has one line per request, at info level: the client (as `ClientAddress`
 //! tells it: behind a trusted proxy, the address it forwarded; nobody else's
-//! `X-Forwarded-For`), version, method, target, status and duration in microseconds. It opens no span unless
-//! something listens at debug level; what a request logs meanwhile is rare (warnings, errors)
-//! and sits next to its access line.
+//! `X-Forwarded-For`), version, method, target, status and duration in microseconds. It
+//! opens no span unless something listens at debug level; what a request logs meanwhile is rare
+//! (warnings, errors) and sits next to its access line.
 
 use std::any::Any;
 use std::fmt::{self, Display};
