@@ -10,7 +10,7 @@ use super::error::on_unique;
 use super::statements::{execute, optional_row, row, rows};
 use super::PostgresDatabase;
 use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
-use crate::store::sqlite::patch_params;
+use crate::store::parameters::patch_params;
 use crate::store::{Credentials, NewUser, StandingChange, StoreError, StoreResult, TokenOwner};
 
 const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \

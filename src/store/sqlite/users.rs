@@ -4,8 +4,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::cache::OwnedBytes;
 use super::write::Write;
-use super::{is_unique_violation, patch_params, OptionalRow, SqliteStore, StoreError, StoreResult};
+use super::{is_unique_violation, OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
+use crate::store::parameters::patch_params;
 use crate::store::{Credentials, NewUser, StandingChange, TokenOwner, UserStore};
 
 /// A token that worked, remembered until it expires or a write records `tokens_changed`.
