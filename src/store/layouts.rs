@@ -4,6 +4,8 @@
 
 use std::sync::LazyLock;
 
+pub(crate) const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, \
+    phone_number, date_added, date_updated";
 pub(crate) const COMPANY_COLUMNS: &str = "id, name, date_added, date_updated";
 pub(crate) const CUSTOMER_COLUMNS: &str = "id, date_added, date_updated, descriptive_name, \
     currency_code, time_zone, status, manager, is_active, is_deleted";

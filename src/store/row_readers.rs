@@ -1,4 +1,4 @@
-//! Row readers of what both backends read the same way: companies, a company's customers and
+//! Row readers of what both backends read the same way: users, companies, a company's customers and
 //! locations (in their own lists and embedded in threads), threads (in lists and in the access
 //! check) and chat messages. Written once over `Columns`, from the columns of `layouts.rs`.
 
@@ -8,7 +8,7 @@ use super::HistoryMessage;
 use crate::schema::{
     Assistant, AssistantChatMessage, AssistantChatThread, AssistantType, Company, CompanyId,
     GoogleAdsCustomer, GoogleBusinessLocation, JsonObject, Nullable, StorefrontAddress, ThreadId,
-    Timestamp, WebUrl,
+    Timestamp, User, UserId, UserProfile, WebUrl,
 };
 
 /// A thread as stored: the API's shape and the two keys it leaves out.
@@ -17,6 +17,23 @@ pub(crate) struct ThreadRow {
     pub seq: i64,
     pub company_id: CompanyId,
     pub thread: AssistantChatThread,
+}
+
+/// A user from `USER_COLUMNS`.
+pub(crate) fn user_from_row<R: Columns + ?Sized>(row: &R) -> Result<User, R::Error> {
+    Ok(User {
+        id: UserId(row.int(0)?),
+        email: row.text(1)?,
+        is_admin: row.flag(2)?,
+        is_active: row.flag(3)?,
+        profile: UserProfile {
+            first_name: Nullable(row.opt_text(4)?),
+            last_name: Nullable(row.opt_text(5)?),
+            phone_number: Nullable(row.opt_text(6)?),
+        },
+        date_added: Timestamp(row.text(7)?),
+        date_updated: Timestamp(row.text(8)?),
+    })
 }
 
 /// A company from `COMPANY_COLUMNS`.
