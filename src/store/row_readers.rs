@@ -1,6 +1,7 @@
-//! Row readers of what both backends read the same way: users, companies, a company's customers and
-//! locations (in their own lists and embedded in threads), threads (in lists and in the access
-//! check) and chat messages. Written once over `Columns`, from the columns of `layouts.rs`.
+//! Row readers of what both backends read the same way: users, companies, a company's
+//! customers and locations (in their own lists and embedded in threads), threads (in lists and
+//! in the access check), the assistant a thread is made with, and chat messages. Written once
+//! over `Columns`, from the columns of `layouts.rs`.
 
 use super::columns::Columns;
 use super::layouts::{COMPANY_AT, CUSTOMER_AT, LOCATION_AT};
@@ -79,6 +80,19 @@ pub(crate) fn location_at<R: Columns + ?Sized>(
         storefront_address: Nullable(
             address.and_then(|text| serde_json::from_str::<StorefrontAddress>(&text).ok()),
         ),
+    })
+}
+
+/// The assistant of type `kind` from `id, date_added, date_updated`.
+pub(crate) fn assistant_from_row<R: Columns + ?Sized>(
+    row: &R,
+    kind: AssistantType,
+) -> Result<Assistant, R::Error> {
+    Ok(Assistant {
+        id: row.text(0)?,
+        assistant_type: kind,
+        date_added: Timestamp(row.text(1)?),
+        date_updated: Timestamp(row.text(2)?),
     })
 }
 

@@ -1,6 +1,6 @@
-//! What both backends make of threads they read: a thread's new id, a page of threads as the
-//! JSON array the API answers (ending at its limit or byte budget), and a whole list streamed
-//! page by page.
+//! What both backends make of threads: a new thread as its creation answers it, a page of
+//! threads as the JSON array the API answers (ending at its limit or byte budget), and a whole
+//! list streamed page by page.
 
 use std::future::Future;
 
@@ -11,7 +11,10 @@ use rand::RngCore;
 
 use super::row_readers::ThreadRow;
 use super::{StoreResult, ThreadFilter, ThreadPage};
-use crate::schema::ThreadId;
+use crate::schema::{
+    Assistant, AssistantChatThread, AssistantChatThreadCreate, GoogleAdsCustomer,
+    GoogleBusinessLocation, JsonObject, Nullable, ThreadId, Timestamp,
+};
 
 /// The pages a whole list (a request without `limit`) is read and sent in: each at most this
 /// many threads or about this many bytes of JSON, so that memory holds one page, whatever the
@@ -19,7 +22,32 @@ use crate::schema::ThreadId;
 pub(crate) const WHOLE_LIST_PAGE_THREADS: u32 = 500;
 pub(crate) const WHOLE_LIST_PAGE_BYTES: usize = 256 * 1024;
 
-pub(crate) fn new_thread_id() -> ThreadId {
+/// The thread `new` creates, made of what was checked (its assistant, its customer and
+/// location in the company) and not read back: a create answers without a second round trip.
+pub(crate) fn new_thread(
+    new: AssistantChatThreadCreate,
+    login_customer_id: Option<i64>,
+    assistant: Assistant,
+    customer: Option<GoogleAdsCustomer>,
+    location: Option<GoogleBusinessLocation>,
+) -> AssistantChatThread {
+    let now = Timestamp::now();
+    AssistantChatThread {
+        thread_id: new_thread_id(),
+        is_completed: false,
+        date_added: now.clone(),
+        date_updated: now,
+        name: new.name,
+        description: new.description,
+        extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
+        google_ads_login_customer_id: Nullable(login_customer_id),
+        assistant,
+        google_ads_customer: Nullable(customer),
+        google_business_location: Nullable(location),
+    }
+}
+
+fn new_thread_id() -> ThreadId {
     let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);

@@ -14,12 +14,12 @@ use super::write::Write;
 use super::{SqliteStore, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
+    AssistantType, CompanyId, JsonObject, ThreadId, Timestamp,
 };
 use crate::store::layouts::SELECT_THREADS;
 use crate::store::parameters::patch_params;
-use crate::store::row_readers::{thread_from_row, ThreadRow};
-use crate::store::thread_pages::{new_thread_id, page_of, whole_list, whole_list_pages};
+use crate::store::row_readers::{assistant_from_row, thread_from_row, ThreadRow};
+use crate::store::thread_pages::{new_thread, page_of, whole_list, whole_list_pages};
 use crate::store::{thread_not_found, ThreadFilter, ThreadPage, ThreadScope, ThreadStore, Viewer};
 
 impl OwnedBytes for ThreadFilter {
@@ -53,14 +53,7 @@ fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistan
         .prepare_cached(
             "SELECT id, date_added, date_updated FROM assistants WHERE assistant_type = ?1",
         )?
-        .query_row([kind.as_str()], |row| {
-            Ok(Assistant {
-                id: row.get(0)?,
-                assistant_type: kind,
-                date_added: Timestamp(row.get(1)?),
-                date_updated: Timestamp(row.get(2)?),
-            })
-        })?)
+        .query_row([kind.as_str()], |row| assistant_from_row(row, kind))?)
 }
 
 impl ThreadStore for SqliteStore {
@@ -83,20 +76,8 @@ impl ThreadStore for SqliteStore {
                 .transpose()?;
             // The answer is made of what was checked and written, not read back: the writer's
             // time is every create's latency.
-            let now = Timestamp::now();
-            let thread = AssistantChatThread {
-                thread_id: new_thread_id(),
-                is_completed: false,
-                date_added: now.clone(),
-                date_updated: now,
-                name: new.name,
-                description: new.description,
-                extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
-                google_ads_login_customer_id: Nullable(scope.login_customer_id),
-                assistant: assistant_for(conn, new.assistant_type)?,
-                google_ads_customer: Nullable(customer),
-                google_business_location: Nullable(location),
-            };
+            let assistant = assistant_for(conn, new.assistant_type)?;
+            let thread = new_thread(new, scope.login_customer_id, assistant, customer, location);
             conn.prepare_cached(
                 "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
                  location_id, login_customer_id, name, description, extra_data, date_added, \
