@@ -1,13 +1,21 @@
 //! The store: every read and write of the server's data, behind one handle, `Store`, that the
 //! handlers, accounts and assistants hold. What it offers is declared once, per table group, in
 //! `interface.rs`; what it takes and answers beyond the API's shapes is in `records.rs`; the
-//! database behind it is a `Backend`, today the SQLite one in `sqlite/`.
+//! database behind it is a `Backend`, today the SQLite one in `sqlite/`. What every backend
+//! reads and writes alike (column layouts, row readers over `Columns`, thread pages, a draft
+//! put together) is in the neutral modules beside them, never borrowed from one backend.
 
+mod columns;
+mod drafts;
 mod interface;
+mod layouts;
 mod migration_file;
+mod parameters;
 pub mod postgres;
 mod records;
+mod row_readers;
 pub(crate) mod sqlite;
+mod thread_pages;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +77,11 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a thread the viewer may not see, or that does not exist, is answered.
+pub(crate) fn thread_not_found() -> StoreError {
+    StoreError::NotFound("Chat thread not found".into())
+}
 
 /// A cheap handle: clone it freely. Its methods for the table groups are made from the traits
 /// in `interface.rs`; the database's own life (open, ping, the generation bell, close) is here.

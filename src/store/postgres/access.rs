@@ -1,14 +1,13 @@
-//! Who may see what, on PostgreSQL: as `store/access.rs` answers it, read from the database
+//! Who may see what, on PostgreSQL: as `sqlite/access.rs` answers it, read from the database
 //! every time, since another process may have just changed a company's members.
 
 use deadpool_postgres::GenericClient;
 
-use super::rows::thread_from_row;
 use super::statements::optional_row;
 use crate::schema::{CompanyId, CompanyRole, ThreadId};
-use crate::store::sqlite::access::thread_not_found;
-use crate::store::sqlite::rows::{ThreadRow, SELECT_THREADS};
-use crate::store::{StoreError, StoreResult, Viewer};
+use crate::store::layouts::SELECT_THREADS;
+use crate::store::row_readers::{thread_from_row, ThreadRow};
+use crate::store::{thread_not_found, StoreError, StoreResult, Viewer};
 
 /// Whether the check also locks the company's row until the transaction ends: writes that
 /// change a company's members take it, so that they run one after another (two owners
@@ -79,5 +78,5 @@ pub(super) async fn visible_thread(
         ],
     )
     .await?;
-    thread_from_row(&found.ok_or_else(thread_not_found)?)
+    Ok(thread_from_row(&found.ok_or_else(thread_not_found)?)?)
 }

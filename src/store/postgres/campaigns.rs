@@ -1,68 +1,18 @@
 //! Campaign drafts on PostgreSQL, as far as reading one whole goes (what a thread's draft
 //! answers); the rest of the drafts' operations are the campaign drafts' group. The draft is
-//! put together by the SQLite store's own `whole_draft` from what is read here.
+//! put together by the neutral `store/drafts.rs` from what is read here, as on SQLite.
 
 use deadpool_postgres::GenericClient;
-use tokio_postgres::Row;
 
 use super::statements::{optional_row, rows};
 use crate::schema::{
-    AdGroup, AdText, CampaignDraft, Date, DraftId, Extensions, GenerationStatus, Keyword, Nullable,
-    ResponsiveSearchAd, TaskStatus, Timestamp,
+    AdGroup, CampaignDraft, DraftId, Keyword, Nullable, ResponsiveSearchAd, TaskStatus,
 };
-use crate::store::sqlite::campaigns::{
-    match_type, status, whole_draft, DraftParts, DraftRow, DRAFT_COLUMNS,
+use crate::store::drafts::{
+    draft_row, keyword_from_row, rsa_from_row, task_status_from_row, whole_draft, DraftParts,
 };
+use crate::store::layouts::DRAFT_COLUMNS;
 use crate::store::{StoreError, StoreResult};
-
-fn draft_row(row: &Row) -> StoreResult<DraftRow> {
-    let text = |at: usize| row.try_get::<_, Option<String>>(at);
-    let date =
-        |at: usize| -> StoreResult<Option<Date>> { Ok(text(at)?.as_deref().and_then(Date::parse)) };
-    Ok(DraftRow {
-        draft: CampaignDraft {
-            id: DraftId(row.try_get(0)?),
-            name: row.try_get(1)?,
-            google_ads_customer_id: row.try_get(2)?,
-            date_added: Timestamp(row.try_get(3)?),
-            date_updated: Timestamp(row.try_get(4)?),
-            market_analysis_id: Nullable(row.try_get(5)?),
-            campaign_name: Nullable(row.try_get(6)?),
-            website_url: Nullable(row.try_get(7)?),
-            daily_budget_micros: Nullable(row.try_get(8)?),
-            bidding_strategy: Nullable(None),
-            default_match_type: match_type(row.try_get(10)?),
-            language_ids: Vec::new(),
-            location_targets: Vec::new(),
-            network_settings: Nullable(None),
-            ad_schedule: Nullable(None),
-            start_date: Nullable(date(15)?),
-            end_date: Nullable(date(16)?),
-            conversion_goals: Vec::new(),
-            extensions: Extensions::default(),
-            ad_groups_task_id: Nullable(None),
-            ad_groups_generation_status: GenerationStatus::NotStarted,
-            ad_groups_generation_error: Nullable(None),
-            extensions_task_id: Nullable(None),
-            extensions_generation_status: GenerationStatus::NotStarted,
-            extensions_generation_error: Nullable(None),
-            is_published: row.try_get(19)?,
-            published_at: Nullable(text(20)?.map(Timestamp)),
-            published_campaign_id: Nullable(row.try_get(21)?),
-            all_rsas_generated: false,
-            ad_groups: Vec::new(),
-        },
-        json: [
-            text(9)?,
-            text(11)?,
-            text(12)?,
-            text(13)?,
-            text(14)?,
-            text(17)?,
-            text(18)?,
-        ],
-    })
-}
 
 /// The newest task of a draft-level kind (`ad_groups`, `extensions`), if any. Tasks of one
 /// kind queued in the same microsecond fall back to the id's order, where SQLite takes the
@@ -82,11 +32,7 @@ async fn draft_task(
     let Some(found) = found else {
         return Ok(TaskStatus::not_started());
     };
-    Ok(TaskStatus {
-        task_id: Nullable(found.try_get(0)?),
-        status: status(found.try_get(1)?),
-        error: Nullable(found.try_get(2)?),
-    })
+    Ok(task_status_from_row(&found)?)
 }
 
 async fn keywords(client: &impl GenericClient, ad_group_id: i64) -> StoreResult<Vec<Keyword>> {
@@ -98,15 +44,7 @@ async fn keywords(client: &impl GenericClient, ad_group_id: i64) -> StoreResult<
     )
     .await?
     .iter()
-    .map(|row| {
-        Ok(Keyword {
-            id: row.try_get(0)?,
-            text: row.try_get(1)?,
-            match_type: match_type(row.try_get(2)?),
-            cpc_bid_micros: Nullable(row.try_get(3)?),
-            final_url: Nullable(row.try_get(4)?),
-        })
-    })
+    .map(|row| Ok(keyword_from_row(row)?))
     .collect()
 }
 
@@ -122,19 +60,7 @@ async fn rsas(
     )
     .await?
     .iter()
-    .map(|row| {
-        Ok(ResponsiveSearchAd {
-            id: row.try_get(0)?,
-            ad_group_id,
-            headlines: serde_json::from_str::<Vec<AdText>>(row.try_get(1)?)?,
-            descriptions: serde_json::from_str::<Vec<AdText>>(row.try_get(2)?)?,
-            path1: Nullable(row.try_get(3)?),
-            path2: Nullable(row.try_get(4)?),
-            final_url: Nullable(row.try_get(5)?),
-            status: status(row.try_get(6)?),
-            error: Nullable(row.try_get(7)?),
-        })
-    })
+    .map(|row| rsa_from_row(row, ad_group_id))
     .collect()
 }
 

@@ -1,25 +1,15 @@
 //! Companies and their members, on PostgreSQL.
 
 use deadpool_postgres::GenericClient;
-use tokio_postgres::Row;
 
 use super::access::{visible_company, Members};
 use super::error::on_unique;
 use super::statements::{execute, optional_row, row, rows};
 use super::PostgresDatabase;
 use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
+use crate::store::layouts::COMPANY_COLUMNS;
+use crate::store::row_readers::company_from_row;
 use crate::store::{StoreError, StoreResult, Viewer};
-
-const COMPANY_COLUMNS: &str = "id, name, date_added, date_updated";
-
-fn company_from_row(row: &Row) -> StoreResult<Company> {
-    Ok(Company {
-        id: CompanyId(row.try_get(0)?),
-        name: row.try_get(1)?,
-        date_added: Timestamp(row.try_get(2)?),
-        date_updated: Timestamp(row.try_get(3)?),
-    })
-}
 
 pub(super) async fn company_by_id(
     client: &impl GenericClient,
@@ -31,7 +21,8 @@ pub(super) async fn company_by_id(
         &[&company_id.0],
     )
     .await?;
-    company_from_row(&found.ok_or_else(|| StoreError::NotFound("Company not found".into()))?)
+    let found = found.ok_or_else(|| StoreError::NotFound("Company not found".into()))?;
+    Ok(company_from_row(&found)?)
 }
 
 impl PostgresDatabase {
@@ -77,7 +68,7 @@ impl PostgresDatabase {
         )
         .await?
         .iter()
-        .map(company_from_row)
+        .map(|row| Ok(company_from_row(row)?))
         .collect()
     }
 

@@ -4,7 +4,6 @@
 
 use deadpool_postgres::GenericClient;
 use serde_json::{Map, Value};
-use tokio_postgres::Row;
 
 use super::access::{visible_company, visible_thread, Members};
 use super::companies::company_by_id;
@@ -13,23 +12,13 @@ use super::PostgresDatabase;
 use crate::schema::{
     AssistantChatMessage, BusinessProfile, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
-use crate::store::sqlite::messages::month_start;
+use crate::store::parameters::month_start;
+use crate::store::row_readers::{history_message_from_row, listed_message_from_row};
 use crate::store::{
     ChatContext, Exchange, HistoryMessage, NewMessage, StoreError, StoreResult, Viewer,
 };
 
 const LISTED: &str = "role IN ('user', 'assistant') AND tool_calls IS NULL";
-
-fn listed_from_row(row: &Row) -> StoreResult<AssistantChatMessage> {
-    let actions: String = row.try_get(2)?;
-    Ok(AssistantChatMessage {
-        role: row.try_get(0)?,
-        content: row.try_get(1)?,
-        frontend_actions: serde_json::from_str(&actions).unwrap_or_default(),
-        date_added: Timestamp(row.try_get(3)?),
-        date_updated: Timestamp(row.try_get(4)?),
-    })
-}
 
 async fn history(
     client: &impl GenericClient,
@@ -44,14 +33,7 @@ async fn history(
     )
     .await?
     .iter()
-    .map(|row| {
-        Ok(HistoryMessage {
-            role: row.try_get(0)?,
-            content: row.try_get(1)?,
-            tool_calls: row.try_get(2)?,
-            tool_call_id: row.try_get(3)?,
-        })
-    })
+    .map(|row| Ok(history_message_from_row(row)?))
     .collect::<StoreResult<Vec<_>>>()?;
     messages.reverse();
     Ok(messages)
@@ -324,7 +306,7 @@ impl PostgresDatabase {
         )
         .await?
         .iter()
-        .map(listed_from_row)
+        .map(|row| Ok(listed_message_from_row(row)?))
         .collect::<StoreResult<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)

@@ -5,6 +5,7 @@
 
 mod access;
 mod campaigns;
+mod columns;
 mod companies;
 mod error;
 mod messages;

@@ -1,6 +1,5 @@
 //! Chat threads on PostgreSQL: the same pages (keyset on `seq`, newest first) written by the
-//! same code as on SQLite (`threads::page_of`, `threads::whole_list`); only the reading is this
-//! backend's. Nothing is remembered: a thread another process creates is in the next list.
+//! same code as on SQLite (`store/thread_pages.rs`); only the reading is this backend's. Nothing is remembered: a thread another process creates is in the next list.
 
 use bytes::Bytes;
 use deadpool_postgres::GenericClient;
@@ -8,18 +7,18 @@ use futures_util::stream::BoxStream;
 use tokio_postgres::types::ToSql;
 
 use super::access::{visible_company, visible_thread, Members};
-use super::rows::{customer, location, thread_from_row};
+use super::rows::{customer, location};
 use super::statements::{execute, row, rows};
 use super::PostgresDatabase;
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
+    AssistantType, CompanyId, JsonObject, ThreadId, Timestamp,
 };
-use crate::store::sqlite::access::thread_not_found;
-use crate::store::sqlite::patch_params;
-use crate::store::sqlite::rows::SELECT_THREADS;
-use crate::store::sqlite::threads::{new_thread_id, page_of, whole_list, whole_list_pages};
-use crate::store::{StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer};
+use crate::store::layouts::SELECT_THREADS;
+use crate::store::parameters::patch_params;
+use crate::store::row_readers::{assistant_from_row, thread_from_row};
+use crate::store::thread_pages::{new_thread, page_of, whole_list, whole_list_pages};
+use crate::store::{thread_not_found, StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer};
 
 async fn assistant_for(client: &impl GenericClient, kind: AssistantType) -> StoreResult<Assistant> {
     let found = row(
@@ -28,12 +27,7 @@ async fn assistant_for(client: &impl GenericClient, kind: AssistantType) -> Stor
         &[&kind.as_str()],
     )
     .await?;
-    Ok(Assistant {
-        id: found.try_get(0)?,
-        assistant_type: kind,
-        date_added: Timestamp(found.try_get(1)?),
-        date_updated: Timestamp(found.try_get(2)?),
-    })
+    Ok(assistant_from_row(&found, kind)?)
 }
 
 /// One statement per combination of filters, as on SQLite.
@@ -66,7 +60,7 @@ async fn list(client: &impl GenericClient, filter: &ThreadFilter) -> StoreResult
         .map(|value| value.as_ref() as &(dyn ToSql + Sync))
         .collect();
     let found = rows(client, &sql, &params).await?;
-    page_of(found.iter().map(thread_from_row), filter)
+    page_of(found.iter().map(|row| Ok(thread_from_row(row)?)), filter)
 }
 
 /// `read(key)` when there is a key.
@@ -109,20 +103,7 @@ impl PostgresDatabase {
         let (customer, location) = (customer?, location?);
         // Made of what was checked; the foreign keys refuse the insert if the customer or
         // location went in the meantime.
-        let now = Timestamp::now();
-        let thread = AssistantChatThread {
-            thread_id: new_thread_id(),
-            is_completed: false,
-            date_added: now.clone(),
-            date_updated: now,
-            name: new.name,
-            description: new.description,
-            extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
-            google_ads_login_customer_id: Nullable(scope.login_customer_id),
-            assistant: assistant?,
-            google_ads_customer: Nullable(customer),
-            google_business_location: Nullable(location),
-        };
+        let thread = new_thread(new, scope.login_customer_id, assistant?, customer, location);
         execute(
             &client,
             "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \

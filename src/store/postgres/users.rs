@@ -9,31 +9,14 @@ use tokio_postgres::Row;
 use super::error::on_unique;
 use super::statements::{execute, optional_row, row, rows};
 use super::PostgresDatabase;
-use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
-use crate::store::sqlite::patch_params;
+use crate::schema::{ProfileChange, Timestamp, User, UserId};
+use crate::store::layouts::USER_COLUMNS;
+use crate::store::parameters::patch_params;
+use crate::store::row_readers::user_from_row;
 use crate::store::{Credentials, NewUser, StandingChange, StoreError, StoreResult, TokenOwner};
-
-const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
-                            date_added, date_updated";
 
 /// Expired tokens deleted per statement, so that each is a short transaction.
 const PURGE_BATCH: i64 = 500;
-
-fn user_from_row(row: &Row) -> StoreResult<User> {
-    Ok(User {
-        id: UserId(row.try_get(0)?),
-        email: row.try_get(1)?,
-        is_admin: row.try_get(2)?,
-        is_active: row.try_get(3)?,
-        profile: UserProfile {
-            first_name: Nullable(row.try_get(4)?),
-            last_name: Nullable(row.try_get(5)?),
-            phone_number: Nullable(row.try_get(6)?),
-        },
-        date_added: Timestamp(row.try_get(7)?),
-        date_updated: Timestamp(row.try_get(8)?),
-    })
-}
 
 fn user_not_found() -> StoreError {
     StoreError::NotFound("User not found".into())
@@ -41,7 +24,7 @@ fn user_not_found() -> StoreError {
 
 /// The user of the one row a `... RETURNING {USER_COLUMNS}` answered, NotFound for none.
 fn returned_user(found: Option<Row>) -> StoreResult<User> {
-    user_from_row(&found.ok_or_else(user_not_found)?)
+    Ok(user_from_row(&found.ok_or_else(user_not_found)?)?)
 }
 
 async fn insert_user(client: &impl GenericClient, user: &NewUser) -> StoreResult<User> {
@@ -69,7 +52,7 @@ async fn insert_user(client: &impl GenericClient, user: &NewUser) -> StoreResult
             format!("A user with the email {} already exists", user.email)
         })
     })?;
-    user_from_row(&inserted)
+    Ok(user_from_row(&inserted)?)
 }
 
 async fn insert_token_row(
@@ -248,7 +231,7 @@ impl PostgresDatabase {
         )
         .await?
         .iter()
-        .map(user_from_row)
+        .map(|row| Ok(user_from_row(row)?))
         .collect()
     }
 

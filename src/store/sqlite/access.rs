@@ -7,10 +7,11 @@ use std::sync::LazyLock;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::cache::{OwnedBytes, StampedCache};
-use super::rows::{thread_from_row, ThreadRow, SELECT_THREADS};
 use super::{OptionalRow, StoreError, StoreResult};
 use crate::schema::{CompanyId, CompanyRole, DraftId, ThreadId, UserId};
-use crate::store::Viewer;
+use crate::store::layouts::SELECT_THREADS;
+use crate::store::row_readers::{thread_from_row, ThreadRow};
+use crate::store::{thread_not_found, Viewer};
 
 /// The viewer's role in a company, or NotFound. Admins act as owners everywhere.
 pub(super) fn visible_company(
@@ -105,14 +106,9 @@ pub(super) fn visible_thread(
     conn.prepare_cached(&VISIBLE_THREAD)?
         .query_row(
             params![thread_id, company_id, viewer.is_admin, viewer.user_id],
-            thread_from_row,
+            |row| thread_from_row(row),
         )
         .or_not_found(|| thread_not_found().to_string())
-}
-
-/// What a thread the viewer may not see, or that does not exist, is answered.
-pub(crate) fn thread_not_found() -> StoreError {
-    StoreError::NotFound("Chat thread not found".into())
 }
 
 /// The company of the draft, if the viewer may see it; NotFound otherwise, exactly as for a

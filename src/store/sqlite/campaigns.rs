@@ -2,100 +2,26 @@
 //! RSAs, its extension items and its generation tasks. A draft is read whole, as the API
 //! answers it.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::de::DeserializeOwned;
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::access::{visible_company, visible_draft};
 use super::rows::customer;
 use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{
-    AdGroup, AdText, CampaignDraft, CampaignDraftCreate, CompanyId, Date, DraftGenerationStatus,
-    DraftId, Extensions, GenerationStatus, Keyword, KeywordMatchType, Nullable, ResponsiveSearchAd,
-    RsaTaskStatus, TaskStatus, Timestamp,
+    AdGroup, CampaignDraft, CampaignDraftCreate, CompanyId, DraftGenerationStatus, DraftId,
+    Keyword, KeywordMatchType, Nullable, ResponsiveSearchAd, RsaTaskStatus, TaskStatus, Timestamp,
 };
+use crate::store::drafts::{
+    draft_row, keyword_from_row, rsa_from_row, status, task_status_from_row, whole_draft,
+    DraftParts,
+};
+use crate::store::layouts::DRAFT_COLUMNS;
 use crate::store::{DraftFilter, DraftStore, Viewer};
-
-/// A JSON column: `None` for NULL.
-pub(super) fn json_column<T: DeserializeOwned>(text: Option<String>) -> StoreResult<Option<T>> {
-    text.map(|text| serde_json::from_str(&text).map_err(StoreError::from))
-        .transpose()
-}
 
 pub(super) fn json_text<T: serde::Serialize>(value: Option<&T>) -> StoreResult<Option<String>> {
     value
         .map(|value| serde_json::to_string(value).map_err(StoreError::from))
         .transpose()
-}
-
-pub(crate) fn status(text: &str) -> GenerationStatus {
-    GenerationStatus::parse(text).unwrap_or(GenerationStatus::Failed)
-}
-
-pub(crate) fn match_type(text: &str) -> KeywordMatchType {
-    KeywordMatchType::parse(text).unwrap_or(KeywordMatchType::Broad)
-}
-
-pub(crate) const DRAFT_COLUMNS: &str =
-    "id, name, google_ads_customer_id, date_added, date_updated, \
-    market_analysis_id, campaign_name, website_url, daily_budget_micros, bidding_strategy, \
-    default_match_type, language_ids, location_targets, network_settings, ad_schedule, \
-    start_date, end_date, conversion_goals, phone, is_published, published_at, \
-    published_campaign_id";
-
-/// The draft's row, its JSON columns still text.
-pub(crate) struct DraftRow {
-    pub draft: CampaignDraft,
-    pub json: [Option<String>; 7],
-}
-
-fn draft_row(row: &Row) -> rusqlite::Result<DraftRow> {
-    let text = |at: usize| row.get::<_, Option<String>>(at);
-    let date = |at: usize| -> rusqlite::Result<Option<Date>> {
-        Ok(text(at)?.as_deref().and_then(Date::parse))
-    };
-    Ok(DraftRow {
-        draft: CampaignDraft {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            google_ads_customer_id: row.get(2)?,
-            date_added: Timestamp(row.get(3)?),
-            date_updated: Timestamp(row.get(4)?),
-            market_analysis_id: Nullable(row.get(5)?),
-            campaign_name: Nullable(row.get(6)?),
-            website_url: Nullable(row.get(7)?),
-            daily_budget_micros: Nullable(row.get(8)?),
-            bidding_strategy: Nullable(None),
-            default_match_type: match_type(&row.get::<_, String>(10)?),
-            language_ids: Vec::new(),
-            location_targets: Vec::new(),
-            network_settings: Nullable(None),
-            ad_schedule: Nullable(None),
-            start_date: Nullable(date(15)?),
-            end_date: Nullable(date(16)?),
-            conversion_goals: Vec::new(),
-            extensions: Extensions::default(),
-            ad_groups_task_id: Nullable(None),
-            ad_groups_generation_status: GenerationStatus::NotStarted,
-            ad_groups_generation_error: Nullable(None),
-            extensions_task_id: Nullable(None),
-            extensions_generation_status: GenerationStatus::NotStarted,
-            extensions_generation_error: Nullable(None),
-            is_published: row.get(19)?,
-            published_at: Nullable(text(20)?.map(Timestamp)),
-            published_campaign_id: Nullable(row.get(21)?),
-            all_rsas_generated: false,
-            ad_groups: Vec::new(),
-        },
-        json: [
-            text(9)?,
-            text(11)?,
-            text(12)?,
-            text(13)?,
-            text(14)?,
-            text(17)?,
-            text(18)?,
-        ],
-    })
 }
 
 /// The newest task of a draft-level kind (`ad_groups`, `extensions`), if any.
@@ -105,13 +31,7 @@ fn draft_task(conn: &Connection, draft_id: DraftId, kind: &str) -> StoreResult<T
             "SELECT id, status, error FROM generation_tasks WHERE draft_id = ?1 AND kind = ?2 \
              ORDER BY date_added DESC, rowid DESC LIMIT 1",
         )?
-        .query_row(params![draft_id, kind], |row| {
-            Ok(TaskStatus {
-                task_id: Nullable(row.get(0)?),
-                status: status(&row.get::<_, String>(1)?),
-                error: Nullable(row.get(2)?),
-            })
-        })
+        .query_row(params![draft_id, kind], |row| task_status_from_row(row))
         .optional()?
         .unwrap_or_else(TaskStatus::not_started))
 }
@@ -121,15 +41,7 @@ fn keywords(conn: &Connection, ad_group_id: i64) -> StoreResult<Vec<Keyword>> {
         "SELECT id, text, match_type, cpc_bid_micros, final_url FROM draft_keywords \
          WHERE ad_group_id = ?1 ORDER BY position, id",
     )?;
-    let rows = statement.query_map([ad_group_id], |row| {
-        Ok(Keyword {
-            id: row.get(0)?,
-            text: row.get(1)?,
-            match_type: match_type(&row.get::<_, String>(2)?),
-            cpc_bid_micros: Nullable(row.get(3)?),
-            final_url: Nullable(row.get(4)?),
-        })
-    })?;
+    let rows = statement.query_map([ad_group_id], |row| keyword_from_row(row))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -138,32 +50,10 @@ fn rsas(conn: &Connection, ad_group_id: i64) -> StoreResult<Vec<ResponsiveSearch
         "SELECT id, headlines, descriptions, path1, path2, final_url, status, error \
          FROM draft_rsas WHERE ad_group_id = ?1 ORDER BY position, id",
     )?;
-    let rows = statement.query_map([ad_group_id], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, Option<String>>(3)?,
-            row.get::<_, Option<String>>(4)?,
-            row.get::<_, Option<String>>(5)?,
-            row.get::<_, String>(6)?,
-            row.get::<_, Option<String>>(7)?,
-        ))
-    })?;
+    let mut rows = statement.query([ad_group_id])?;
     let mut found = Vec::new();
-    for row in rows {
-        let (id, headlines, descriptions, path1, path2, final_url, state, error) = row?;
-        found.push(ResponsiveSearchAd {
-            id,
-            ad_group_id,
-            headlines: serde_json::from_str::<Vec<AdText>>(&headlines)?,
-            descriptions: serde_json::from_str::<Vec<AdText>>(&descriptions)?,
-            path1: Nullable(path1),
-            path2: Nullable(path2),
-            final_url: Nullable(final_url),
-            status: status(&state),
-            error: Nullable(error),
-        });
+    while let Some(row) = rows.next()? {
+        found.push(rsa_from_row(row, ad_group_id)?);
     }
     Ok(found)
 }
@@ -210,7 +100,7 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
         .prepare_cached(&format!(
             "SELECT {DRAFT_COLUMNS} FROM campaign_drafts WHERE id = ?1"
         ))?
-        .query_row([draft_id], draft_row)
+        .query_row([draft_id], |row| draft_row(row))
         .optional()?
         .ok_or_else(|| StoreError::NotFound("Campaign draft not found".into()))?;
     whole_draft(DraftParts {
@@ -222,61 +112,6 @@ pub(super) fn load_draft(conn: &Connection, draft_id: DraftId) -> StoreResult<Ca
         extensions_task: draft_task(conn, draft_id, "extensions")?,
         ad_groups: ad_groups(conn, draft_id)?,
     })
-}
-
-/// What a draft is read from: its row and, beside it, its extension items (their JSON, in
-/// order), its newest draft-level tasks and its ad groups.
-pub(crate) struct DraftParts {
-    pub row: DraftRow,
-    pub sitelinks: Vec<String>,
-    pub callouts: Vec<String>,
-    pub structured_snippets: Vec<String>,
-    pub ad_groups_task: TaskStatus,
-    pub extensions_task: TaskStatus,
-    pub ad_groups: Vec<AdGroup>,
-}
-
-/// The draft, whole, as the API answers it.
-pub(crate) fn whole_draft(parts: DraftParts) -> StoreResult<CampaignDraft> {
-    let [bidding, languages, locations, network, schedule, goals, phone] = parts.row.json;
-    let mut draft = parts.row.draft;
-    draft.bidding_strategy = Nullable(json_column(bidding)?);
-    draft.language_ids = json_column(languages)?.unwrap_or_default();
-    draft.location_targets = json_column(locations)?.unwrap_or_default();
-    draft.network_settings = Nullable(json_column(network)?);
-    draft.ad_schedule = Nullable(json_column(schedule)?);
-    draft.conversion_goals = json_column(goals)?.unwrap_or_default();
-    draft.extensions = Extensions {
-        sitelinks: parsed(&parts.sitelinks)?,
-        callouts: parsed(&parts.callouts)?,
-        phone: Nullable(json_column(phone)?),
-        structured_snippets: parsed(&parts.structured_snippets)?,
-    };
-    draft.ad_groups_task_id = parts.ad_groups_task.task_id;
-    draft.ad_groups_generation_status = parts.ad_groups_task.status;
-    draft.ad_groups_generation_error = parts.ad_groups_task.error;
-    draft.extensions_task_id = parts.extensions_task.task_id;
-    draft.extensions_generation_status = parts.extensions_task.status;
-    draft.extensions_generation_error = parts.extensions_task.error;
-    draft.ad_groups = parts.ad_groups;
-    // `not_started` is an RSA a person wrote or took over: it has its copy, and a client that
-    // polls this flag after asking for generation must not wait on it for ever.
-    let mut all_rsas = draft.ad_groups.iter().flat_map(|group| &group.rsas);
-    draft.all_rsas_generated = all_rsas.clone().next().is_some()
-        && all_rsas.all(|rsa| {
-            matches!(
-                rsa.status,
-                GenerationStatus::Completed | GenerationStatus::NotStarted
-            )
-        });
-    Ok(draft)
-}
-
-fn parsed<T: DeserializeOwned>(texts: &[String]) -> StoreResult<Vec<T>> {
-    texts
-        .iter()
-        .map(|text| serde_json::from_str(text).map_err(StoreError::from))
-        .collect()
 }
 
 impl DraftStore for SqliteStore {

@@ -3,14 +3,14 @@
 use rusqlite::{params, Connection};
 
 use super::access::visible_company;
-use super::rows::company_from_row;
 use super::{is_unique_violation, OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
+use crate::store::row_readers::company_from_row;
 use crate::store::{CompanyStore, Viewer};
 
 pub(super) fn company_by_id(conn: &Connection, company_id: CompanyId) -> StoreResult<Company> {
     conn.prepare_cached("SELECT id, name, date_added, date_updated FROM companies WHERE id = ?1")?
-        .query_row([company_id], company_from_row)
+        .query_row([company_id], |row| company_from_row(row))
         .or_not_found(|| "Company not found".into())
 }
 
@@ -41,8 +41,9 @@ impl CompanyStore for SqliteStore {
                                      WHERE m.company_id = c.id AND m.user_id = ?1) \
                  ORDER BY id",
             )?;
-            let rows =
-                statement.query_map(params![viewer.user_id, viewer.is_admin], company_from_row)?;
+            let rows = statement.query_map(params![viewer.user_id, viewer.is_admin], |row| {
+                company_from_row(row)
+            })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

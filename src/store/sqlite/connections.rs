@@ -5,17 +5,17 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, Row};
 
 use super::access::visible_company;
-use super::rows::{
-    company_from_row, customer, customer_at, location, location_at, CUSTOMER_COLUMNS,
-    LOCATION_COLUMNS,
-};
+use super::rows::{customer, location};
 use super::write::Write;
-use super::{is_unique_violation, patch_params, SqliteStore, StoreError, StoreResult};
+use super::{is_unique_violation, SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
     GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
     StorefrontAddress, Timestamp, UserId,
 };
+use crate::store::layouts::{CUSTOMER_COLUMNS, LOCATION_COLUMNS};
+use crate::store::parameters::patch_params;
+use crate::store::row_readers::{company_from_row, customer_at, location_at};
 use crate::store::{ConnectionStore, Viewer};
 
 fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
@@ -45,7 +45,7 @@ struct Kind<T> {
 const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
     table: "google_ads_customers",
     columns: CUSTOMER_COLUMNS,
-    read: customer_at,
+    read: |row, at| customer_at(row, at),
     thread_column: "customer_id",
     draft_column: Some("google_ads_customer_id"),
     name: "Google Ads customer",
@@ -57,7 +57,7 @@ const CUSTOMERS: Kind<GoogleAdsCustomer> = Kind {
 const LOCATIONS: Kind<GoogleBusinessLocation> = Kind {
     table: "google_business_locations",
     columns: LOCATION_COLUMNS,
-    read: location_at,
+    read: |row, at| location_at(row, at),
     thread_column: "location_id",
     draft_column: None,
     name: "Google Business location",
@@ -385,7 +385,7 @@ fn member_connections(
             "SELECT id, name, date_added, date_updated FROM companies \
              WHERE id IN ({MEMBER_COMPANIES}) ORDER BY id"
         ))?
-        .query_map(params![user_id, only], company_from_row)?
+        .query_map(params![user_id, only], |row| company_from_row(row))?
         .map(|company| company.map(CompanyWithConnections::without_connections))
         .collect::<rusqlite::Result<_>>()?;
     let position: HashMap<CompanyId, usize> = companies

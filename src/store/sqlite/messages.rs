@@ -2,45 +2,28 @@
 //! message, the tool calls and results, the reply, and what the tools changed) is written in
 //! one request, so a failed answer leaves no trace.
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
 use serde_json::Value;
 
 use super::access::{visible_company, visible_thread};
 use super::companies::company_by_id;
-use super::rows::ThreadRow;
 use super::threads::record_chat_effects;
 use super::{OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     AssistantChatMessage, BusinessProfile, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
 };
+use crate::store::parameters::month_start;
+use crate::store::row_readers::{history_message_from_row, listed_message_from_row, ThreadRow};
 use crate::store::{ChatContext, Exchange, HistoryMessage, MessageStore, NewMessage, Viewer};
 
 const LISTED: &str = "role IN ('user', 'assistant') AND tool_calls IS NULL";
-
-fn listed_from_row(row: &Row) -> rusqlite::Result<AssistantChatMessage> {
-    let actions: String = row.get(2)?;
-    Ok(AssistantChatMessage {
-        role: row.get(0)?,
-        content: row.get(1)?,
-        frontend_actions: serde_json::from_str(&actions).unwrap_or_default(),
-        date_added: Timestamp(row.get(3)?),
-        date_updated: Timestamp(row.get(4)?),
-    })
-}
 
 fn history(conn: &Connection, seq: i64, window: u32) -> StoreResult<Vec<HistoryMessage>> {
     let mut statement = conn.prepare_cached(
         "SELECT role, content, tool_calls, tool_call_id FROM chat_messages \
          WHERE thread_seq = ?1 ORDER BY id DESC LIMIT ?2",
     )?;
-    let rows = statement.query_map(params![seq, window], |row| {
-        Ok(HistoryMessage {
-            role: row.get(0)?,
-            content: row.get(1)?,
-            tool_calls: row.get(2)?,
-            tool_call_id: row.get(3)?,
-        })
-    })?;
+    let rows = statement.query_map(params![seq, window], |row| history_message_from_row(row))?;
     let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     messages.reverse();
     Ok(messages)
@@ -88,11 +71,6 @@ fn tokens_since(conn: &Connection, company_id: CompanyId, since: &str) -> StoreR
         .query_row(params![company_id, since], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?)
-}
-
-/// The first instant of the current calendar month (UTC), as stored dates compare.
-pub fn month_start() -> String {
-    chrono::Utc::now().format("%Y-%m-01T00:00:00").to_string()
 }
 
 fn insert(conn: &Connection, seq: i64, message: &NewMessage) -> StoreResult<()> {
@@ -220,8 +198,9 @@ impl MessageStore for SqliteStore {
                  ORDER BY id DESC LIMIT ?2 OFFSET ?3"
             ))?;
             let limit = last_n.map_or(-1, i64::from);
-            let rows =
-                statement.query_map(params![seq, limit, offset.unwrap_or(0)], listed_from_row)?;
+            let rows = statement.query_map(params![seq, limit, offset.unwrap_or(0)], |row| {
+                listed_message_from_row(row)
+            })?;
             let mut messages = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             messages.reverse();
             Ok(messages)

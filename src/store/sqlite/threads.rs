@@ -1,33 +1,26 @@
 //! Chat threads. Lists page by keyset on `seq` (newest first), never by OFFSET.
 
-use std::future::Future;
-
 use bytes::Bytes;
-use futures_util::stream::{self, BoxStream};
-use futures_util::StreamExt;
-use rand::RngCore;
+use futures_util::stream::BoxStream;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection};
 
 use super::access::{
-    thread_not_found, visible_company, visible_company_in_memory, visible_company_remembering,
-    visible_thread,
+    visible_company, visible_company_in_memory, visible_company_remembering, visible_thread,
 };
 use super::cache::OwnedBytes;
-use super::rows::{customer, location, thread_from_row, ThreadRow, SELECT_THREADS};
+use super::rows::{customer, location};
 use super::write::Write;
-use super::{patch_params, SqliteStore, StoreResult};
+use super::{SqliteStore, StoreResult};
 use crate::schema::{
     Assistant, AssistantChatThread, AssistantChatThreadCreate, AssistantChatThreadUpdate,
-    AssistantType, CompanyId, JsonObject, Nullable, ThreadId, Timestamp,
+    AssistantType, CompanyId, JsonObject, ThreadId, Timestamp,
 };
-use crate::store::{ThreadFilter, ThreadPage, ThreadScope, ThreadStore, Viewer};
-
-/// The pages a whole list (a request without `limit`) is read and sent in: each at most this
-/// many threads or about this many bytes of JSON, so that memory holds one page, whatever the
-/// number of threads or the size of their `extra_data`.
-const WHOLE_LIST_PAGE_THREADS: u32 = 500;
-const WHOLE_LIST_PAGE_BYTES: usize = 256 * 1024;
+use crate::store::layouts::SELECT_THREADS;
+use crate::store::parameters::patch_params;
+use crate::store::row_readers::{assistant_from_row, thread_from_row, ThreadRow};
+use crate::store::thread_pages::{new_thread, page_of, whole_list, whole_list_pages};
+use crate::store::{thread_not_found, ThreadFilter, ThreadPage, ThreadScope, ThreadStore, Viewer};
 
 impl OwnedBytes for ThreadFilter {
     fn owned_bytes(&self) -> usize {
@@ -55,29 +48,12 @@ impl OwnedBytes for ThreadPage {
     }
 }
 
-pub(crate) fn new_thread_id() -> ThreadId {
-    let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
-    let mut random = [0u8; 10];
-    rand::thread_rng().fill_bytes(&mut random);
-    let random = random
-        .iter()
-        .fold(0u128, |all, byte| all << 8 | u128::from(*byte));
-    ThreadId(format!("thr_{millis:012x}{random:020x}"))
-}
-
 fn assistant_for(conn: &Connection, kind: AssistantType) -> StoreResult<Assistant> {
     Ok(conn
         .prepare_cached(
             "SELECT id, date_added, date_updated FROM assistants WHERE assistant_type = ?1",
         )?
-        .query_row([kind.as_str()], |row| {
-            Ok(Assistant {
-                id: row.get(0)?,
-                assistant_type: kind,
-                date_added: Timestamp(row.get(1)?),
-                date_updated: Timestamp(row.get(2)?),
-            })
-        })?)
+        .query_row([kind.as_str()], |row| assistant_from_row(row, kind))?)
 }
 
 impl ThreadStore for SqliteStore {
@@ -100,20 +76,8 @@ impl ThreadStore for SqliteStore {
                 .transpose()?;
             // The answer is made of what was checked and written, not read back: the writer's
             // time is every create's latency.
-            let now = Timestamp::now();
-            let thread = AssistantChatThread {
-                thread_id: new_thread_id(),
-                is_completed: false,
-                date_added: now.clone(),
-                date_updated: now,
-                name: new.name,
-                description: new.description,
-                extra_data: new.extra_data.unwrap_or_else(JsonObject::empty),
-                google_ads_login_customer_id: Nullable(scope.login_customer_id),
-                assistant: assistant_for(conn, new.assistant_type)?,
-                google_ads_customer: Nullable(customer),
-                google_business_location: Nullable(location),
-            };
+            let assistant = assistant_for(conn, new.assistant_type)?;
+            let thread = new_thread(new, scope.login_customer_id, assistant, customer, location);
             conn.prepare_cached(
                 "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
                  location_id, login_customer_id, name, description, extra_data, date_added, \
@@ -294,56 +258,6 @@ impl SqliteStore {
     }
 }
 
-/// The filter of a whole list (a request without `limit`), read in pages of a bounded size.
-pub(crate) fn whole_list_pages(filter: ThreadFilter) -> ThreadFilter {
-    ThreadFilter {
-        limit: WHOLE_LIST_PAGE_THREADS,
-        max_bytes: Some(WHOLE_LIST_PAGE_BYTES),
-        ..filter
-    }
-}
-
-/// The pieces of one JSON array: the `first` page, then each next one `page(filter)` reads
-/// after the one before, until the last.
-pub(crate) fn whole_list<Page, Reading>(
-    first: ThreadPage,
-    filter: ThreadFilter,
-    page: Page,
-) -> BoxStream<'static, StoreResult<Bytes>>
-where
-    Page: Fn(ThreadFilter) -> Reading + Send + 'static,
-    Reading: Future<Output = StoreResult<ThreadPage>> + Send + 'static,
-{
-    let deeper = stream::try_unfold(
-        (page, filter, first.next_before_seq),
-        move |(page, filter, next)| async move {
-            let Some(before_seq) = next else {
-                return Ok(None);
-            };
-            let filter = ThreadFilter {
-                before_seq: Some(before_seq),
-                ..filter
-            };
-            let read = page(filter.clone()).await?;
-            let next = read.next_before_seq;
-            // `[a,b]` becomes `,a,b`; an empty page (its threads deleted meanwhile) nothing.
-            let items = read.json.slice(1..read.json.len() - 1);
-            let piece = if items.is_empty() {
-                Bytes::new()
-            } else {
-                [&b","[..], &items].concat().into()
-            };
-            Ok(Some((piece, (page, filter, next))))
-        },
-    );
-    // The first page without its `]`: the array stays open until the last page.
-    let opening = first.json.slice(..first.json.len() - 1);
-    stream::once(async { Ok(opening) })
-        .chain(deeper)
-        .chain(stream::once(async { Ok(Bytes::from_static(b"]")) }))
-        .boxed()
-}
-
 /// What an assistant's answer changed in thread `seq` of company `company_id`: `date_updated`
 /// always moves; the thread is completed when asked. Every thread write an exchange makes goes
 /// through here (the campaign draft's edits are the draft's own writes).
@@ -419,48 +333,17 @@ fn list(conn: &Connection, filter: &ThreadFilter) -> StoreResult<ThreadPage> {
     values.push(i64::from(filter.limit + 1).into());
     sql.push_str(&format!(" ORDER BY t.seq DESC LIMIT ?{}", values.len()));
     let mut statement = conn.prepare_cached(&sql)?;
-    let rows = statement.query_map(rusqlite::params_from_iter(values), thread_from_row)?;
+    let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
+        thread_from_row(row)
+    })?;
     page_of(rows.map(|row| Ok(row?)), filter)
-}
-
-/// The page of `rows`: the threads the filter selects, newest first, up to one more than its
-/// limit (which, when read, says that more exist).
-pub(crate) fn page_of(
-    rows: impl Iterator<Item = StoreResult<ThreadRow>>,
-    filter: &ThreadFilter,
-) -> StoreResult<ThreadPage> {
-    // Written thread by thread, as `serde_json::to_vec` would write the whole array, so that a
-    // page can end at its byte budget.
-    let mut json = vec![b'['];
-    let mut last_seq = None;
-    let mut next_before_seq = None;
-    for (shown, row) in rows.enumerate() {
-        let ThreadRow { seq, thread, .. } = row?;
-        let full =
-            shown == filter.limit as usize || filter.max_bytes.is_some_and(|max| json.len() >= max);
-        if full {
-            next_before_seq = last_seq;
-            break;
-        }
-        if shown > 0 {
-            json.push(b',');
-        }
-        serde_json::to_writer(&mut json, &thread)?;
-        last_seq = Some(seq);
-    }
-    json.push(b']');
-    // A cached page is charged its length; its buffer should be no larger.
-    json.shrink_to_fit();
-    Ok(ThreadPage {
-        json: json.into(),
-        next_before_seq,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::UserId;
+    use crate::store::thread_pages::{WHOLE_LIST_PAGE_BYTES, WHOLE_LIST_PAGE_THREADS};
     use crate::store::ConnectionStore;
 
     const COMPANY: CompanyId = CompanyId(1);

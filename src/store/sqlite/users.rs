@@ -1,11 +1,14 @@
 //! Users and their access tokens.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::cache::OwnedBytes;
 use super::write::Write;
-use super::{is_unique_violation, patch_params, OptionalRow, SqliteStore, StoreError, StoreResult};
-use crate::schema::{Nullable, ProfileChange, Timestamp, User, UserId, UserProfile};
+use super::{is_unique_violation, OptionalRow, SqliteStore, StoreError, StoreResult};
+use crate::schema::{ProfileChange, Timestamp, User, UserId};
+use crate::store::layouts::USER_COLUMNS;
+use crate::store::parameters::patch_params;
+use crate::store::row_readers::user_from_row;
 use crate::store::{Credentials, NewUser, StandingChange, TokenOwner, UserStore};
 
 /// A token that worked, remembered until it expires or a write records `tokens_changed`.
@@ -17,28 +20,9 @@ pub(super) struct CachedToken {
 
 impl OwnedBytes for CachedToken {}
 
-const USER_COLUMNS: &str = "id, email, is_admin, is_active, first_name, last_name, phone_number, \
-                            date_added, date_updated";
-
-fn user_from_row(row: &Row) -> rusqlite::Result<User> {
-    Ok(User {
-        id: row.get(0)?,
-        email: row.get(1)?,
-        is_admin: row.get(2)?,
-        is_active: row.get(3)?,
-        profile: UserProfile {
-            first_name: Nullable(row.get(4)?),
-            last_name: Nullable(row.get(5)?),
-            phone_number: Nullable(row.get(6)?),
-        },
-        date_added: Timestamp(row.get(7)?),
-        date_updated: Timestamp(row.get(8)?),
-    })
-}
-
 pub(super) fn user_by_id(conn: &Connection, user_id: UserId) -> StoreResult<User> {
     conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
-        .query_row([user_id], user_from_row)
+        .query_row([user_id], |row| user_from_row(row))
         .or_not_found(|| "User not found".into())
 }
 
@@ -233,7 +217,7 @@ impl UserStore for SqliteStore {
         self.read(|conn| {
             let mut statement =
                 conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id"))?;
-            let rows = statement.query_map([], user_from_row)?;
+            let rows = statement.query_map([], |row| user_from_row(row))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

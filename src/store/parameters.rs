@@ -1,0 +1,18 @@
+//! Values both backends bind to their statements the same way.
+
+use crate::schema::Patch;
+
+/// A change's field as the two parameters of `col = CASE WHEN ?sent THEN ?value ELSE col END`:
+/// whether it changes, and its new value (`None` clears it).
+pub(crate) fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
+    match patch {
+        Patch::Keep => (false, None),
+        Patch::Clear => (true, None),
+        Patch::Set(value) => (true, Some(value)),
+    }
+}
+
+/// The first instant of the current calendar month (UTC), as stored dates compare.
+pub(crate) fn month_start() -> String {
+    chrono::Utc::now().format("%Y-%m-01T00:00:00").to_string()
+}
