@@ -10,9 +10,9 @@ use super::PostgresDatabase;
 use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
 use crate::store::{StoreError, StoreResult, Viewer};
 
-const COMPANY_COLUMNS: &str = "id, name, date_added, date_updated";
+pub(super) const COMPANY_COLUMNS: &str = "id, name, date_added, date_updated";
 
-fn company_from_row(row: &Row) -> StoreResult<Company> {
+pub(super) fn company_from_row(row: &Row) -> StoreResult<Company> {
     Ok(Company {
         id: CompanyId(row.try_get(0)?),
         name: row.try_get(1)?,

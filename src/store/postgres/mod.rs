@@ -6,6 +6,7 @@
 mod access;
 mod campaigns;
 mod companies;
+mod connections;
 mod error;
 mod messages;
 mod migrate;

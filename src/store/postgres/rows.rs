@@ -16,7 +16,7 @@ use crate::store::sqlite::rows::{
 use crate::store::{StoreError, StoreResult};
 
 /// Reads a customer from `CUSTOMER_COLUMNS` starting at column `at`.
-fn customer_at(row: &Row, at: usize) -> StoreResult<GoogleAdsCustomer> {
+pub(super) fn customer_at(row: &Row, at: usize) -> StoreResult<GoogleAdsCustomer> {
     Ok(GoogleAdsCustomer {
         id: row.try_get(at)?,
         date_added: Timestamp(row.try_get(at + 1)?),
@@ -32,7 +32,7 @@ fn customer_at(row: &Row, at: usize) -> StoreResult<GoogleAdsCustomer> {
 }
 
 /// Reads a location from `LOCATION_COLUMNS` starting at column `at`.
-fn location_at(row: &Row, at: usize) -> StoreResult<GoogleBusinessLocation> {
+pub(super) fn location_at(row: &Row, at: usize) -> StoreResult<GoogleBusinessLocation> {
     let address: Option<String> = row.try_get(at + 4)?;
     Ok(GoogleBusinessLocation {
         id: row.try_get(at)?,

@@ -18,7 +18,8 @@ use crate::schema::{
 };
 use crate::store::{ConnectionStore, Viewer};
 
-fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
+/// The address as stored: its JSON (both backends).
+pub(crate) fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
     address.map(|address| serde_json::to_string(address).expect("address serializes"))
 }
 
@@ -115,7 +116,8 @@ fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
     Ok(())
 }
 
-fn still_used(what: String, threads: i64) -> StoreError {
+/// The Conflict of a customer or location threads are scoped to (both backends).
+pub(crate) fn still_used(what: String, threads: i64) -> StoreError {
     let threads = if threads == 1 {
         "1 chat thread".to_string()
     } else {

@@ -10,7 +10,7 @@ mod caches;
 pub(crate) mod campaigns;
 mod checkpointer;
 mod companies;
-mod connections;
+pub(crate) mod connections;
 mod draft_edits;
 mod files;
 mod generation;

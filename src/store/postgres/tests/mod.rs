@@ -5,6 +5,7 @@
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
 mod companies;
+mod connections;
 mod messages;
 mod thread_drafts;
 mod threads;
@@ -244,7 +245,10 @@ shown_as_serialized!(
     crate::schema::CampaignDraft,
     crate::schema::Company,
     crate::schema::CompanyMember,
-    crate::schema::AssistantChatThread
+    crate::schema::AssistantChatThread,
+    crate::schema::GoogleAdsCustomer,
+    crate::schema::GoogleBusinessLocation,
+    crate::schema::CompanyWithConnections
 );
 
 /// Stored JSON (a thread, a page's threads) as the value it writes.
