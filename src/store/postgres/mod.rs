@@ -4,6 +4,7 @@
 //! database, and a read must see what any of them wrote before it began.
 
 mod access;
+mod assistants;
 mod campaigns;
 mod companies;
 mod connections;

@@ -4,6 +4,7 @@
 //! `tests/setup/postgres.sh start DIR` describes in `DIR/env`, named by ADTHREAD_TEST_POSTGRES
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
+mod assistants;
 mod companies;
 mod connections;
 mod messages;
@@ -248,7 +249,8 @@ shown_as_serialized!(
     crate::schema::AssistantChatThread,
     crate::schema::GoogleAdsCustomer,
     crate::schema::GoogleBusinessLocation,
-    crate::schema::CompanyWithConnections
+    crate::schema::CompanyWithConnections,
+    crate::store::AssistantRecord
 );
 
 /// Stored JSON (a thread, a page's threads) as the value it writes.
