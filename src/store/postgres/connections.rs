@@ -12,7 +12,7 @@ use tokio_postgres::Row;
 
 use super::access::{visible_company, Members};
 use super::companies::{company_from_row, COMPANY_COLUMNS};
-use super::rows::{customer, customer_at, location, location_at};
+use super::rows::{customer_at, location_at};
 use super::statements::{execute, optional_row, row, rows, snapshot};
 use super::PostgresDatabase;
 use crate::schema::{
@@ -112,7 +112,6 @@ async fn delete_unused<T, Id>(
     kind: &Kind<T>,
     company_id: CompanyId,
     id: Id,
-    not_found: impl FnOnce() -> StoreError,
 ) -> StoreResult<()>
 where
     Id: tokio_postgres::types::ToSql + Sync + std::fmt::Display,
@@ -129,7 +128,7 @@ where
         &[&company_id.0, &id],
     )
     .await?
-    .ok_or_else(not_found)?;
+    .ok_or_else(|| not_registered(kind, &id))?;
     let threads = users_of(&tx, "chat_threads", kind.thread_column, company_id, &id).await?;
     if threads > 0 {
         return Err(still_used(format!("{} {id}", kind.name), threads));
@@ -397,8 +396,7 @@ impl PostgresDatabase {
         .await?;
         match updated {
             Some(row) => customer_at(&row, 0),
-            // Says NotFound as SQLite does.
-            None => customer(&client, company_id, customer_id).await,
+            None => Err(not_registered(&CUSTOMERS, &customer_id)),
         }
     }
 
@@ -408,10 +406,7 @@ impl PostgresDatabase {
         company_id: CompanyId,
         customer_id: i64,
     ) -> StoreResult<()> {
-        delete_unused(self, viewer, &CUSTOMERS, company_id, customer_id, || {
-            not_registered(&CUSTOMERS, &customer_id)
-        })
-        .await
+        delete_unused(self, viewer, &CUSTOMERS, company_id, customer_id).await
     }
 
     /// One statement, as `update_customer`.
@@ -456,7 +451,7 @@ impl PostgresDatabase {
         .await?;
         match updated {
             Some(row) => location_at(&row, 0),
-            None => location(&client, company_id, &location_id).await,
+            None => Err(not_registered(&LOCATIONS, &location_id)),
         }
     }
 
@@ -466,10 +461,6 @@ impl PostgresDatabase {
         company_id: CompanyId,
         location_id: String,
     ) -> StoreResult<()> {
-        let not_found = not_registered(&LOCATIONS, &location_id);
-        delete_unused(self, viewer, &LOCATIONS, company_id, location_id, || {
-            not_found
-        })
-        .await
+        delete_unused(self, viewer, &LOCATIONS, company_id, location_id).await
     }
 }
