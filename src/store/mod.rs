@@ -83,6 +83,18 @@ pub(crate) fn thread_not_found() -> StoreError {
     StoreError::NotFound("Chat thread not found".into())
 }
 
+/// The Conflict of a customer or location threads are scoped to (both backends).
+pub(crate) fn still_used(what: String, threads: i64) -> StoreError {
+    let threads = if threads == 1 {
+        "1 chat thread".to_string()
+    } else {
+        format!("{threads} chat threads")
+    };
+    StoreError::Conflict(format!(
+        "{what} is used by {threads}; delete those threads first"
+    ))
+}
+
 /// A cheap handle: clone it freely. Its methods for the table groups are made from the traits
 /// in `interface.rs`; the database's own life (open, ping, the generation bell, close) is here.
 #[derive(Clone)]

@@ -1,6 +1,6 @@
 //! Values both backends bind to their statements the same way.
 
-use crate::schema::Patch;
+use crate::schema::{Patch, StorefrontAddress};
 
 /// A change's field as the two parameters of `col = CASE WHEN ?sent THEN ?value ELSE col END`:
 /// whether it changes, and its new value (`None` clears it).
@@ -15,4 +15,9 @@ pub(crate) fn patch_params<T>(patch: Patch<T>) -> (bool, Option<T>) {
 /// The first instant of the current calendar month (UTC), as stored dates compare.
 pub(crate) fn month_start() -> String {
     chrono::Utc::now().format("%Y-%m-01T00:00:00").to_string()
+}
+
+/// The address as stored: its JSON (both backends).
+pub(crate) fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
+    address.map(|address| serde_json::to_string(address).expect("address serializes"))
 }

@@ -4,9 +4,11 @@
 //! database, and a read must see what any of them wrote before it began.
 
 mod access;
+mod assistants;
 mod campaigns;
 mod columns;
 mod companies;
+mod connections;
 mod error;
 mod messages;
 mod migrate;

@@ -10,17 +10,13 @@ use super::write::Write;
 use super::{is_unique_violation, SqliteStore, StoreError, StoreResult};
 use crate::schema::{
     CompanyId, CompanyWithConnections, GoogleAdsCustomer, GoogleAdsCustomerCreate,
-    GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate,
-    StorefrontAddress, Timestamp, UserId,
+    GoogleAdsCustomerUpdate, GoogleBusinessLocation, GoogleBusinessLocationUpdate, Timestamp,
+    UserId,
 };
 use crate::store::layouts::{CUSTOMER_COLUMNS, LOCATION_COLUMNS};
-use crate::store::parameters::patch_params;
+use crate::store::parameters::{address_text, patch_params};
 use crate::store::row_readers::{company_from_row, customer_at, location_at};
-use crate::store::{ConnectionStore, Viewer};
-
-fn address_text(address: Option<&StorefrontAddress>) -> Option<String> {
-    address.map(|address| serde_json::to_string(address).expect("address serializes"))
-}
+use crate::store::{still_used, ConnectionStore, Viewer};
 
 /// What tells Google Ads customers from Business Profile locations where the two are handled
 /// alike.
@@ -113,17 +109,6 @@ fn delete_unused<T, Id: rusqlite::ToSql + std::fmt::Display>(
     ))?
     .execute(params![company_id, id])?;
     Ok(())
-}
-
-fn still_used(what: String, threads: i64) -> StoreError {
-    let threads = if threads == 1 {
-        "1 chat thread".to_string()
-    } else {
-        format!("{threads} chat threads")
-    };
-    StoreError::Conflict(format!(
-        "{what} is used by {threads}; delete those threads first"
-    ))
 }
 
 /// A Conflict when the company already has the customer or location `id`.

@@ -4,7 +4,9 @@
 //! `tests/setup/postgres.sh start DIR` describes in `DIR/env`, named by ADTHREAD_TEST_POSTGRES
 //! (tests/run sets it); without it these tests are skipped, saying why.
 
+mod assistants;
 mod companies;
+mod connections;
 mod messages;
 mod thread_drafts;
 mod threads;
@@ -244,7 +246,11 @@ shown_as_serialized!(
     crate::schema::CampaignDraft,
     crate::schema::Company,
     crate::schema::CompanyMember,
-    crate::schema::AssistantChatThread
+    crate::schema::AssistantChatThread,
+    crate::schema::GoogleAdsCustomer,
+    crate::schema::GoogleBusinessLocation,
+    crate::schema::CompanyWithConnections,
+    crate::store::AssistantRecord
 );
 
 /// Stored JSON (a thread, a page's threads) as the value it writes.
