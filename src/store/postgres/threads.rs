@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use deadpool_postgres::GenericClient;
 use futures_util::stream::BoxStream;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::access::{visible_company, visible_thread, Members};
@@ -18,7 +19,9 @@ use crate::store::layouts::SELECT_THREADS;
 use crate::store::parameters::patch_params;
 use crate::store::row_readers::{assistant_from_row, thread_from_row};
 use crate::store::thread_pages::{new_thread, page_of, whole_list, whole_list_pages};
-use crate::store::{thread_not_found, StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer};
+use crate::store::{
+    thread_not_found, StoreError, StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer,
+};
 
 async fn assistant_for(client: &impl GenericClient, kind: AssistantType) -> StoreResult<Assistant> {
     let found = row(
@@ -102,9 +105,9 @@ impl PostgresDatabase {
         access?;
         let (customer, location) = (customer?, location?);
         // Made of what was checked; the foreign keys refuse the insert if the customer or
-        // location went in the meantime.
+        // location went in the meantime (answered as the check would answer now).
         let thread = new_thread(new, scope.login_customer_id, assistant?, customer, location);
-        execute(
+        let inserted = execute(
             &client,
             "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
              location_id, login_customer_id, name, description, extra_data, date_added, \
@@ -122,8 +125,11 @@ impl PostgresDatabase {
                 &thread.date_added.0,
             ],
         )
-        .await?;
-        Ok(thread)
+        .await;
+        match inserted {
+            Ok(_) => Ok(thread),
+            Err(err) => Err(gone_since_checked(&client, &scope, err).await),
+        }
     }
 
     /// The thread as its JSON, if the viewer may see it (and it is in `company_id` when given).
@@ -236,4 +242,28 @@ impl PostgresDatabase {
         }
         Ok(())
     }
+}
+
+/// A thread's insert refused by a foreign key: its customer or location was deleted between
+/// the check and the insert. Checked again, it answers NotFound as SQLite (whose writer checks
+/// and inserts at once) does; any other failure is what it is.
+async fn gone_since_checked(
+    client: &impl GenericClient,
+    scope: &ThreadScope,
+    err: tokio_postgres::Error,
+) -> StoreError {
+    if err.code() != Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+        return err.into();
+    }
+    if let Some(id) = scope.customer_id {
+        if let Err(gone) = customer(client, scope.company_id, id).await {
+            return gone;
+        }
+    }
+    if let Some(id) = scope.location_id.as_deref() {
+        if let Err(gone) = location(client, scope.company_id, id).await {
+            return gone;
+        }
+    }
+    err.into()
 }
