@@ -66,19 +66,21 @@ struct Fields<'a, 'w> {
 }
 
 impl Fields<'_, '_> {
+    /// `Visit` cannot answer an error: the first one is kept, and nothing is written after it.
     fn field(&mut self, field: &Field, value: fmt::Arguments<'_>) {
-        if self.result.is_err() {
-            return;
+        if self.result.is_ok() {
+            self.result = self.write_field(field, value);
         }
+    }
+
+    fn write_field(&mut self, field: &Field, value: fmt::Arguments<'_>) -> fmt::Result {
         if !std::mem::take(&mut self.first) {
-            self.result = self.writer.write_char(' ');
+            self.writer.write_char(' ')?;
         }
         if field.name() != "message" {
-            self.result = self
-                .result
-                .and_then(|()| write!(self.writer, "{}=", field.name()));
+            write!(self.writer, "{}=", field.name())?;
         }
-        self.result = self.result.and_then(|()| write_escaped(self.writer, value));
+        write_escaped(self.writer, value)
     }
 }
 
