@@ -5,6 +5,7 @@ use tokio_postgres::Row;
 use super::statements::{optional_row, rows};
 use super::PostgresDatabase;
 use crate::schema::{Assistant, AssistantType, Timestamp};
+use crate::store::AssistantStore;
 use crate::store::{AssistantRecord, StoreError, StoreResult};
 
 const ASSISTANT_COLUMNS: &str = "id, assistant_type, date_added, date_updated, instructions";
@@ -22,10 +23,10 @@ fn assistant_from_row(row: &Row) -> StoreResult<AssistantRecord> {
     ))
 }
 
-impl PostgresDatabase {
+impl AssistantStore for PostgresDatabase {
     /// In the order the schema made them (SQLite answers by rowid), which is
     /// `AssistantType::ALL`'s: PostgreSQL has no insertion order to go by.
-    pub async fn assistants(&self) -> StoreResult<Vec<AssistantRecord>> {
+    async fn assistants(&self) -> StoreResult<Vec<AssistantRecord>> {
         let order: Vec<&str> = AssistantType::ALL
             .iter()
             .map(|kind| kind.as_str())
@@ -47,7 +48,7 @@ impl PostgresDatabase {
 
     /// None restores the built-in instructions. One statement: the last of two changes at once
     /// is the one kept, as on SQLite.
-    pub async fn set_instructions(
+    async fn set_instructions(
         &self,
         assistant_id: String,
         instructions: Option<String>,

@@ -9,6 +9,7 @@ use super::PostgresDatabase;
 use crate::schema::{Company, CompanyId, CompanyMember, CompanyRole, Timestamp, UserId};
 use crate::store::layouts::COMPANY_COLUMNS;
 use crate::store::row_readers::company_from_row;
+use crate::store::CompanyStore;
 use crate::store::{StoreError, StoreResult, Viewer};
 
 pub(super) async fn company_by_id(
@@ -25,9 +26,9 @@ pub(super) async fn company_by_id(
     Ok(company_from_row(&found)?)
 }
 
-impl PostgresDatabase {
+impl CompanyStore for PostgresDatabase {
     /// Creates a company with the viewer as its owner.
-    pub async fn create_company(&self, viewer: Viewer, name: String) -> StoreResult<Company> {
+    async fn create_company(&self, viewer: Viewer, name: String) -> StoreResult<Company> {
         let now = Timestamp::now();
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
@@ -54,7 +55,7 @@ impl PostgresDatabase {
     }
 
     /// The companies the viewer belongs to; for an admin, every company.
-    pub async fn companies(&self, viewer: Viewer) -> StoreResult<Vec<Company>> {
+    async fn companies(&self, viewer: Viewer) -> StoreResult<Vec<Company>> {
         let client = self.connection().await?;
         rows(
             &client,
@@ -72,14 +73,14 @@ impl PostgresDatabase {
         .collect()
     }
 
-    pub async fn company(&self, viewer: Viewer, company_id: CompanyId) -> StoreResult<Company> {
+    async fn company(&self, viewer: Viewer, company_id: CompanyId) -> StoreResult<Company> {
         let client = self.connection().await?;
         visible_company(&client, viewer, company_id, Members::Read).await?;
         company_by_id(&client, company_id).await
     }
 
     /// Adds a member by email; only owners (and admins) may.
-    pub async fn add_member(
+    async fn add_member(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -126,7 +127,7 @@ impl PostgresDatabase {
 
     /// The company's members, owners first, then by email compared as SQLite's NOCASE does
     /// (ASCII letters folded, then byte by byte).
-    pub async fn members(
+    async fn members(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -158,7 +159,7 @@ impl PostgresDatabase {
     /// Removes a member. Owners (and admins) remove anyone; a member may remove only themself.
     /// The last owner stays, so that someone can still manage the company: the company's row
     /// is locked while its owners are counted.
-    pub async fn remove_member(
+    async fn remove_member(
         &self,
         viewer: Viewer,
         company_id: CompanyId,

@@ -21,6 +21,7 @@ use crate::schema::{
 use crate::store::layouts::{COMPANY_COLUMNS, CUSTOMER_COLUMNS, LOCATION_COLUMNS};
 use crate::store::parameters::{address_text, patch_params};
 use crate::store::row_readers::{company_from_row, customer_at, location_at};
+use crate::store::ConnectionStore;
 use crate::store::{still_used, StoreError, StoreResult, Viewer};
 
 /// What tells customers from locations where the two are handled alike.
@@ -254,8 +255,8 @@ async fn member_connections(
     Ok(companies)
 }
 
-impl PostgresDatabase {
-    pub async fn add_customer(
+impl ConnectionStore for PostgresDatabase {
+    async fn add_customer(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -288,7 +289,7 @@ impl PostgresDatabase {
         inserted(found, &CUSTOMERS, &new.id)
     }
 
-    pub async fn customers(
+    async fn customers(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -296,7 +297,7 @@ impl PostgresDatabase {
         of_company(self, viewer, &CUSTOMERS, company_id).await
     }
 
-    pub async fn add_location(
+    async fn add_location(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -326,7 +327,7 @@ impl PostgresDatabase {
         inserted(found, &LOCATIONS, &new.id)
     }
 
-    pub async fn locations(
+    async fn locations(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -336,14 +337,14 @@ impl PostgresDatabase {
 
     /// Every company the user is a member of, with its connections (membership only, as on
     /// SQLite: an administrator sees the companies they belong to).
-    pub async fn member_connections(
+    async fn member_connections(
         &self,
         user_id: UserId,
     ) -> StoreResult<Vec<CompanyWithConnections>> {
         member_connections(self, user_id, None).await
     }
 
-    pub async fn member_company_connections(
+    async fn member_company_connections(
         &self,
         user_id: UserId,
         company_id: CompanyId,
@@ -355,7 +356,7 @@ impl PostgresDatabase {
     }
 
     /// One statement: two processes changing different fields at once keep both changes.
-    pub async fn update_customer(
+    async fn update_customer(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -404,7 +405,7 @@ impl PostgresDatabase {
         }
     }
 
-    pub async fn delete_customer(
+    async fn delete_customer(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -414,7 +415,7 @@ impl PostgresDatabase {
     }
 
     /// One statement, as `update_customer`.
-    pub async fn update_location(
+    async fn update_location(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -459,7 +460,7 @@ impl PostgresDatabase {
         }
     }
 
-    pub async fn delete_location(
+    async fn delete_location(
         &self,
         viewer: Viewer,
         company_id: CompanyId,

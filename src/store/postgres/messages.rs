@@ -14,6 +14,7 @@ use crate::schema::{
 };
 use crate::store::parameters::month_start;
 use crate::store::row_readers::{history_message_from_row, listed_message_from_row};
+use crate::store::MessageStore;
 use crate::store::{
     ChatContext, Exchange, HistoryMessage, NewMessage, StoreError, StoreResult, Viewer,
 };
@@ -192,10 +193,10 @@ async fn merge_profile(
     Ok(())
 }
 
-impl PostgresDatabase {
+impl MessageStore for PostgresDatabase {
     /// The thread's context for its assistant, if the viewer may see the thread (completed or
     /// not: whether to answer is the assistant's call). Read in one snapshot.
-    pub async fn chat_context(
+    async fn chat_context(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -240,7 +241,7 @@ impl PostgresDatabase {
 
     /// Stores an exchange in the thread its context was read from, and what its tools changed;
     /// answers the listed messages it created.
-    pub async fn record_exchange(
+    async fn record_exchange(
         &self,
         viewer: Viewer,
         context: &ChatContext,
@@ -280,7 +281,7 @@ impl PostgresDatabase {
 
     /// User messages and replies, oldest first: `offset` newest ones skipped, then the last
     /// `last_n` of the rest (all when None).
-    pub async fn list_messages(
+    async fn list_messages(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -312,7 +313,7 @@ impl PostgresDatabase {
         Ok(messages)
     }
 
-    pub async fn business_profile(
+    async fn business_profile(
         &self,
         viewer: Viewer,
         company_id: CompanyId,
@@ -329,14 +330,14 @@ impl PostgresDatabase {
 
     /// Tokens a company has used this calendar month, for its quota (the company comes from a
     /// thread the caller could see).
-    pub async fn month_tokens(&self, company_id: CompanyId) -> StoreResult<i64> {
+    async fn month_tokens(&self, company_id: CompanyId) -> StoreResult<i64> {
         let client = self.connection().await?;
         let (prompt, completion) = tokens_since(&client, company_id, &month_start()).await?;
         Ok(prompt + completion)
     }
 
     /// (all-time prompt, all-time completion, this month's total) tokens of a company.
-    pub async fn company_tokens(
+    async fn company_tokens(
         &self,
         viewer: Viewer,
         company_id: CompanyId,

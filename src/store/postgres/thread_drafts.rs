@@ -9,6 +9,7 @@ use super::messages::{still_visible, HOLD_THREAD};
 use super::statements::{optional_row, row, snapshot};
 use super::PostgresDatabase;
 use crate::schema::{CampaignDraft, DraftId, KeywordMatchType, ThreadId, Timestamp};
+use crate::store::ThreadDraftStore;
 use crate::store::{ChatContext, NewThreadDraft, StoreError, StoreResult, Viewer};
 
 const NO_DRAFT: &str = "This chat thread has no campaign draft";
@@ -24,9 +25,9 @@ async fn linked_draft(client: &impl GenericClient, seq: i64) -> StoreResult<Opti
     Ok(found.map(|row| row.try_get(0)).transpose()?.map(DraftId))
 }
 
-impl PostgresDatabase {
+impl ThreadDraftStore for PostgresDatabase {
     /// The draft of a thread the viewer may see; NotFound when it has none.
-    pub async fn thread_draft(
+    async fn thread_draft(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -44,7 +45,7 @@ impl PostgresDatabase {
 
     /// The draft of the turn's thread as it is now (None when it has none), if the thread is
     /// still there and visible to the viewer.
-    pub async fn turn_draft(
+    async fn turn_draft(
         &self,
         viewer: Viewer,
         context: &ChatContext,
@@ -65,7 +66,7 @@ impl PostgresDatabase {
     /// Google Ads customer) when there is none. NotFound when the thread is gone or hidden
     /// from the viewer; Conflict when it has no Google Ads customer. The thread's row is locked
     /// from the look for a draft to the commit, so turns of two processes make one draft.
-    pub async fn turn_draft_id(
+    async fn turn_draft_id(
         &self,
         viewer: Viewer,
         context: &ChatContext,

@@ -19,6 +19,7 @@ use crate::store::layouts::SELECT_THREADS;
 use crate::store::parameters::patch_params;
 use crate::store::row_readers::{assistant_from_row, thread_from_row};
 use crate::store::thread_pages::{new_thread, page_of, whole_list, whole_list_pages};
+use crate::store::ThreadStore;
 use crate::store::{
     thread_not_found, StoreError, StoreResult, ThreadFilter, ThreadPage, ThreadScope, Viewer,
 };
@@ -80,8 +81,8 @@ where
     }
 }
 
-impl PostgresDatabase {
-    pub async fn create_thread(
+impl ThreadStore for PostgresDatabase {
+    async fn create_thread(
         &self,
         viewer: Viewer,
         scope: ThreadScope,
@@ -133,7 +134,7 @@ impl PostgresDatabase {
     }
 
     /// The thread as its JSON, if the viewer may see it (and it is in `company_id` when given).
-    pub async fn thread(
+    async fn thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -144,11 +145,7 @@ impl PostgresDatabase {
         Ok(Bytes::from(serde_json::to_vec(&row.thread)?))
     }
 
-    pub async fn list_threads(
-        &self,
-        viewer: Viewer,
-        filter: ThreadFilter,
-    ) -> StoreResult<ThreadPage> {
+    async fn list_threads(&self, viewer: Viewer, filter: ThreadFilter) -> StoreResult<ThreadPage> {
         let client = self.connection().await?;
         // Pipelined as create_thread's checks; a page of a company the viewer may not see is
         // read but never answered.
@@ -162,7 +159,7 @@ impl PostgresDatabase {
 
     /// Every thread the filter selects (after its cursor, if any), as the pieces of one JSON
     /// array, read page by page, access checked before each page (see the SQLite store's).
-    pub async fn every_thread(
+    async fn every_thread(
         &self,
         viewer: Viewer,
         filter: ThreadFilter,
@@ -176,7 +173,7 @@ impl PostgresDatabase {
         }))
     }
 
-    pub async fn update_thread(
+    async fn update_thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,
@@ -216,7 +213,7 @@ impl PostgresDatabase {
         Ok(updated.thread)
     }
 
-    pub async fn delete_thread(
+    async fn delete_thread(
         &self,
         viewer: Viewer,
         thread_id: ThreadId,

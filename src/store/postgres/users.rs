@@ -13,6 +13,7 @@ use crate::schema::{ProfileChange, Timestamp, User, UserId};
 use crate::store::layouts::USER_COLUMNS;
 use crate::store::parameters::patch_params;
 use crate::store::row_readers::user_from_row;
+use crate::store::UserStore;
 use crate::store::{Credentials, NewUser, StandingChange, StoreError, StoreResult, TokenOwner};
 
 /// Expired tokens deleted per statement, so that each is a short transaction.
@@ -91,22 +92,22 @@ async fn revoke_user_tokens(
     Ok(())
 }
 
-impl PostgresDatabase {
-    pub async fn count_users(&self) -> StoreResult<i64> {
+impl UserStore for PostgresDatabase {
+    async fn count_users(&self) -> StoreResult<i64> {
         let client = self.connection().await?;
         Ok(row(&client, "SELECT count(*) FROM users", &[])
             .await?
             .try_get(0)?)
     }
 
-    pub async fn create_user(&self, user: NewUser) -> StoreResult<User> {
+    async fn create_user(&self, user: NewUser) -> StoreResult<User> {
         insert_user(&self.connection().await?, &user).await
     }
 
     /// Creates `user` only when there are no users at all; None when there already were.
     /// Processes starting at once each try: the table lock lets one count and insert at a
     /// time (readers go on), so exactly one finds none.
-    pub async fn create_first_user(&self, user: NewUser) -> StoreResult<Option<User>> {
+    async fn create_first_user(&self, user: NewUser) -> StoreResult<Option<User>> {
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
         tx.batch_execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
@@ -123,7 +124,7 @@ impl PostgresDatabase {
     }
 
     /// The user `create_first_user` made (users are never deleted, so the oldest one).
-    pub async fn first_user_id(&self) -> StoreResult<Option<UserId>> {
+    async fn first_user_id(&self) -> StoreResult<Option<UserId>> {
         let client = self.connection().await?;
         let first: Option<i64> = row(&client, "SELECT min(id) FROM users", &[])
             .await?
@@ -132,7 +133,7 @@ impl PostgresDatabase {
     }
 
     /// Creates `user` with a token already issued to it, in one transaction.
-    pub async fn create_user_with_token(
+    async fn create_user_with_token(
         &self,
         user: NewUser,
         token_hash: [u8; 32],
@@ -146,11 +147,7 @@ impl PostgresDatabase {
         Ok(created)
     }
 
-    pub async fn update_profile(
-        &self,
-        user_id: UserId,
-        change: ProfileChange,
-    ) -> StoreResult<User> {
+    async fn update_profile(&self, user_id: UserId, change: ProfileChange) -> StoreResult<User> {
         let (first_sent, first_name) = patch_params(change.first_name);
         let (last_sent, last_name) = patch_params(change.last_name);
         let (phone_sent, phone_number) = patch_params(change.phone_number);
@@ -179,7 +176,7 @@ impl PostgresDatabase {
     }
 
     /// Sets the user's password hash and revokes every token of theirs but `keep_token`.
-    pub async fn set_password(
+    async fn set_password(
         &self,
         user_id: UserId,
         password_hash: String,
@@ -200,7 +197,7 @@ impl PostgresDatabase {
         Ok(tx.commit().await?)
     }
 
-    pub async fn password_hash(&self, user_id: UserId) -> StoreResult<String> {
+    async fn password_hash(&self, user_id: UserId) -> StoreResult<String> {
         let client = self.connection().await?;
         let found = optional_row(
             &client,
@@ -211,7 +208,7 @@ impl PostgresDatabase {
         Ok(found.ok_or_else(user_not_found)?.try_get(0)?)
     }
 
-    pub async fn user(&self, user_id: UserId) -> StoreResult<User> {
+    async fn user(&self, user_id: UserId) -> StoreResult<User> {
         let client = self.connection().await?;
         let found = optional_row(
             &client,
@@ -222,7 +219,7 @@ impl PostgresDatabase {
         returned_user(found)
     }
 
-    pub async fn users(&self) -> StoreResult<Vec<User>> {
+    async fn users(&self) -> StoreResult<Vec<User>> {
         let client = self.connection().await?;
         rows(
             &client,
@@ -237,11 +234,7 @@ impl PostgresDatabase {
 
     /// Makes or unmakes an admin, deactivates or reactivates. Deactivating revokes every token
     /// of the user in the same transaction, so reactivating does not bring old sessions back.
-    pub async fn change_standing(
-        &self,
-        user_id: UserId,
-        change: StandingChange,
-    ) -> StoreResult<User> {
+    async fn change_standing(&self, user_id: UserId, change: StandingChange) -> StoreResult<User> {
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
         let updated = optional_row(
@@ -267,7 +260,7 @@ impl PostgresDatabase {
         Ok(user)
     }
 
-    pub async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {
+    async fn credentials(&self, email: String) -> StoreResult<Option<Credentials>> {
         let client = self.connection().await?;
         let found = optional_row(
             &client,
@@ -286,7 +279,7 @@ impl PostgresDatabase {
             .transpose()
     }
 
-    pub async fn insert_token(
+    async fn insert_token(
         &self,
         token_hash: [u8; 32],
         user_id: UserId,
@@ -297,11 +290,7 @@ impl PostgresDatabase {
 
     /// The active user a token that has not expired belongs to. Read each time: a token
     /// revoked by another process is refused at once.
-    pub async fn token_owner(
-        &self,
-        token_hash: [u8; 32],
-        now: i64,
-    ) -> StoreResult<Option<TokenOwner>> {
+    async fn token_owner(&self, token_hash: [u8; 32], now: i64) -> StoreResult<Option<TokenOwner>> {
         let client = self.connection().await?;
         let found = optional_row(
             &client,
@@ -323,7 +312,7 @@ impl PostgresDatabase {
     /// Deletes every token that expired at `now` or before, a batch per statement. Processes
     /// purging at once skip each other's locked rows instead of waiting on them. Answers how
     /// many this call deleted.
-    pub async fn purge_expired_tokens(&self, now: i64) -> StoreResult<usize> {
+    async fn purge_expired_tokens(&self, now: i64) -> StoreResult<usize> {
         let client = self.connection().await?;
         let mut purged = 0;
         loop {
@@ -342,7 +331,7 @@ impl PostgresDatabase {
         }
     }
 
-    pub async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+    async fn revoke_token(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         let client = self.connection().await?;
         execute(
             &client,

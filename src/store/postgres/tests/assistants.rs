@@ -1,6 +1,7 @@
 //! The assistants and their instructions on both stores.
 
 use super::{same, Pair};
+use crate::store::AssistantStore;
 use crate::store::StoreError;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

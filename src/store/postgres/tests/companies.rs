@@ -3,6 +3,7 @@
 use super::users::new_user;
 use super::{at_once, same, Pair};
 use crate::schema::{CompanyId, CompanyRole, UserId};
+use crate::store::{CompanyStore, UserStore};
 use crate::store::{StoreError, Viewer};
 
 fn viewer(user_id: i64) -> Viewer {

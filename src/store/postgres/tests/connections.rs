@@ -1,5 +1,6 @@
 //! A company's Google Ads customers and Business Profile locations on both stores.
 
+use crate::store::{ConnectionStore, ThreadDraftStore, ThreadStore};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 

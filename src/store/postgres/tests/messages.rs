@@ -1,5 +1,6 @@
 //! Messages, exchanges and what an assistant reads, on both stores.
 
+use crate::store::{MessageStore, ThreadStore};
 use serde_json::{json, Value};
 
 use super::threads::{create, named, scope, two_companies, A, ACME, B};

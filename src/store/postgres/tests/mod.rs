@@ -12,6 +12,7 @@ mod thread_drafts;
 mod threads;
 mod users;
 
+use crate::store::UserStore;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

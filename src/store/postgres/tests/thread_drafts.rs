@@ -5,6 +5,7 @@ use super::threads::{create, named, scope, two_companies, A, B};
 use super::{at_once, same, Ids, Pair};
 use crate::schema::{AssistantType, DraftId};
 use crate::store::NewThreadDraft;
+use crate::store::{ThreadDraftStore, ThreadStore};
 
 fn draft(name: &str) -> NewThreadDraft {
     NewThreadDraft {

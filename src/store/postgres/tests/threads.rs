@@ -1,5 +1,6 @@
 //! Chat threads on both stores: access, the same pages through the cursor, changes.
 
+use crate::store::{CompanyStore, ThreadStore, UserStore};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::TryStreamExt;

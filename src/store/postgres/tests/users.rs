@@ -2,6 +2,7 @@
 
 use super::{at_once, same, Pair};
 use crate::schema::{Patch, ProfileChange, UserId, UserProfile};
+use crate::store::UserStore;
 use crate::store::{NewUser, StandingChange, StoreError};
 
 pub(super) fn new_user(email: &str) -> NewUser {
