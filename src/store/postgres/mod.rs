@@ -12,6 +12,7 @@ mod connections;
 mod error;
 mod messages;
 mod migrate;
+mod pending;
 mod rows;
 mod statements;
 #[cfg(test)]
