@@ -1,7 +1,8 @@
-//! The command line: `serve`, `user create`, `backup`, `check`.
+//! The command line: `serve`, `user create`, `backup`, `check`, on an SQLite file or a
+//! PostgreSQL server alike (but `backup`, which says how to back PostgreSQL up).
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
@@ -24,8 +25,6 @@ pub enum CliError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Postgres(#[from] PostgresError),
-    #[error("serving from PostgreSQL is not built yet (issue 17); use an SQLite file for now")]
-    NotBuiltOnPostgres,
     #[error(
         "adthread backup copies an SQLite file; back up PostgreSQL with its own tools: \
          pg_dump --format=custom --file={} '{url}' (the password from PGPASSWORD or \
@@ -123,10 +122,6 @@ impl Cli {
         if let Some(database) = &self.database {
             config.database.set_location(database);
         }
-        if let DatabaseLocation::Postgres(url) = config.database.location()? {
-            let url = url.clone();
-            return on_postgres(self.command, &config, &url);
-        }
         match self.command {
             Command::Serve { bind } => {
                 if let Some(bind) = bind {
@@ -137,30 +132,24 @@ impl Cli {
             Command::User {
                 command: UserCommand::Create(args),
             } => runtime(&config)?.block_on(create_user(config, args)),
-            Command::Backup { target } => {
-                crate::store::maintenance::backup(&config.database.path, &target)
-                    .map_err(CliError::Backup)?;
-                println!(
-                    "backed up {} to {}",
-                    config.database.path.display(),
-                    target.display()
-                );
-                Ok(())
-            }
-            Command::Check => check(&config),
+            Command::Backup { target } => match config.database.location()? {
+                DatabaseLocation::Sqlite(path) => {
+                    crate::store::maintenance::backup(path, &target).map_err(CliError::Backup)?;
+                    println!("backed up {} to {}", path.display(), target.display());
+                    Ok(())
+                }
+                DatabaseLocation::Postgres(url) => Err(CliError::BackupOnPostgres {
+                    url: url.to_string(),
+                    target,
+                }),
+            },
+            Command::Check => match config.database.location()? {
+                DatabaseLocation::Sqlite(path) => check(path),
+                DatabaseLocation::Postgres(url) => {
+                    runtime(&config)?.block_on(check_postgres(&config, url))
+                }
+            },
         }
-    }
-}
-
-/// What works on PostgreSQL so far: `check`. The rest says what to do instead.
-fn on_postgres(command: Command, config: &Config, url: &PostgresUrl) -> Result<(), CliError> {
-    match command {
-        Command::Check => runtime(config)?.block_on(check_postgres(config, url)),
-        Command::Backup { target } => Err(CliError::BackupOnPostgres {
-            url: url.to_string(),
-            target,
-        }),
-        Command::Serve { .. } | Command::User { .. } => Err(CliError::NotBuiltOnPostgres),
     }
 }
 
@@ -192,8 +181,7 @@ async fn check_postgres(config: &Config, url: &PostgresUrl) -> Result<(), CliErr
     Ok(())
 }
 
-fn check(config: &Config) -> Result<(), CliError> {
-    let path = &config.database.path;
+fn check(path: &Path) -> Result<(), CliError> {
     let report = crate::store::maintenance::check(path)?;
     if report.is_ok() {
         println!("{}: integrity ok, foreign keys ok", path.display());
@@ -235,7 +223,7 @@ async fn create_user(config: Config, args: CreateUser) -> Result<(), CliError> {
     };
     let account = NewAccount::checked(&args.email, password, None, args.admin, profile)
         .map_err(|problems| CliError::InvalidUser(problems.iter().map(describe).collect()))?;
-    let store = crate::store::Store::open(&config.database)?;
+    let store = crate::store::Store::open(config.database.location()?, &config.database).await?;
     let passwords = crate::auth::Passwords::new(&config.auth)?;
     let created = create_account(&store, &passwords, account).await;
     store.close();

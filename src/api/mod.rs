@@ -191,7 +191,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.database.path = dir.path().join("adthread.db");
-        let store = Store::open(&config.database).unwrap();
+        let location = config.database.location().unwrap();
+        let store = Store::open(location, &config.database).await.unwrap();
         let passwords = Passwords::new(&config.auth).unwrap();
         let state = crate::server::app_state(&config, store.clone(), passwords).unwrap();
         let routes = Route::new()

@@ -24,7 +24,9 @@ pub enum BootstrapError {
 }
 
 /// With no user at all, creates `admin@localhost` with a random password written (mode 0600)
-/// beside the database. The password never reaches the log.
+/// beside the database. The password never reaches the log. Processes starting at once on one
+/// PostgreSQL database each try; the store lets exactly one create the administrator, and only
+/// that one touches the file, so a loser never removes the winner's password.
 pub async fn bootstrap_admin(
     store: &Store,
     passwords: &Passwords,
@@ -35,7 +37,7 @@ pub async fn bootstrap_admin(
     }
     let path = config.initial_password_path();
     // Before the admin exists: refusing afterwards would leave nobody who can sign in.
-    remove_stale_secret(&path)?;
+    prepare_secret_place(&path)?;
     let (password, _) = new_token();
     let password = password.trim_start_matches("adt_")[..24].to_string();
     let account = NewAccount::trusted(FIRST_ADMIN_EMAIL, password.clone(), true);
@@ -43,6 +45,7 @@ pub async fn bootstrap_admin(
         .await?
         .is_some()
     {
+        remove_stale_secret(&path)?;
         write_secret(&path, &password)?;
         tracing::info!(
             email = FIRST_ADMIN_EMAIL,
@@ -53,16 +56,38 @@ pub async fn bootstrap_admin(
     Ok(())
 }
 
-/// A file left from an earlier database goes; a symbolic link is refused, never followed: it
-/// could point the password, or the truncation of a file, anywhere its owner can write.
+/// The folder is made, its owner's alone, when missing (on PostgreSQL no database file made
+/// it); a symbolic link at the file is refused, never followed: it could point the password,
+/// or the truncation of a file, anywhere its owner can write.
+fn prepare_secret_place(path: &Path) -> Result<(), BootstrapError> {
+    if let Some(folder) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(folder).map_err(|err| {
+            BootstrapError::PasswordFile(format!("cannot create {}: {err}", folder.display()))
+        })?;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(symbolic_link(path)),
+        _ => Ok(()),
+    }
+}
+
+fn symbolic_link(path: &Path) -> BootstrapError {
+    BootstrapError::PasswordFile(format!(
+        "{} is a symbolic link; remove it so the first administrator's password can be \
+         written there",
+        path.display()
+    ))
+}
+
+/// A file left from an earlier database goes; a link planted since the check is refused too.
 fn remove_stale_secret(path: &Path) -> Result<(), BootstrapError> {
     let refused = |message: String| Err(BootstrapError::PasswordFile(message));
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => refused(format!(
-            "{} is a symbolic link; remove it so the first administrator's password can be \
-             written there",
-            path.display()
-        )),
+        Ok(meta) if meta.file_type().is_symlink() => Err(symbolic_link(path)),
         Ok(_) => std::fs::remove_file(path)
             .or_else(|err| refused(format!("cannot remove the old {}: {err}", path.display()))),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -17,6 +17,16 @@ pub enum DatabaseLocation<'a> {
     Postgres(&'a PostgresUrl),
 }
 
+/// The file's path, or the URL without its password.
+impl fmt::Display for DatabaseLocation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            DatabaseLocation::Postgres(url) => write!(f, "{url}"),
+        }
+    }
+}
+
 /// `database.url` as written, read when it is. A URL that cannot be read is kept with the reason
 /// and reported by [`DatabaseUrl::parsed`]: an error from the TOML reader would quote the line,
 /// password and all.

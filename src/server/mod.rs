@@ -12,13 +12,15 @@ use crate::assistant::Assistants;
 use crate::auth::{
     bootstrap_admin, BootstrapError, PasswordError, Passwords, Throttle, ThrottlePolicy,
 };
-use crate::config::{AuthConfig, Config};
+use crate::config::{AuthConfig, Config, ConfigError};
 use crate::store::{Store, StoreError};
 use listener::ConnectionLimits;
 
 /// Why the server could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -38,7 +40,8 @@ pub enum ServerError {
 pub async fn serve(config: Config) -> Result<(), ServerError> {
     // Kept to the end, so that the last lines are written before the process ends.
     let _log = logging::init_logging();
-    let store = Store::open(&config.database)?;
+    let location = config.database.location()?;
+    let store = Store::open(location, &config.database).await?;
     let passwords = Passwords::new(&config.auth)?;
     bootstrap_admin(&store, &passwords, &config).await?;
     let state = app_state(&config, store.clone(), passwords)?;
@@ -57,7 +60,7 @@ pub async fn serve(config: Config) -> Result<(), ServerError> {
         .map_err(cannot_serve)?;
     tracing::info!(
         bind = %config.server.bind,
-        database = %config.database.path.display(),
+        database = %location,
         "adthread listening"
     );
     let limits = ConnectionLimits {

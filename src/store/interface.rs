@@ -1,5 +1,5 @@
 //! The store's interface: what the handlers, accounts and assistants may ask of the database,
-//! one trait per table group. Each backend implements every trait (`sqlite/` today); `Store`
+//! one trait per table group. Each backend implements every trait (`sqlite/`, `postgres/`); `Store`
 //! has a method of the same name for each, which hands the call to the backend that runs, so
 //! callers hold a `Store` and never know which one it is.
 //!
@@ -60,6 +60,7 @@ macro_rules! store_trait {
                 pub async fn $method(&self $(, $arg: $type)*) -> StoreResult<$answer> {
                     match &self.backend {
                         Backend::Sqlite(db) => $trait::$method(db $(, $arg)*).await,
+                        Backend::Postgres(db) => $trait::$method(db $(, $arg)*).await,
                     }
                 }
             )*

@@ -1,7 +1,8 @@
 //! The store: every read and write of the server's data, behind one handle, `Store`, that the
 //! handlers, accounts and assistants hold. What it offers is declared once, per table group, in
 //! `interface.rs`; what it takes and answers beyond the API's shapes is in `records.rs`; the
-//! database behind it is a `Backend`, today the SQLite one in `sqlite/`. What every backend
+//! database behind it is a `Backend`: an SQLite file (`sqlite/`) or a PostgreSQL server
+//! (`postgres/`). What every backend
 //! reads and writes alike (column layouts, row readers over `Columns`, thread pages, a draft
 //! put together) is in the neutral modules beside them, never borrowed from one backend.
 
@@ -22,7 +23,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::config::DatabaseConfig;
+use crate::config::{DatabaseConfig, DatabaseLocation};
+use postgres::PostgresDatabase;
 use sqlite::SqliteStore;
 
 pub use interface::{
@@ -104,10 +106,10 @@ pub struct Store {
 
 /// The database a store runs on. Every method of `Store` matches on it, so a call costs a
 /// jump, not an indirect call or a boxed future (issue 16 measured every microsecond).
-/// PostgreSQL joins SQLite here as a second variant.
 #[derive(Clone)]
 enum Backend {
     Sqlite(SqliteStore),
+    Postgres(PostgresDatabase),
 }
 
 impl Store {
@@ -119,18 +121,35 @@ impl Store {
         }
     }
 
-    /// Opens (creating when missing) the database, brings its schema up to date and starts
-    /// what the backend runs beside it (SQLite: the writer and the checkpointer).
-    pub fn open(config: &DatabaseConfig) -> StoreResult<Store> {
-        Ok(Store {
-            backend: Backend::Sqlite(SqliteStore::open(config)?),
-        })
+    /// Opens the database at `location` (an SQLite file, created when missing, or a PostgreSQL
+    /// server), brings its schema up to date and starts what the backend runs beside it
+    /// (SQLite: the writer and the checkpointer; PostgreSQL: a pool of `config.pool_size`).
+    pub async fn open(
+        location: DatabaseLocation<'_>,
+        config: &DatabaseConfig,
+    ) -> StoreResult<Store> {
+        let backend = match location {
+            DatabaseLocation::Sqlite(path) => {
+                let config = DatabaseConfig {
+                    path: path.to_path_buf(),
+                    ..config.clone()
+                };
+                Backend::Sqlite(SqliteStore::open(&config)?)
+            }
+            DatabaseLocation::Postgres(url) => {
+                // Each migration applied is logged as it is; the report is for `adthread check`.
+                let (database, _) = PostgresDatabase::open(url, config.pool_size).await?;
+                Backend::Postgres(database)
+            }
+        };
+        Ok(Store { backend })
     }
 
     /// Answers whether the database responds, for `/healthz`.
     pub async fn ping(&self) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite(db) => db.ping().await,
+            Backend::Postgres(db) => db.ping().await,
         }
     }
 
@@ -139,6 +158,7 @@ impl Store {
     pub fn generation_bell(&self) -> Arc<tokio::sync::Notify> {
         match &self.backend {
             Backend::Sqlite(db) => db.generation_bell(),
+            Backend::Postgres(db) => db.generation_bell(),
         }
     }
 
@@ -146,6 +166,7 @@ impl Store {
     pub fn close(&self) {
         match &self.backend {
             Backend::Sqlite(db) => db.close(),
+            Backend::Postgres(db) => db.close(),
         }
     }
 

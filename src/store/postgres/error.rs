@@ -43,3 +43,13 @@ pub(super) fn on_unique(
         err.into()
     }
 }
+
+/// Opening a PostgreSQL store fails in the words `adthread check` uses for the same failure.
+impl From<super::PostgresError> for StoreError {
+    fn from(err: super::PostgresError) -> Self {
+        match err {
+            super::PostgresError::Migration(reason) => StoreError::Migration(reason),
+            other => StoreError::NoConnection(other.to_string()),
+        }
+    }
+}

@@ -22,9 +22,12 @@ mod threads;
 mod tls;
 mod users;
 
+use std::sync::Arc;
+
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
+use tokio::sync::Notify;
 
 use crate::config::PostgresUrl;
 
@@ -42,12 +45,19 @@ pub enum PostgresError {
     Migration(String),
 }
 
+/// How long a request waits for a pooled connection before it is answered 503, as long as
+/// SQLite's read pool lets it wait.
+const CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A pool of connections to one PostgreSQL database; cheap to clone.
 #[derive(Clone)]
 pub struct PostgresDatabase {
     pool: Pool,
     /// The URL without its password, for messages.
     url: String,
+    /// What the generation worker waits on. Nothing rings it yet: the worker's timer finds
+    /// queued tasks until a LISTEN connection rings it on every process (helper B's change).
+    generation_bell: Arc<Notify>,
 }
 
 /// What `adthread check` reports of the server it reached.
@@ -74,10 +84,12 @@ impl PostgresDatabase {
         let database = PostgresDatabase {
             pool: Pool::builder(manager)
                 .max_size(pool_size as usize)
+                .wait_timeout(Some(CONNECTION_WAIT))
                 .runtime(Runtime::Tokio1)
                 .build()
                 .map_err(|err| PostgresError::Tls(err.to_string()))?,
             url: url.to_string(),
+            generation_bell: Arc::new(Notify::new()),
         };
         let mut client = database.client().await?;
         let report = migrate::apply(&mut client)
@@ -100,6 +112,22 @@ impl PostgresDatabase {
     /// A pooled connection for the store's operations.
     async fn connection(&self) -> crate::store::StoreResult<Object> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Answers whether the server responds, for `/healthz`: a round trip on a pooled
+    /// connection, so a server that went away or a pool that is exhausted shows.
+    pub async fn ping(&self) -> crate::store::StoreResult<()> {
+        self.connection().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub fn generation_bell(&self) -> Arc<Notify> {
+        self.generation_bell.clone()
+    }
+
+    /// Lets the pool's connections go; requests still holding one finish first.
+    pub fn close(&self) {
+        self.pool.close();
     }
 
     pub async fn server_facts(&self) -> Result<ServerFacts, PostgresError> {
