@@ -230,22 +230,15 @@ fn writes_by_another_process_drop_the_caches() {
         assert_eq!(server.get(&token, &one).expect(200).body["name"], "before");
     }
 
-    let outside = rusqlite::Connection::open(server.database()).unwrap();
-    outside.busy_timeout(Duration::from_secs(5)).unwrap();
-    outside
-        .execute(
-            "UPDATE chat_threads SET name = 'after' WHERE thread_id = ?1",
-            [&thread],
-        )
-        .unwrap();
+    server.sql(&format!(
+        "UPDATE chat_threads SET name = 'after' WHERE thread_id = '{thread}'"
+    ));
     eventually("the list shows the outside change", || {
         names(&server.get(&token, &path).expect(200)) == ["after"]
     });
     assert_eq!(server.get(&token, &one).expect(200).body["name"], "after");
 
-    outside
-        .execute("UPDATE users SET is_active = 0", [])
-        .unwrap();
+    server.sql("UPDATE users SET is_active = false");
     eventually("a deactivated user's token stops working", || {
         server.get(&token, &path).status == 401
     });

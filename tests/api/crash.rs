@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::harness::Server;
+use crate::harness::{on_postgres, Server};
 
 const WRITERS: u64 = 4;
 
@@ -97,7 +97,12 @@ fn write_until_killed(
     }
 }
 
+/// On PostgreSQL the server's own recovery answers for its files; what the API shows is
+/// checked on both.
 fn check_file(server: &Server) {
+    if on_postgres() {
+        return;
+    }
     let conn = rusqlite::Connection::open_with_flags(
         server.database(),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{create_user_cli, Server, BINARY};
+use crate::harness::{create_user_cli, sqlite_only, Server, BINARY};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -33,6 +33,9 @@ fn password_file(server: &Server) -> PathBuf {
 
 #[test]
 fn the_database_its_wal_and_shm_backups_and_the_password_are_for_their_owner_only() {
+    if sqlite_only("files on disk (the database, its WAL and shared memory)") {
+        return;
+    }
     let mut server = Server::start();
     let token = server.admin_token();
     server.company(&token, "Acme Bakery");

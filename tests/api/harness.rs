@@ -1,5 +1,7 @@
-//! Starts the real `adthread` binary on a free loopback port with a fresh SQLite file in a
-//! temporary folder, and talks to it over HTTP.
+//! Starts the real `adthread` binary on a free loopback port in a temporary folder, and talks to
+//! it over HTTP. Its database is a fresh SQLite file in that folder, or, when
+//! ADTHREAD_TEST_BACKEND=postgres, a fresh database on the PostgreSQL cluster that
+//! ADTHREAD_TEST_POSTGRES describes (tests/run runs the suite both ways).
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -14,8 +16,23 @@ use serde_json::{json, Value};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_adthread");
 
+/// Whether the servers run on PostgreSQL (ADTHREAD_TEST_BACKEND=postgres) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("ADTHREAD_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// For a test about SQLite itself: true, saying so, when the suite runs on PostgreSQL.
+pub fn sqlite_only(about: &str) -> bool {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: this test is about SQLite's {about}");
+    }
+    on_postgres()
+}
+
 pub struct Server {
     child: Option<Child>,
+    /// The server's PostgreSQL database, when the suite runs on PostgreSQL.
+    postgres: Option<PostgresDatabase>,
     pub dir: tempfile::TempDir,
     pub base: String,
     /// The environment the binary gets (on every start and restart).
@@ -112,6 +129,7 @@ impl Server {
             .collect();
         let mut server = Server {
             child: None,
+            postgres: on_postgres().then(PostgresDatabase::fresh),
             dir,
             base: String::new(),
             env,
@@ -124,6 +142,7 @@ impl Server {
         server
     }
 
+    /// The SQLite file (tests that read it skip on PostgreSQL: see [`sqlite_only`]).
     pub fn database(&self) -> PathBuf {
         self.dir.path().join("data").join("adthread.db")
     }
@@ -134,7 +153,13 @@ impl Server {
         command
             .current_dir(self.dir.path())
             .env_remove("ADTHREAD_BIND")
-            .env("ADTHREAD_DATABASE", self.database());
+            .env(
+                "ADTHREAD_DATABASE",
+                match &self.postgres {
+                    Some(postgres) => postgres.url.clone(),
+                    None => self.database().display().to_string(),
+                },
+            );
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -286,31 +311,58 @@ impl Server {
         Answer::from(self.client.post(self.url(path)).json(body).send().unwrap())
     }
 
-    /// A connection to the server's database, to check what a request left behind.
+    /// A connection to the server's SQLite file, to check what a request left behind (on
+    /// PostgreSQL, [`Server::sql`]).
     pub fn db(&self) -> rusqlite::Connection {
+        assert!(
+            self.postgres.is_none(),
+            "db() reads the SQLite file; use sql()"
+        );
         rusqlite::Connection::open(self.database()).unwrap()
+    }
+
+    /// Runs `sql` (written for both databases) on the server's database: its rows, each a
+    /// line of its columns as text joined by `|` (NULL is empty), as psql -A -t writes them.
+    pub fn sql(&self, sql: &str) -> String {
+        if let Some(postgres) = &self.postgres {
+            return crate::postgres::psql(&postgres.url, sql);
+        }
+        let db = self.db();
+        // As the server's own connections: references enforced, waiting out its writer.
+        db.busy_timeout(Duration::from_secs(10)).unwrap();
+        db.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        let mut statement = db.prepare(sql).unwrap();
+        let columns = statement.column_count();
+        let rows = statement
+            .query_map([], |row| {
+                (0..columns)
+                    .map(|n| row.get::<_, rusqlite::types::Value>(n).map(text_of))
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .unwrap();
+        let lines: Vec<String> = rows.map(|row| row.unwrap().join("|")).collect();
+        lines.join("\n")
     }
 
     /// Makes draft `draft` the campaign draft of thread `thread`, as the campaign assistant's
     /// first saved step does (for sweeps that need a thread with a draft and no model).
     pub fn link_draft_to_thread(&self, draft: &Value, thread: &Value) {
-        let linked = self
-            .db()
-            .execute(
-                "UPDATE campaign_drafts SET thread_seq = \
-                 (SELECT seq FROM chat_threads WHERE thread_id = ?1) WHERE id = ?2",
-                rusqlite::params![thread.as_str().unwrap(), draft.as_i64().unwrap()],
-            )
-            .unwrap();
-        assert_eq!(linked, 1);
+        let (draft, thread) = (draft.as_i64().unwrap(), thread.as_str().unwrap());
+        self.sql(&format!(
+            "UPDATE campaign_drafts SET thread_seq = \
+             (SELECT seq FROM chat_threads WHERE thread_id = '{thread}') WHERE id = {draft}"
+        ));
+        let linked = format!(
+            "SELECT count(*) FROM campaign_drafts d JOIN chat_threads t ON t.seq = d.thread_seq \
+             WHERE d.id = {draft} AND t.thread_id = '{thread}'"
+        );
+        assert_eq!(self.sql(&linked), "1");
     }
 
     /// How many rows `table` has.
     pub fn count(&self, table: &str) -> i64 {
-        self.db()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-                row.get(0)
-            })
+        self.sql(&format!("SELECT count(*) FROM {table}"))
+            .parse()
             .unwrap()
     }
 
@@ -501,6 +553,67 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some(postgres) = self.postgres.take() {
+            postgres.drop_database();
+        }
+    }
+}
+
+/// A value of an SQLite row as psql writes it.
+fn text_of(value: rusqlite::types::Value) -> String {
+    use rusqlite::types::Value;
+    match value {
+        Value::Null => String::new(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(x) => x.to_string(),
+        Value::Text(text) => text,
+        Value::Blob(bytes) => format!("\\x{}", hex(&bytes)),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// A server's own database on the test cluster, dropped with the server.
+struct PostgresDatabase {
+    /// With the test CA checked (verify-full), as a deployment over TLS would.
+    url: String,
+    name: String,
+    cluster: crate::postgres::Postgres,
+}
+
+impl PostgresDatabase {
+    fn fresh() -> PostgresDatabase {
+        let cluster = crate::postgres::postgres().expect(
+            "ADTHREAD_TEST_BACKEND=postgres needs a cluster: tests/setup/postgres.sh start DIR, \
+             then ADTHREAD_TEST_POSTGRES=DIR/env",
+        );
+        let plain = cluster.fresh_database();
+        let name = plain.rsplit_once('/').unwrap().1.to_string();
+        let url = format!(
+            "{plain}?sslmode=verify-full&sslrootcert={}",
+            cluster.ca.display()
+        );
+        PostgresDatabase { url, name, cluster }
+    }
+
+    /// Best effort, never a panic (it runs in `Drop`, maybe while a test unwinds): a killed
+    /// server's sessions may take a moment to end, and a database left over is only space on
+    /// a throwaway cluster.
+    fn drop_database(self) {
+        for _ in 0..20 {
+            let dropped = Command::new("psql")
+                .args([&self.cluster.url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c"])
+                .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            if dropped.is_ok_and(|status| status.success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::fake_llm::{Answer, FakeLlm};
-use crate::harness::Server;
+use crate::harness::{on_postgres, Server};
 
 pub const API_KEY: &str = "sk-test-do-not-log-4711";
 
@@ -478,12 +478,10 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
     let (server, token) = (&chat.server, &chat.token);
     let seq_of = |thread: &str| -> i64 {
         server
-            .db()
-            .query_row(
-                "SELECT seq FROM chat_threads WHERE thread_id = ?1",
-                [thread],
-                |row| row.get(0),
-            )
+            .sql(&format!(
+                "SELECT seq FROM chat_threads WHERE thread_id = '{thread}'"
+            ))
+            .parse()
             .unwrap()
     };
     let deleted_seq = seq_of(&chat.thread);
@@ -493,11 +491,15 @@ fn a_thread_deleted_while_its_model_answers_stores_nothing() {
         let deleted = format!("/api/v1/chat/threads/{}", chat.thread);
         server.delete(token, &deleted).expect(204);
         let successor = server.thread(token, chat.company, "general", json!({}));
-        assert_eq!(
-            seq_of(&successor),
-            deleted_seq,
-            "the new thread has the old row"
-        );
+        // SQLite hands the freed row to the next thread; PostgreSQL's sequence never hands
+        // a seq out twice, so there the successor's row is new and the rest holds alike.
+        if !on_postgres() {
+            assert_eq!(
+                seq_of(&successor),
+                deleted_seq,
+                "the new thread has the old row"
+            );
+        }
         answer.join().unwrap().expect(404);
         let listed = server.get(token, &path(&successor)).expect(200).body;
         assert_eq!(listed, json!([]));

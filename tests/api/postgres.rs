@@ -10,15 +10,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::harness::BINARY;
 
-struct Postgres {
+pub struct Postgres {
     /// postgres://adthread:PASSWORD@127.0.0.1:PORT/adthread, a role that may create databases.
-    url: String,
+    pub url: String,
     password: String,
-    ca: PathBuf,
+    pub ca: PathBuf,
     wrong_ca: PathBuf,
 }
 
-fn postgres() -> Option<Postgres> {
+pub fn postgres() -> Option<Postgres> {
     let named = std::env::var_os("ADTHREAD_TEST_POSTGRES").map(PathBuf::from);
     let path = named
         .clone()
@@ -52,7 +52,7 @@ fn postgres() -> Option<Postgres> {
 
 impl Postgres {
     /// A new empty database for one test; its URL.
-    fn fresh_database(&self) -> String {
+    pub fn fresh_database(&self) -> String {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "adthread_test_{}_{}",
@@ -66,7 +66,7 @@ impl Postgres {
 }
 
 /// One statement through psql, PostgreSQL's own client; its rows, one a line.
-fn psql(url: &str, sql: &str) -> String {
+pub fn psql(url: &str, sql: &str) -> String {
     let output = Command::new("psql")
         .args([
             url,
@@ -304,7 +304,7 @@ fn a_wrong_password_gets_the_servers_answer_without_any_password() {
 }
 
 #[test]
-fn backup_serve_and_user_create_on_postgres_say_what_to_do() {
+fn backup_on_postgres_says_what_to_do_and_user_create_works() {
     let Some(postgres) = postgres() else { return };
     let database = postgres.fresh_database();
     let target = std::env::temp_dir().join("adthread-never-written.dump");
@@ -312,25 +312,35 @@ fn backup_serve_and_user_create_on_postgres_say_what_to_do() {
     assert_refused(&backup, "pg_dump --format=custom", &postgres.password);
     assert!(stderr(&backup).contains("pg_restore"), "{backup:?}");
     assert!(!target.exists());
-
-    for args in [&["serve"][..], &["user", "create", "a@example.com"]] {
-        let output = adthread(&database)
-            .args(args)
-            .stdin(Stdio::piped())
-            .output()
-            .unwrap();
-        assert_refused(
-            &output,
-            "serving from PostgreSQL is not built yet (issue 17)",
-            &postgres.password,
-        );
-    }
-    // Neither touched the database: not even the migrations ran.
+    // It did not touch the database: not even the migrations ran.
     assert_eq!(
         psql(
             &database,
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         ),
         "0"
+    );
+
+    let mut create = adthread(&database)
+        .args(["user", "create", "a@example.com", "--admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        &mut create.stdin.take().unwrap(),
+        b"a long enough password\n",
+    )
+    .unwrap();
+    let created = create.wait_with_output().unwrap();
+    assert!(created.status.success(), "{created:?}");
+    assert!(
+        stdout(&created).contains("created admin user a@example.com (id 1)"),
+        "{created:?}"
+    );
+    assert_eq!(
+        psql(&database, "SELECT email, is_admin FROM users"),
+        "a@example.com|t"
     );
 }

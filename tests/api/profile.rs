@@ -31,14 +31,9 @@ fn ada(server: &Server) -> String {
 }
 
 fn password_hash(server: &Server) -> String {
-    server
-        .db()
-        .query_row(
-            "SELECT password_hash FROM users WHERE email = ?1",
-            [EMAIL],
-            |row| row.get(0),
-        )
-        .unwrap()
+    server.sql(&format!(
+        "SELECT password_hash FROM users WHERE email = '{EMAIL}'"
+    ))
 }
 
 fn me(server: &Server, token: &str) -> Value {

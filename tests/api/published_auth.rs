@@ -54,14 +54,11 @@ fn access_token(answer: &Answer) -> String {
 /// Whole seconds the newest token has left: up to its lifetime plus one, as its expiry is rounded
 /// up to a whole second.
 fn newest_token_lifetime(server: &Server) -> i64 {
-    server
-        .db()
-        .query_row(
-            "SELECT max(expires_at) - unixepoch() FROM access_tokens",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap()
+    let newest: i64 = server
+        .sql("SELECT max(expires_at) FROM access_tokens")
+        .parse()
+        .unwrap();
+    newest - chrono::Utc::now().timestamp()
 }
 
 #[test]
@@ -140,15 +137,11 @@ fn argon2_verify_time() -> Duration {
 fn wrong_email_and_wrong_password_get_the_same_401_after_a_full_password_check() {
     let server = Server::start();
     planner(&server);
-    server
-        .db()
-        .execute(
-            "INSERT INTO users (email, password_hash, is_active, date_added, date_updated) \
-             SELECT 'gone@agency.example', password_hash, 0, date_added, date_updated \
-             FROM users WHERE email = ?1",
-            [EMAIL],
-        )
-        .unwrap();
+    server.sql(&format!(
+        "INSERT INTO users (email, password_hash, is_active, date_added, date_updated) \
+         SELECT 'gone@agency.example', password_hash, false, date_added, date_updated \
+         FROM users WHERE email = '{EMAIL}'"
+    ));
     let tokens_before = server.count("access_tokens");
     let floor = argon2_verify_time() / 2;
 

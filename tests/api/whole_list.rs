@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{ids, new_thread, next_page, Server};
+use crate::harness::{ids, new_thread, next_page, on_postgres, Server};
 
 /// Threads seeded straight into the database, each with about 2 KB of `extra_data`.
 const SEEDED: i64 = 20_000;
@@ -12,19 +12,27 @@ const SEEDED: i64 = 20_000;
 /// Inserts `count` threads into the company, oldest first, named `Seeded <n>`, scoped to the
 /// sample customer and location.
 fn seed(server: &Server, company: i64, count: i64) {
-    let db = server.db();
-    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    db.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?2) \
-         INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
+    // Each database's own ways to count, format and repeat; the same rows.
+    let (numbers, thread_id, notes) = if on_postgres() {
+        (
+            format!("generate_series(1, {count}) AS n(i)"),
+            format!("format('thr_seed_%s_%s', {company}, lpad(i::text, 8, '0'))"),
+            "repeat('0', 2000)",
+        )
+    } else {
+        (
+            format!("(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) SELECT i FROM n)"),
+            format!("printf('thr_seed_%d_%08d', {company}, i)"),
+            "hex(zeroblob(1000))",
+        )
+    };
+    server.sql(&format!(
+        "INSERT INTO chat_threads (thread_id, company_id, assistant_id, customer_id, \
            location_id, name, extra_data, date_added, date_updated) \
-         SELECT printf('thr_seed_%d_%08d', ?1, i), ?1, 'asst_general', 1234567890, \
-           'locations/4242', 'Seeded ' || i, \
-           json_object('notes', hex(zeroblob(1000))), \
-           '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z' FROM n",
-        rusqlite::params![company, count],
-    )
-    .unwrap();
+         SELECT {thread_id}, {company}, 'asst_general', 1234567890, \
+           'locations/4242', 'Seeded ' || i, '{{\"notes\":\"' || {notes} || '\"}}', \
+           '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z' FROM {numbers}"
+    ));
 }
 
 fn names(list: &[Value]) -> Vec<String> {
