@@ -204,13 +204,10 @@ fn the_active_draft_is_the_newest_unpublished_one_of_the_market_analysis() {
         .get(&token, &format!("{DRAFTS}/active?market_analysis_id=5"))
         .expect(200);
     assert_eq!(active.body, newer);
-    server
-        .db()
-        .execute(
-            "UPDATE campaign_drafts SET is_published = 1 WHERE id = ?1",
-            [newer["id"].as_i64().unwrap()],
-        )
-        .unwrap();
+    server.sql(&format!(
+        "UPDATE campaign_drafts SET is_published = true WHERE id = {}",
+        newer["id"]
+    ));
     let active = server
         .get(&token, &format!("{DRAFTS}/active?market_analysis_id=5"))
         .expect(200);
@@ -272,22 +269,16 @@ fn deleting_the_thread_a_draft_was_made_from_keeps_the_draft() {
         .delete(&token, &format!("/api/v1/chat/threads/{thread_id}"))
         .expect(204);
     server.get(&token, &format!("{DRAFTS}/{id}")).expect(200);
-    let thread_seq: Option<i64> = server
-        .db()
-        .query_row(
-            "SELECT thread_seq FROM campaign_drafts WHERE id = ?1",
-            [id],
-            |row| row.get(0),
-        )
-        .unwrap();
-    assert_eq!(thread_seq, None);
+    let thread_seq = server.sql(&format!(
+        "SELECT thread_seq FROM campaign_drafts WHERE id = {id}"
+    ));
+    assert_eq!(thread_seq, "", "NULL");
 }
 
 /// An ad group with a keyword, three RSAs (generated, being generated, written by hand), an
 /// extension item and the draft's tasks, as the generation of a later step leaves them.
 fn seed_generation(server: &Server, draft: i64) {
-    let db = server.db();
-    db.execute_batch(&format!(
+    server.sql_batch(&format!(
         "INSERT INTO draft_ad_groups (id, draft_id, position, name) VALUES (901, {draft}, 0, 'Bread');
          INSERT INTO draft_keywords (ad_group_id, position, text, match_type)
              VALUES (901, 0, 'sourdough', 'PHRASE');
@@ -299,14 +290,9 @@ fn seed_generation(server: &Server, draft: i64) {
                     (12, 901, 1, '[]', 'in_progress', 'task_rsa'),
                     (13, 901, 2, '[]', 'not_started', NULL);
          INSERT INTO draft_extension_items (draft_id, kind, position, data)
-             VALUES ({draft}, 'callout', 0, '{{\"callout_text\": \"Free delivery\"}}');"
-    ))
-    .unwrap();
-    db.execute(
-        "UPDATE generation_tasks SET error = 'The model answered no JSON' WHERE id = 'task_ext'",
-        [],
-    )
-    .unwrap();
+             VALUES ({draft}, 'callout', 0, '{{\"callout_text\": \"Free delivery\"}}');
+         UPDATE generation_tasks SET error = 'The model answered no JSON' WHERE id = 'task_ext';"
+    ));
 }
 
 #[test]
@@ -365,34 +351,22 @@ fn the_generation_status_waits_only_for_tasks_pending_or_in_progress() {
     );
 
     // The RSA in progress finishes: a task never started does not hold `all_complete` back.
-    server
-        .db()
-        .execute_batch(
-            "UPDATE draft_rsas SET status = 'completed' WHERE id = 12;
-             UPDATE generation_tasks SET status = 'completed' WHERE id = 'task_rsa';",
-        )
-        .unwrap();
+    server.sql_batch(
+        "UPDATE draft_rsas SET status = 'completed' WHERE id = 12;
+         UPDATE generation_tasks SET status = 'completed' WHERE id = 'task_rsa';",
+    );
     let status = server
         .get(&token, &format!("{DRAFTS}/{id}/generation-status"))
         .expect(200);
     assert_eq!(status.body["all_complete"], true, "{}", status.body);
     // An extensions task pending holds it back again.
-    server
-        .db()
-        .execute(
-            "UPDATE generation_tasks SET status = 'pending' WHERE id = 'task_ext'",
-            [],
-        )
-        .unwrap();
+    server.sql("UPDATE generation_tasks SET status = 'pending' WHERE id = 'task_ext'");
     let status = server
         .get(&token, &format!("{DRAFTS}/{id}/generation-status"))
         .expect(200);
     assert_eq!(status.body["all_complete"], false);
     // Every RSA generated: the draft says so.
-    server
-        .db()
-        .execute("UPDATE draft_rsas SET status = 'completed'", [])
-        .unwrap();
+    server.sql("UPDATE draft_rsas SET status = 'completed'");
     let read = server
         .get(&token, &format!("{DRAFTS}/{id}"))
         .expect(200)

@@ -155,14 +155,17 @@ fn waits_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 fn task_row(server: &Server, task_id: &str) -> (String, i64, Option<String>) {
-    server
-        .db()
-        .query_row(
-            "SELECT status, attempts, error FROM generation_tasks WHERE id = ?1",
-            [task_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .unwrap()
+    let row = server.sql(&format!(
+        "SELECT status, attempts, error FROM generation_tasks WHERE id = '{task_id}'"
+    ));
+    let mut columns = row.splitn(3, '|');
+    let mut next = || columns.next().unwrap().to_string();
+    let (status, attempts, error) = (next(), next().parse().unwrap(), next());
+    (
+        status,
+        attempts,
+        Some(error).filter(|error| !error.is_empty()),
+    )
 }
 
 #[test]
@@ -213,16 +216,10 @@ fn generated_rsas_fill_three_new_rsas_and_the_status_reaches_all_complete() {
         assert_eq!(rsa["final_url"], "https://acme.example");
     }
     assert_eq!(task_row(&world.server, task_id).0, "completed");
-    let generated: i64 = world
+    let generated = world
         .server
-        .db()
-        .query_row(
-            "SELECT count(*) FROM draft_rsas WHERE generated_at IS NOT NULL",
-            [],
-            |row| row.get(0),
-        )
-        .unwrap();
-    assert_eq!(generated, 3);
+        .sql("SELECT count(*) FROM draft_rsas WHERE generated_at IS NOT NULL");
+    assert_eq!(generated, "3");
 
     // One call per RSA, each telling the model about the company, the campaign and the group.
     let received = world.llm.received();

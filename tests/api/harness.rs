@@ -108,7 +108,7 @@ impl Answer {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -342,6 +342,14 @@ impl Server {
             .unwrap();
         let lines: Vec<String> = rows.map(|row| row.unwrap().join("|")).collect();
         lines.join("\n")
+    }
+
+    /// Runs several statements (written for both databases) on the server's database.
+    pub fn sql_batch(&self, sql: &str) {
+        match &self.postgres {
+            Some(postgres) => drop(crate::postgres::psql(&postgres.url, sql)),
+            None => self.db().execute_batch(sql).unwrap(),
+        }
     }
 
     /// Makes draft `draft` the campaign draft of thread `thread`, as the campaign assistant's

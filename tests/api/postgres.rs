@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
-use crate::harness::BINARY;
+use crate::harness::{free_port, BINARY};
 
 pub struct Postgres {
     /// postgres://adthread:PASSWORD@127.0.0.1:PORT/adthread, a role that may create databases.
@@ -343,4 +344,73 @@ fn backup_on_postgres_says_what_to_do_and_user_create_works() {
         psql(&database, "SELECT email, is_admin FROM users"),
         "a@example.com|t"
     );
+}
+
+/// Servers that are killed when the test ends, however it ends.
+struct Servers(Vec<std::process::Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[test]
+fn servers_starting_at_once_on_an_empty_database_make_one_first_administrator() {
+    let Some(postgres) = postgres() else { return };
+    let database = postgres.fresh_database();
+    // One folder for all, as processes on one machine started from one unit would share.
+    let dir = tempfile::tempdir().unwrap();
+    let bases: Vec<String> = (0..4)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let _servers = Servers(
+        bases
+            .iter()
+            .map(|bind| {
+                adthread(&database)
+                    .current_dir(dir.path())
+                    .args(["serve", "--bind", bind])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for bind in &bases {
+        while !client
+            .get(format!("http://{bind}/healthz"))
+            .send()
+            .is_ok_and(|answer| answer.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "{bind} did not start");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    assert_eq!(
+        psql(&database, "SELECT count(*), min(email) FROM users"),
+        "1|admin@localhost"
+    );
+    let password = std::fs::read_to_string(dir.path().join("data/initial-admin-password")).expect(
+        "the process that made the administrator wrote its password, and no other removed it",
+    );
+    for bind in &bases {
+        let signed_in = client
+            .post(format!("http://{bind}/api/v1/auth/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "admin@localhost"),
+                ("password", password.trim()),
+            ])
+            .send()
+            .unwrap();
+        assert_eq!(signed_in.status(), 200, "on {bind}");
+    }
 }
