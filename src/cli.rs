@@ -332,3 +332,24 @@ fn describe(problem: &FieldProblem) -> String {
     };
     format!("{what}: {}", problem.message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counts_table_lines_up_and_marks_a_table_whose_counts_differ() {
+        let count = |table: &str, sqlite, postgres| TableCount {
+            table: table.into(),
+            sqlite,
+            postgres,
+        };
+        let text = counts_table(&[count("users", 3, 3), count("chat_messages", 120, 119)]);
+        assert_eq!(
+            text,
+            "table              sqlite  postgresql\n\
+             users                   3           3\n\
+             chat_messages         120         119  differs\n"
+        );
+    }
+}
