@@ -122,6 +122,16 @@ impl Server {
     }
 
     pub fn start_with(env: &[(&str, &str)]) -> Server {
+        Server::start_on(env, on_postgres())
+    }
+
+    /// A server on an SQLite file whichever database the suite runs on: the source of
+    /// `adthread copy`.
+    pub fn start_on_sqlite() -> Server {
+        Server::start_on(&[], false)
+    }
+
+    fn start_on(env: &[(&str, &str)], postgres: bool) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let env = env
             .iter()
@@ -129,7 +139,7 @@ impl Server {
             .collect();
         let mut server = Server {
             child: None,
-            postgres: on_postgres().then(PostgresDatabase::fresh),
+            postgres: postgres.then(PostgresDatabase::fresh),
             dir,
             base: String::new(),
             env,

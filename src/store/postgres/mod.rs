@@ -10,6 +10,7 @@ mod columns;
 mod companies;
 mod connections;
 mod error;
+pub mod import;
 mod messages;
 mod migrate;
 mod pending;
