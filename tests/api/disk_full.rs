@@ -97,7 +97,7 @@ fn names(threads: &[Value]) -> Vec<String> {
 
 #[test]
 fn a_full_disk_refuses_writes_with_503_keeps_reads_and_recovers_by_itself() {
-    if sqlite_only("full disk under its file") {
+    if sqlite_only("writes to a full disk") {
         return;
     }
     let Some(disk) = Tmpfs::mount(16) else {
