@@ -6,7 +6,9 @@
 //! put together) is in the neutral modules beside them, never borrowed from one backend.
 
 mod columns;
+mod draft_edits;
 mod drafts;
+mod generation_tasks;
 mod interface;
 mod layouts;
 mod migration_file;

@@ -3,7 +3,6 @@
 //! the change that asked for it is committed; the store then wakes the generation worker
 //! (`SqliteStore::generation_bell`) once the write is answered.
 
-use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 
@@ -11,34 +10,11 @@ use super::access::visible_draft;
 use super::write::Write;
 use super::{OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{AdText, CompanyId, DraftId, GenerationStatus, Timestamp};
+use crate::store::generation_tasks::{new_task_id, rsa_targets, RsaRun, RsaTargets, RSAS_PER_RUN};
 use crate::store::{
     GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage, JobWork,
     QueuedRsas, Resumed, Viewer,
 };
-
-/// How an ad group's RSAs are (re)generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RsaRun {
-    /// Three new RSAs, filled by the task (the generate endpoint).
-    ThreeNew,
-    /// After a change to the ad group's name or keywords: the RSAs no person wrote or edited
-    /// are filled again (three new ones when the group has no RSA at all); RSAs a person
-    /// wrote or edited are left alone, and when only those exist nothing is queued.
-    Refresh,
-}
-
-const RSAS_PER_RUN: usize = 3;
-
-/// A task id: `task_` and 24 hex digits, time first so that ids sort by creation.
-fn new_task_id() -> String {
-    let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
-    let mut random = [0u8; 6];
-    rand::thread_rng().fill_bytes(&mut random);
-    let random = random
-        .iter()
-        .fold(0u64, |all, byte| all << 8 | u64::from(*byte));
-    format!("task_{millis:012x}{random:012x}")
-}
 
 /// Inserts a pending task of `kind` (`rsas` with its ad group, or `extensions`).
 fn insert_task(
@@ -94,20 +70,21 @@ pub(super) fn queue_rsas(
         && write
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM draft_rsas WHERE ad_group_id = ?1)")?
             .query_row([ad_group_id], |row| row.get::<_, bool>(0))?;
-    if has_rsas && refreshable.is_empty() {
+    let Some(targets) = rsa_targets(run, has_rsas, refreshable) else {
         return Ok(None);
-    }
+    };
     let task_id = insert_task(write, draft_id, "rsas", Some(ad_group_id))?;
-    let rsa_ids = if has_rsas {
-        let mut mark = write.prepare_cached(
-            "UPDATE draft_rsas SET status = 'pending', error = NULL, task_id = ?2 WHERE id = ?1",
-        )?;
-        for id in &refreshable {
-            mark.execute(params![id, task_id])?;
+    let rsa_ids = match targets {
+        RsaTargets::Existing(refreshable) => {
+            let mut mark = write.prepare_cached(
+                "UPDATE draft_rsas SET status = 'pending', error = NULL, task_id = ?2 WHERE id = ?1",
+            )?;
+            for id in &refreshable {
+                mark.execute(params![id, task_id])?;
+            }
+            refreshable
         }
-        refreshable
-    } else {
-        new_pending_rsas(write, ad_group_id, &task_id)?
+        RsaTargets::New => new_pending_rsas(write, ad_group_id, &task_id)?,
     };
     write.generation_queued();
     Ok(Some(QueuedRsas { task_id, rsa_ids }))
