@@ -7,6 +7,7 @@
 
 mod columns;
 mod drafts;
+mod generation;
 mod interface;
 mod layouts;
 mod migration_file;

@@ -10,6 +10,7 @@ mod columns;
 mod companies;
 mod connections;
 mod error;
+mod generation_queueing;
 mod messages;
 mod migrate;
 mod rows;
