@@ -8,7 +8,7 @@
 mod columns;
 mod draft_edits;
 mod drafts;
-mod generation_tasks;
+mod generation;
 mod interface;
 mod layouts;
 mod migration_file;

@@ -30,7 +30,7 @@ use crate::store::draft_edits::{
     ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type as stored_default,
     kept_rsas, leaves_as_is, left_out, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
 };
-use crate::store::generation_tasks::RsaRun;
+use crate::store::generation::RsaRun;
 use crate::store::parameters::{json_patch_params, json_text, patch_params};
 use crate::store::{DraftEditStore, StoreError, StoreResult, Viewer};
 

@@ -1,22 +1,20 @@
-//! Queueing background generation on PostgreSQL, inside the transaction of the change that asks
-//! for it (a draft edit, a generate call), so that a task exists exactly when that change is
-//! committed. What to fill is decided by the neutral `store/generation_tasks.rs`, as on SQLite.
-//!
-//! Waking the workers: a transaction that queues issues `NOTIFY adthread_generation`, which
-//! PostgreSQL delivers at COMMIT (and never for a rollback) to every process that LISTENs,
-//! however many run; several in one transaction are delivered once.
+//! Queueing background generation on PostgreSQL, inside the transaction of the write that asks
+//! for it (a generate call, a draft edit), so that a task exists exactly when that write is
+//! committed. The write then rings the bell ([`ring_generation_bell`]): PostgreSQL delivers the
+//! notification at commit, to every process listening (`generation.rs`), and drops it on a
+//! rollback.
 
 use deadpool_postgres::Transaction;
 
 use super::statements::{execute, row, rows};
 use crate::schema::{DraftId, Timestamp};
-use crate::store::generation_tasks::{new_task_id, rsa_targets, RsaRun, RsaTargets, RSAS_PER_RUN};
+use crate::store::generation::{new_task_id, rsa_targets, RsaRun, RsaTargets, RSAS_PER_RUN};
 use crate::store::{QueuedRsas, StoreResult};
 
-/// The channel the generation workers LISTEN on.
+/// The channel the generation workers of every process listen on.
 pub(super) const GENERATION_CHANNEL: &str = "adthread_generation";
 
-/// Inserts a pending task of `kind` (`rsas` with its ad group, or `extensions`); answers its id.
+/// Inserts a pending task of `kind` (`rsas` with its ad group, or `extensions`); its id.
 pub(super) async fn insert_task(
     tx: &Transaction<'_>,
     draft_id: DraftId,
@@ -40,8 +38,9 @@ pub(super) async fn insert_task(
     Ok(task_id)
 }
 
-/// `RSAS_PER_RUN` new RSAs after the ad group's others, pending for the task; their ids, in
-/// order.
+/// Three new pending RSAs, last of the ad group's, that task `task_id` fills; their ids. The
+/// caller holds the ad group's row (or its draft's) locked, so that two writers do not give
+/// their RSAs the same positions.
 pub(super) async fn new_pending_rsas(
     tx: &Transaction<'_>,
     ad_group_id: i64,
@@ -62,16 +61,16 @@ pub(super) async fn new_pending_rsas(
     Ok(ids)
 }
 
-/// Tells every worker, at COMMIT, that there is work.
-pub(super) async fn wake_workers(tx: &Transaction<'_>) -> StoreResult<()> {
+/// Wakes the generation workers of every process once the transaction commits.
+pub(super) async fn ring_generation_bell(tx: &Transaction<'_>) -> StoreResult<()> {
     execute(tx, "SELECT pg_notify($1, '')", &[&GENERATION_CHANNEL]).await?;
     Ok(())
 }
 
 /// Queues the generation of ad group `ad_group_id`'s RSAs (of draft `draft_id`, whose access
-/// the caller has checked, and which an edit holds locked) and wakes the workers at COMMIT. A
-/// task that an RSA no longer names (a newer task took it over, or a person edited it) writes
-/// nothing to it. None when a refresh finds only RSAs a person wrote.
+/// the caller has checked and whose row it holds locked) and rings the bell. A task that an RSA
+/// no longer names (a newer task took it over, or a person edited it) writes nothing to it.
+/// None when a refresh finds only RSAs a person wrote.
 pub(super) async fn queue_rsas(
     tx: &Transaction<'_>,
     draft_id: DraftId,
@@ -114,6 +113,6 @@ pub(super) async fn queue_rsas(
         }
         RsaTargets::New => new_pending_rsas(tx, ad_group_id, &task_id).await?,
     };
-    wake_workers(tx).await?;
+    ring_generation_bell(tx).await?;
     Ok(Some(QueuedRsas { task_id, rsa_ids }))
 }

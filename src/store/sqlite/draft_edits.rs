@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::access::visible_draft;
 use super::campaigns::load_draft;
-use super::generation::queue_rsas;
+use super::generation::{queue_rsas, RsaRun};
 use super::write::Write;
 use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{
@@ -24,7 +24,6 @@ use crate::store::draft_edits::{
     ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type as stored_default,
     kept_rsas, leaves_as_is, left_out, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
 };
-use crate::store::generation_tasks::RsaRun;
 use crate::store::parameters::json_text;
 use crate::store::{DraftEditStore, Viewer};
 
