@@ -142,7 +142,7 @@ impl DraftStore for PostgresDatabase {
         company_id: CompanyId,
         new: CampaignDraftCreate,
     ) -> StoreResult<CampaignDraft> {
-        let client = self.connection().await?;
+        let mut client = self.connection().await?;
         visible_company(&client, viewer, company_id, Members::Read).await?;
         customer(&client, company_id, new.google_ads_customer_id).await?;
         let inserted = row(
@@ -187,7 +187,10 @@ impl DraftStore for PostgresDatabase {
             }
             Err(err) => return Err(err.into()),
         };
-        load_draft(&client, draft_id).await
+        let tx = snapshot(&mut client).await?;
+        let draft = load_draft(&tx, draft_id).await?;
+        tx.commit().await?;
+        Ok(draft)
     }
 
     async fn list_drafts(

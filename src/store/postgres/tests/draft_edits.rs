@@ -261,3 +261,66 @@ async fn edits_of_one_draft_from_several_processes_are_all_kept() {
         .get(0);
     assert_eq!(tasks as usize, 1 + PROCESSES * ROUNDS);
 }
+
+/// What another process's LISTEN connection hears on the generation channel while `edit` runs
+/// (and for half a second after).
+async fn heard_while<F: std::future::Future>(pair: &Pair, edit: F) -> Vec<String> {
+    use futures_util::StreamExt;
+    let (settings, tls) = super::tls::connector(&pair.url).unwrap();
+    let (client, mut connection) = settings.connect(tls).await.unwrap();
+    let (heard, mut hearing) = tokio::sync::mpsc::unbounded_channel();
+    let listening = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notification(note) = message {
+                heard.send(note.channel().to_string()).unwrap();
+            }
+        }
+    });
+    client
+        .batch_execute("LISTEN adthread_generation")
+        .await
+        .unwrap();
+    edit.await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    drop(client);
+    listening.await.unwrap();
+    let mut channels = Vec::new();
+    while let Ok(channel) = hearing.try_recv() {
+        channels.push(channel);
+    }
+    channels
+}
+
+/// An edit that queues generation wakes every process's workers once it commits; one that
+/// queues nothing, or fails, does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_queues_generation_rings_every_process() {
+    let Some(pair) = Pair::new().await else {
+        return;
+    };
+    two_companies(&pair).await;
+    pair.postgres
+        .create_draft(A, ACME, full_draft("Bell", 5))
+        .await
+        .unwrap();
+    let group = || from_json(json!({"name": "Bread", "keywords": [{"text": "rye"}]}));
+    let quiet = heard_while(&pair, async {
+        pair.postgres
+            .create_ad_group(A, DRAFT, group(), false)
+            .await
+            .unwrap();
+        let hidden = pair.postgres.create_ad_group(B, DRAFT, group(), true).await;
+        assert!(hidden.is_err());
+    })
+    .await;
+    assert_eq!(quiet, Vec::<String>::new());
+    let rung = heard_while(&pair, async {
+        pair.postgres
+            .create_ad_group(A, DRAFT, group(), true)
+            .await
+            .unwrap();
+    })
+    .await;
+    assert_eq!(rung, ["adthread_generation"]);
+}
