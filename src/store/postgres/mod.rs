@@ -12,6 +12,7 @@ mod connections;
 mod draft_edits;
 mod error;
 mod generation_queueing;
+pub mod import;
 mod messages;
 mod migrate;
 mod rows;
