@@ -24,7 +24,7 @@ fn invalid(loc: &[Value], message: String) -> StoreError {
 }
 
 /// The draft's default match type as stored (NULL or unknown text is broad).
-pub(crate) fn default_match_type(stored: Option<&str>) -> KeywordMatchType {
+pub(crate) fn default_match_type_as_stored(stored: Option<&str>) -> KeywordMatchType {
     stored
         .and_then(KeywordMatchType::parse)
         .unwrap_or(KeywordMatchType::Broad)
@@ -185,13 +185,18 @@ pub(crate) fn check_rsa_ids(
     Ok(())
 }
 
-/// For each ad group a step-3 body names, the ids of its RSAs the body keeps.
-pub(crate) fn kept_rsas(patch: &AdsPatch) -> HashMap<i64, Vec<i64>> {
-    let mut kept: HashMap<i64, Vec<i64>> = HashMap::new();
+/// The draft's RSAs (`rsa_groups`: id and ad group) a step-3 body deletes: those of an ad group
+/// it names that it leaves out. Other ad groups' RSAs are left alone.
+pub(crate) fn left_out_rsas(patch: &AdsPatch, rsa_groups: &HashMap<i64, i64>) -> Vec<i64> {
+    let mut kept: HashMap<i64, HashSet<i64>> = HashMap::new();
     for rsa in &patch.rsas {
         kept.entry(rsa.ad_group_id).or_default().extend(rsa.id);
     }
-    kept
+    rsa_groups
+        .iter()
+        .filter(|(id, group)| kept.get(group).is_some_and(|ids| !ids.contains(id)))
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 /// Each step-3 item with its position in its ad group, in the body's order.
@@ -264,4 +269,33 @@ impl RsaContent {
 pub(crate) fn leaves_as_is(stored: &RsaContent, generator_owns: bool, sent: &RsaContent) -> bool {
     let blank = sent.headlines.is_empty() && sent.descriptions.is_empty();
     stored == sent || (blank && generator_owns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(keywords: serde_json::Value) -> AdGroupInput {
+        serde_json::from_value(serde_json::json!({"id": 1, "name": "Bread", "keywords": keywords}))
+            .unwrap()
+    }
+
+    #[test]
+    fn only_a_new_removed_or_retexted_keyword_rewrites_an_ad_group() {
+        let old = KeywordTexts::from([(1, "rye".to_string()), (2, "spelt".to_string())]);
+        let reordered = group(serde_json::json!([
+            {"id": 2, "text": "spelt", "match_type": "EXACT"}, {"id": 1, "text": "rye"}]));
+        assert!(!keywords_rewritten(&reordered, &old));
+        for changed in [
+            serde_json::json!([{"id": 1, "text": "rye"}]),
+            serde_json::json!([{"id": 1, "text": "rye"}, {"id": 2, "text": "oat"}]),
+            serde_json::json!([{"id": 1, "text": "rye"}, {"id": 2, "text": "spelt"},
+                               {"text": "oat"}]),
+        ] {
+            assert!(
+                keywords_rewritten(&group(changed.clone()), &old),
+                "{changed}"
+            );
+        }
+    }
 }

@@ -27,8 +27,8 @@ use crate::schema::{
     KeywordUpdate, Patch, RsaInput, Timestamp,
 };
 use crate::store::draft_edits::{
-    ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type as stored_default,
-    kept_rsas, leaves_as_is, left_out, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
+    ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type_as_stored,
+    leaves_as_is, left_out, left_out_rsas, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
 };
 use crate::store::generation::RsaRun;
 use crate::store::parameters::{json_patch_params, json_text, patch_params};
@@ -71,7 +71,9 @@ async fn default_match_type(
         &[&draft_id.0],
     )
     .await?;
-    Ok(stored_default(found.try_get::<_, Option<&str>>(0)?))
+    Ok(default_match_type_as_stored(
+        found.try_get::<_, Option<&str>>(0)?,
+    ))
 }
 
 /// The draft's ad groups: id and name.
@@ -579,13 +581,7 @@ impl DraftEditStore for PostgresDatabase {
         let groups = ad_groups(&tx, draft_id).await?;
         let rsas = rsa_groups(&tx, draft_id).await?;
         check_rsa_ids(&patch, &groups, &rsas)?;
-        let kept = kept_rsas(&patch);
-        let stored = rsas.iter().filter(|(_, group)| kept.contains_key(group));
-        let dropped = stored
-            .filter(|(id, group)| !kept[group].contains(id))
-            .map(|(id, _)| *id)
-            .collect::<Vec<_>>();
-        delete_rows(&tx, "draft_rsas", &dropped).await?;
+        delete_rows(&tx, "draft_rsas", &left_out_rsas(&patch, &rsas)).await?;
         for (rsa, position) in positioned_rsas(&patch) {
             save_rsa(&tx, rsa, position).await?;
         }

@@ -21,8 +21,8 @@ use crate::schema::{
     KeywordUpdate, Patch, RsaInput, Timestamp,
 };
 use crate::store::draft_edits::{
-    ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type as stored_default,
-    kept_rsas, leaves_as_is, left_out, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
+    ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type_as_stored,
+    leaves_as_is, left_out, left_out_rsas, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
 };
 use crate::store::parameters::json_text;
 use crate::store::{DraftEditStore, Viewer};
@@ -63,7 +63,7 @@ fn default_match_type(conn: &Connection, draft_id: DraftId) -> StoreResult<Keywo
     let text: Option<String> = conn
         .prepare_cached("SELECT default_match_type FROM campaign_drafts WHERE id = ?1")?
         .query_row([draft_id], |row| row.get(0))?;
-    Ok(stored_default(text.as_deref()))
+    Ok(default_match_type_as_stored(text.as_deref()))
 }
 
 /// The draft's ad groups: id and name.
@@ -484,17 +484,12 @@ impl DraftEditStore for SqliteStore {
     ) -> StoreResult<CampaignDraft> {
         self.edit_draft(viewer, draft_id, move |write| {
             let groups = ad_groups(write, draft_id)?;
-            check_rsa_ids(&patch, &groups, &rsa_groups(write, draft_id)?)?;
-            for (group, ids) in &kept_rsas(&patch) {
-                let stored: Vec<i64> = write
-                    .prepare_cached("SELECT id FROM draft_rsas WHERE ad_group_id = ?1")?
-                    .query_map([group], |row| row.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                for id in stored.into_iter().filter(|id| !ids.contains(id)) {
-                    write
-                        .prepare_cached("DELETE FROM draft_rsas WHERE id = ?1")?
-                        .execute([id])?;
-                }
+            let rsas = rsa_groups(write, draft_id)?;
+            check_rsa_ids(&patch, &groups, &rsas)?;
+            for id in left_out_rsas(&patch, &rsas) {
+                write
+                    .prepare_cached("DELETE FROM draft_rsas WHERE id = ?1")?
+                    .execute([id])?;
             }
             for (rsa, position) in positioned_rsas(&patch) {
                 save_rsa(write, rsa, position)?;
