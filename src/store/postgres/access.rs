@@ -81,9 +81,8 @@ pub(super) async fn visible_thread(
     Ok(thread_from_row(&found.ok_or_else(thread_not_found)?)?)
 }
 
-/// The company of the draft, if the viewer may see it; NotFound otherwise, exactly as for a
-/// draft that does not exist. `lock` is appended to the query (`FOR NO KEY UPDATE OF d` holds
-/// the draft until the transaction ends: an edit's reads and writes then see no other edit's).
+/// The company of a draft the viewer may see, or NotFound; `lock` is appended to the query
+/// (`FOR NO KEY UPDATE OF d` to order the draft's writers until the transaction ends).
 pub(super) async fn visible_draft(
     client: &impl GenericClient,
     viewer: Viewer,
