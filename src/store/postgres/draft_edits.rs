@@ -5,10 +5,12 @@
 //!
 //! Each edit is one transaction that first locks the draft's row (`FOR NO KEY UPDATE`): edits
 //! of one draft, from any process, then run one after another, each reading what the previous
-//! one committed, as SQLite's single writer gives. Without it, two step-3 bodies or two new
-//! keywords could read the same positions and lose one. The lock does not block the foreign
-//! keys' reads, so other drafts' work and a generation worker's inserts go on. The answer is
-//! read in the same transaction, so it includes the edit.
+//! one committed, as SQLite's single writer gives. Without it, two new keywords could be given
+//! one position, and two step-2 bodies could interleave into a list neither sent. The lock
+//! does not block the foreign keys' reads, so other drafts' work and a generation worker's
+//! inserts go on. The answer is read in the same transaction, so it includes the edit (read
+//! committed: copy a generation worker commits meanwhile may show in it, as it would a moment
+//! later).
 
 use std::collections::HashMap;
 
