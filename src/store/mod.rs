@@ -8,7 +8,9 @@
 
 mod columns;
 pub mod copy;
+mod draft_edits;
 mod drafts;
+mod generation;
 mod interface;
 mod layouts;
 mod migration_file;

@@ -16,13 +16,8 @@ use crate::store::drafts::{
     DraftParts,
 };
 use crate::store::layouts::DRAFT_COLUMNS;
+use crate::store::parameters::json_text;
 use crate::store::{DraftFilter, DraftStore, Viewer};
-
-pub(super) fn json_text<T: serde::Serialize>(value: Option<&T>) -> StoreResult<Option<String>> {
-    value
-        .map(|value| serde_json::to_string(value).map_err(StoreError::from))
-        .transpose()
-}
 
 /// The newest task of a draft-level kind (`ad_groups`, `extensions`), if any.
 fn draft_task(conn: &Connection, draft_id: DraftId, kind: &str) -> StoreResult<TaskStatus> {

@@ -4,31 +4,28 @@
 //! the RSA regeneration the change calls for is queued in the same transaction. Each answers
 //! the whole draft as saved.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::types::ToSql;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::access::visible_draft;
-use super::campaigns::{json_text, load_draft};
+use super::campaigns::load_draft;
 use super::generation::{queue_rsas, RsaRun};
 use super::write::Write;
 use super::{SqliteStore, StoreError, StoreResult};
 use crate::schema::{
-    AdGroupCreate, AdGroupInput, AdGroupUpdate, AdGroupsPatch, AdText, AdsPatch, CampaignDraft,
+    AdGroupCreate, AdGroupInput, AdGroupUpdate, AdGroupsPatch, AdsPatch, CampaignDraft,
     CampaignSettingsPatch, DraftId, ExtensionsPatch, KeywordCreate, KeywordMatchType,
     KeywordUpdate, Patch, RsaInput, Timestamp,
 };
+use crate::store::draft_edits::{
+    ad_group_changed, check_ad_group_ids, check_rsa_ids, default_match_type_as_stored,
+    leaves_as_is, left_out, left_out_rsas, positioned_rsas, KeywordTexts, NewKeyword, RsaContent,
+};
+use crate::store::parameters::json_text;
 use crate::store::{DraftEditStore, Viewer};
-
-/// A 422 at `loc` (after `body`).
-fn invalid(loc: &[Value], message: String) -> StoreError {
-    let mut full = vec![Value::from("body")];
-    full.extend_from_slice(loc);
-    StoreError::Invalid { loc: full, message }
-}
 
 /// What a `Patch` writes to a column: `None` keeps it, `Some(None)` clears it.
 fn patched<T, U>(patch: &Patch<T>, value: impl FnOnce(&T) -> U) -> Option<Option<U>> {
@@ -66,10 +63,7 @@ fn default_match_type(conn: &Connection, draft_id: DraftId) -> StoreResult<Keywo
     let text: Option<String> = conn
         .prepare_cached("SELECT default_match_type FROM campaign_drafts WHERE id = ?1")?
         .query_row([draft_id], |row| row.get(0))?;
-    Ok(text
-        .as_deref()
-        .and_then(KeywordMatchType::parse)
-        .unwrap_or(KeywordMatchType::Broad))
+    Ok(default_match_type_as_stored(text.as_deref()))
 }
 
 /// The draft's ad groups: id and name.
@@ -80,11 +74,31 @@ fn ad_groups(conn: &Connection, draft_id: DraftId) -> StoreResult<HashMap<i64, S
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// An ad group's keywords: id and text.
-fn keywords(conn: &Connection, ad_group_id: i64) -> StoreResult<HashMap<i64, String>> {
+/// The keywords of each of the draft's ad groups: id and text.
+fn draft_keywords(conn: &Connection, draft_id: DraftId) -> StoreResult<HashMap<i64, KeywordTexts>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT k.ad_group_id, k.id, k.text FROM draft_keywords k \
+         JOIN draft_ad_groups g ON g.id = k.ad_group_id WHERE g.draft_id = ?1",
+    )?;
+    let mut rows = statement.query([draft_id])?;
+    let mut found: HashMap<i64, KeywordTexts> = HashMap::new();
+    while let Some(row) = rows.next()? {
+        found
+            .entry(row.get(0)?)
+            .or_default()
+            .insert(row.get(1)?, row.get(2)?);
+    }
+    Ok(found)
+}
+
+/// The draft's RSAs: id and ad group.
+fn rsa_groups(conn: &Connection, draft_id: DraftId) -> StoreResult<HashMap<i64, i64>> {
     Ok(conn
-        .prepare_cached("SELECT id, text FROM draft_keywords WHERE ad_group_id = ?1")?
-        .query_map([ad_group_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .prepare_cached(
+            "SELECT r.id, r.ad_group_id FROM draft_rsas r \
+             JOIN draft_ad_groups g ON g.id = r.ad_group_id WHERE g.draft_id = ?1",
+        )?
+        .query_map([draft_id], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?)
 }
 
@@ -116,26 +130,6 @@ fn next_position(conn: &Connection, table: &str, parent: &str, id: i64) -> Store
             "SELECT COALESCE(MAX(position), -1) + 1 FROM {table} WHERE {parent} = ?1"
         ))?
         .query_row([id], |row| row.get(0))?)
-}
-
-/// A new keyword of the ad group, at `position`.
-struct NewKeyword<'a> {
-    text: &'a str,
-    match_type: KeywordMatchType,
-    cpc_bid_micros: Option<i64>,
-    final_url: Option<&'a str>,
-}
-
-impl<'a> NewKeyword<'a> {
-    /// A keyword of the ad-group and keyword routes; `default` is the draft's match type.
-    fn created(new: &'a KeywordCreate, default: KeywordMatchType) -> Self {
-        NewKeyword {
-            text: &new.text,
-            match_type: new.match_type.unwrap_or(default),
-            cpc_bid_micros: new.cpc_bid_micros.0,
-            final_url: new.final_url.0.as_deref(),
-        }
-    }
 }
 
 fn insert_keyword(
@@ -285,167 +279,34 @@ fn apply_settings(
     Ok(())
 }
 
-/// Checks that every `id` of a step-2 body is one of the draft's (ad groups) or of its ad
-/// group's (keywords), each once; answers the stored keywords of each body ad group.
-fn check_ad_group_ids(
-    conn: &Connection,
-    patch: &AdGroupsPatch,
-    existing: &HashMap<i64, String>,
-) -> StoreResult<Vec<HashMap<i64, String>>> {
-    let mut seen_groups = HashSet::new();
-    let mut seen_keywords = HashSet::new();
-    let mut stored = Vec::with_capacity(patch.ad_groups.len());
-    for (g, group) in patch.ad_groups.iter().enumerate() {
-        let group_keywords = match group.id {
-            Some(id) => {
-                let at = [Value::from("ad_groups"), Value::from(g), Value::from("id")];
-                if !existing.contains_key(&id) {
-                    return Err(invalid(&at, format!("Ad group {id} is not in this draft")));
-                }
-                if !seen_groups.insert(id) {
-                    return Err(invalid(&at, format!("Ad group {id} is listed twice")));
-                }
-                keywords(conn, id)?
-            }
-            None => HashMap::new(),
-        };
-        for (k, keyword) in group.keywords.iter().enumerate() {
-            let Some(id) = keyword.id else { continue };
-            let at = [
-                Value::from("ad_groups"),
-                Value::from(g),
-                Value::from("keywords"),
-                Value::from(k),
-                Value::from("id"),
-            ];
-            if !group_keywords.contains_key(&id) {
-                return Err(invalid(
-                    &at,
-                    format!("Keyword {id} is not in this ad group"),
-                ));
-            }
-            if !seen_keywords.insert(id) {
-                return Err(invalid(&at, format!("Keyword {id} is listed twice")));
-            }
-        }
-        stored.push(group_keywords);
-    }
-    Ok(stored)
-}
-
-/// Checks that every RSA of a step-3 body names an ad group of the draft, and every `id` one
-/// of that ad group's RSAs, each once.
-fn check_rsa_ids(
-    conn: &Connection,
-    patch: &AdsPatch,
-    groups: &HashMap<i64, String>,
-) -> StoreResult<()> {
-    let mut seen = HashSet::new();
-    for (n, rsa) in patch.rsas.iter().enumerate() {
-        let at = |field: &str| [Value::from("rsas"), Value::from(n), Value::from(field)];
-        if !groups.contains_key(&rsa.ad_group_id) {
-            return Err(invalid(
-                &at("ad_group_id"),
-                format!("Ad group {} is not in this draft", rsa.ad_group_id),
-            ));
-        }
-        let Some(id) = rsa.id else { continue };
-        let group: Option<i64> = conn
-            .prepare_cached("SELECT ad_group_id FROM draft_rsas WHERE id = ?1")?
-            .query_row([id], |row| row.get(0))
-            .optional()?;
-        if group != Some(rsa.ad_group_id) {
-            return Err(invalid(
-                &at("id"),
-                format!(
-                    "Responsive search ad {id} is not in ad group {}",
-                    rsa.ad_group_id
-                ),
-            ));
-        }
-        if !seen.insert(id) {
-            return Err(invalid(
-                &at("id"),
-                format!("Responsive search ad {id} is listed twice"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-type RsaContent = (
-    Vec<AdText>,
-    Vec<AdText>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-fn rsa_content(rsa: &RsaInput) -> RsaContent {
-    (
-        rsa.headlines.clone(),
-        rsa.descriptions.clone(),
-        rsa.path1.0.clone(),
-        rsa.path2.0.clone(),
-        rsa.final_url.0.clone(),
-    )
-}
-
-fn stored_rsa_content(conn: &Connection, id: i64) -> StoreResult<RsaContent> {
-    let (headlines, descriptions, path1, path2, final_url): (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ) = conn
+/// Whether the step-3 item leaves stored RSA `id` as it is (`leaves_as_is`).
+fn stays(conn: &Connection, id: i64, sent: &RsaContent) -> StoreResult<bool> {
+    let (stored, generator_owns) = conn
         .prepare_cached(
-            "SELECT headlines, descriptions, path1, path2, final_url FROM draft_rsas WHERE id = ?1",
+            "SELECT headlines, descriptions, path1, path2, final_url, edited_at IS NULL \
+             FROM draft_rsas WHERE id = ?1",
         )?
         .query_row([id], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
+            let content = RsaContent::stored(
+                &row.get::<_, String>(0)?,
+                &row.get::<_, String>(1)?,
                 row.get(2)?,
                 row.get(3)?,
                 row.get(4)?,
-            ))
+            );
+            Ok((content, row.get::<_, bool>(5)?))
         })?;
-    Ok((
-        serde_json::from_str(&headlines)?,
-        serde_json::from_str(&descriptions)?,
-        path1,
-        path2,
-        final_url,
-    ))
-}
-
-/// Whether the RSA's copy is the generator's: generated, or waiting to be, and not since
-/// written by a person.
-fn generator_owns(conn: &Connection, id: i64) -> StoreResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT edited_at IS NULL FROM draft_rsas WHERE id = ?1")?
-        .query_row([id], |row| row.get(0))?)
-}
-
-/// Whether a step-3 item leaves RSA `id` as it is: sent back unchanged, or sent without any
-/// headline or description for an RSA whose copy is the generator's. The second is what a client
-/// sends back for an RSA it loaded before its copy arrived; taken as a person's edit, it would
-/// throw the generated copy away.
-fn leaves_as_is(conn: &Connection, id: i64, content: &RsaContent) -> StoreResult<bool> {
-    let blank = content.0.is_empty() && content.1.is_empty();
-    Ok(stored_rsa_content(conn, id)? == *content || (blank && generator_owns(conn, id)?))
+    Ok(leaves_as_is(&stored?, generator_owns, sent))
 }
 
 /// Saves one RSA of step 3 at `position`. A person's change of content (and a new RSA) marks it
 /// edited and takes it from any generation task, which then leaves it alone.
 fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()> {
-    let content = rsa_content(rsa);
+    let content = RsaContent::sent(rsa);
     let now = Timestamp::now().0;
-    let headlines = serde_json::to_string(&content.0)?;
-    let descriptions = serde_json::to_string(&content.1)?;
+    let (headlines, descriptions) = content.texts_json()?;
     match rsa.id {
-        Some(id) if leaves_as_is(conn, id, &content)? => {
+        Some(id) if stays(conn, id, &content)? => {
             set_column(conn, "draft_rsas", id, "position", &position)?;
         }
         Some(id) => {
@@ -460,9 +321,9 @@ fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()>
                 position,
                 headlines,
                 descriptions,
-                content.2,
-                content.3,
-                content.4,
+                content.path1,
+                content.path2,
+                content.final_url,
                 now
             ])?;
         }
@@ -477,9 +338,9 @@ fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()>
                 position,
                 headlines,
                 descriptions,
-                content.2,
-                content.3,
-                content.4,
+                content.path1,
+                content.path2,
+                content.final_url,
                 now
             ])?;
         }
@@ -487,55 +348,47 @@ fn save_rsa(conn: &Connection, rsa: &RsaInput, position: i64) -> StoreResult<()>
     Ok(())
 }
 
-/// Saves one ad group of step 2 at `position` (created when it has no `id`); answers its id
-/// and whether it was renamed (a new one with keywords counts as renamed: it needs RSAs).
+/// Saves one ad group of step 2 at `position` (created when it has no `id`); answers its id.
 fn save_ad_group(
     conn: &Connection,
     draft_id: DraftId,
     position: i64,
     group: &AdGroupInput,
-    existing: &HashMap<i64, String>,
-) -> StoreResult<(i64, bool)> {
+) -> StoreResult<i64> {
     let Some(id) = group.id else {
         let bid = group.cpc_bid_micros.new_value().copied();
-        let id = insert_ad_group(conn, draft_id, position, &group.name, bid)?;
-        return Ok((id, !group.keywords.is_empty()));
+        return insert_ad_group(conn, draft_id, position, &group.name, bid);
     };
     conn.prepare_cached("UPDATE draft_ad_groups SET position = ?2, name = ?3 WHERE id = ?1")?
         .execute(params![id, position, group.name])?;
     if let Some(bid) = patched(&group.cpc_bid_micros, |bid| *bid) {
         set_column(conn, "draft_ad_groups", id, "cpc_bid_micros", &bid)?;
     }
-    Ok((id, existing[&id] != group.name))
+    Ok(id)
 }
 
-/// Replaces the keywords of ad group `group_id` with step 2's `group.keywords`; answers
-/// whether a text changed or a keyword was added or removed.
+/// Replaces the keywords of ad group `group_id` with step 2's `group.keywords`.
 fn save_keywords(
     conn: &Connection,
     group_id: i64,
     group: &AdGroupInput,
-    old_keywords: &HashMap<i64, String>,
+    old_keywords: &KeywordTexts,
     default: KeywordMatchType,
-) -> StoreResult<bool> {
-    let mut changed = false;
-    let kept: HashSet<i64> = group.keywords.iter().filter_map(|k| k.id).collect();
-    for id in old_keywords.keys().filter(|id| !kept.contains(id)) {
+) -> StoreResult<()> {
+    let kept = group.keywords.iter().map(|keyword| keyword.id);
+    for id in left_out(old_keywords.keys(), kept) {
         conn.prepare_cached("DELETE FROM draft_keywords WHERE id = ?1")?
             .execute([id])?;
-        changed = true;
     }
     for (position, keyword) in group.keywords.iter().enumerate() {
         let position = position as i64;
         let Some(id) = keyword.id else {
-            let new = NewKeyword {
-                text: &keyword.text,
-                match_type: keyword.match_type.unwrap_or(default),
-                cpc_bid_micros: keyword.cpc_bid_micros.new_value().copied(),
-                final_url: keyword.final_url.new_value().map(String::as_str),
-            };
-            insert_keyword(conn, group_id, position, new)?;
-            changed = true;
+            insert_keyword(
+                conn,
+                group_id,
+                position,
+                NewKeyword::listed(keyword, default),
+            )?;
             continue;
         };
         conn.prepare_cached("UPDATE draft_keywords SET position = ?2, text = ?3 WHERE id = ?1")?
@@ -547,9 +400,8 @@ fn save_keywords(
             &keyword.cpc_bid_micros,
             &keyword.final_url,
         )?;
-        changed |= old_keywords[&id] != keyword.text;
     }
-    Ok(changed)
+    Ok(())
 }
 
 impl DraftEditStore for SqliteStore {
@@ -598,9 +450,10 @@ impl DraftEditStore for SqliteStore {
         self.edit_draft(viewer, draft_id, move |write| {
             let default = default_match_type(write, draft_id)?;
             let existing = ad_groups(write, draft_id)?;
-            let stored_keywords = check_ad_group_ids(write, &patch, &existing)?;
-            let kept: HashSet<i64> = patch.ad_groups.iter().filter_map(|g| g.id).collect();
-            for id in existing.keys().filter(|id| !kept.contains(id)) {
+            let stored = draft_keywords(write, draft_id)?;
+            let stored_keywords = check_ad_group_ids(&patch, &existing, stored)?;
+            let kept = patch.ad_groups.iter().map(|group| group.id);
+            for id in left_out(existing.keys(), kept) {
                 write
                     .prepare_cached("DELETE FROM draft_ad_groups WHERE id = ?1")?
                     .execute([id])?;
@@ -609,10 +462,9 @@ impl DraftEditStore for SqliteStore {
             for ((position, group), old_keywords) in
                 patch.ad_groups.iter().enumerate().zip(stored_keywords)
             {
-                let (group_id, renamed) =
-                    save_ad_group(write, draft_id, position as i64, group, &existing)?;
-                let rewritten = save_keywords(write, group_id, group, &old_keywords, default)?;
-                if renamed || rewritten {
+                let group_id = save_ad_group(write, draft_id, position as i64, group)?;
+                save_keywords(write, group_id, group, &old_keywords, default)?;
+                if ad_group_changed(group, &existing, &old_keywords) {
                     refresh.push(group_id);
                 }
             }
@@ -632,27 +484,15 @@ impl DraftEditStore for SqliteStore {
     ) -> StoreResult<CampaignDraft> {
         self.edit_draft(viewer, draft_id, move |write| {
             let groups = ad_groups(write, draft_id)?;
-            check_rsa_ids(write, &patch, &groups)?;
-            let mut kept: HashMap<i64, Vec<i64>> = HashMap::new();
-            for rsa in &patch.rsas {
-                kept.entry(rsa.ad_group_id).or_default().extend(rsa.id);
+            let rsas = rsa_groups(write, draft_id)?;
+            check_rsa_ids(&patch, &groups, &rsas)?;
+            for id in left_out_rsas(&patch, &rsas) {
+                write
+                    .prepare_cached("DELETE FROM draft_rsas WHERE id = ?1")?
+                    .execute([id])?;
             }
-            for (group, ids) in &kept {
-                let stored: Vec<i64> = write
-                    .prepare_cached("SELECT id FROM draft_rsas WHERE ad_group_id = ?1")?
-                    .query_map([group], |row| row.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                for id in stored.into_iter().filter(|id| !ids.contains(id)) {
-                    write
-                        .prepare_cached("DELETE FROM draft_rsas WHERE id = ?1")?
-                        .execute([id])?;
-                }
-            }
-            let mut positions: HashMap<i64, i64> = HashMap::new();
-            for rsa in &patch.rsas {
-                let position = positions.entry(rsa.ad_group_id).or_insert(0);
-                save_rsa(write, rsa, *position)?;
-                *position += 1;
+            for (rsa, position) in positioned_rsas(&patch) {
+                save_rsa(write, rsa, position)?;
             }
             Ok(())
         })

@@ -3,42 +3,21 @@
 //! the change that asked for it is committed; the store then wakes the generation worker
 //! (`SqliteStore::generation_bell`) once the write is answered.
 
-use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::Value;
 
 use super::access::visible_draft;
 use super::write::Write;
 use super::{OptionalRow, SqliteStore, StoreError, StoreResult};
 use crate::schema::{AdText, CompanyId, DraftId, GenerationStatus, Timestamp};
+pub(super) use crate::store::generation::RsaRun;
+use crate::store::generation::{
+    brief_profile, cut_off_too_often, extension_rows, job_work, new_task_id, rsa_targets,
+    ExtensionRows, RsaTargets, INTERRUPTED, RSAS_PER_RUN, UNSUPPORTED_KIND,
+};
 use crate::store::{
-    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage, JobWork,
+    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage,
     QueuedRsas, Resumed, Viewer,
 };
-
-/// How an ad group's RSAs are (re)generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RsaRun {
-    /// Three new RSAs, filled by the task (the generate endpoint).
-    ThreeNew,
-    /// After a change to the ad group's name or keywords: the RSAs no person wrote or edited
-    /// are filled again (three new ones when the group has no RSA at all); RSAs a person
-    /// wrote or edited are left alone, and when only those exist nothing is queued.
-    Refresh,
-}
-
-const RSAS_PER_RUN: usize = 3;
-
-/// A task id: `task_` and 24 hex digits, time first so that ids sort by creation.
-fn new_task_id() -> String {
-    let millis = chrono::Utc::now().timestamp_millis() as u64 & 0xffff_ffff_ffff;
-    let mut random = [0u8; 6];
-    rand::thread_rng().fill_bytes(&mut random);
-    let random = random
-        .iter()
-        .fold(0u64, |all, byte| all << 8 | u64::from(*byte));
-    format!("task_{millis:012x}{random:012x}")
-}
 
 /// Inserts a pending task of `kind` (`rsas` with its ad group, or `extensions`).
 fn insert_task(
@@ -94,20 +73,21 @@ pub(super) fn queue_rsas(
         && write
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM draft_rsas WHERE ad_group_id = ?1)")?
             .query_row([ad_group_id], |row| row.get::<_, bool>(0))?;
-    if has_rsas && refreshable.is_empty() {
+    let Some(targets) = rsa_targets(run, has_rsas, refreshable) else {
         return Ok(None);
-    }
+    };
     let task_id = insert_task(write, draft_id, "rsas", Some(ad_group_id))?;
-    let rsa_ids = if has_rsas {
-        let mut mark = write.prepare_cached(
-            "UPDATE draft_rsas SET status = 'pending', error = NULL, task_id = ?2 WHERE id = ?1",
-        )?;
-        for id in &refreshable {
-            mark.execute(params![id, task_id])?;
+    let rsa_ids = match targets {
+        RsaTargets::Existing(refreshable) => {
+            let mut mark = write.prepare_cached(
+                "UPDATE draft_rsas SET status = 'pending', error = NULL, task_id = ?2 WHERE id = ?1",
+            )?;
+            for id in &refreshable {
+                mark.execute(params![id, task_id])?;
+            }
+            refreshable
         }
-        refreshable
-    } else {
-        new_pending_rsas(write, ad_group_id, &task_id)?
+        RsaTargets::New => new_pending_rsas(write, ad_group_id, &task_id)?,
     };
     write.generation_queued();
     Ok(Some(QueuedRsas { task_id, rsa_ids }))
@@ -170,12 +150,9 @@ fn brief(
                 row.get::<_, Option<String>>(4)?,
             ))
         })?;
-    let profile = profile
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| Value::Object(Default::default()));
     let mut brief = GenerationBrief {
         company_name,
-        profile,
+        profile: brief_profile(profile),
         draft_name,
         campaign_name,
         website_url,
@@ -275,7 +252,7 @@ impl GenerationQueue for SqliteStore {
 
     async fn resume_generation(&self, max_attempts: u32) -> StoreResult<Resumed> {
         self.write(move |write| {
-            let exhausted: Vec<(String, u32)> = write
+            let exhausted: Vec<(String, i64)> = write
                 .prepare_cached(
                     "SELECT id, attempts FROM generation_tasks WHERE status = 'in_progress' \
                      AND attempts >= ?1",
@@ -283,16 +260,7 @@ impl GenerationQueue for SqliteStore {
                 .query_map([max_attempts], |row| Ok((row.get(0)?, row.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             for (task_id, attempts) in &exhausted {
-                let times = if *attempts == 1 {
-                    "once".to_string()
-                } else {
-                    format!("{attempts} times")
-                };
-                let error = format!(
-                    "Generation was cut off by a server stop {times} and was not tried again; \
-                     generate again to retry"
-                );
-                fail_task(write, task_id, &error)?;
+                fail_task(write, task_id, &cut_off_too_often(*attempts))?;
             }
             let resumed = write
                 .prepare_cached(
@@ -307,12 +275,11 @@ impl GenerationQueue for SqliteStore {
                 .execute([])?;
             write
                 .prepare_cached(
-                    "UPDATE draft_rsas SET status = 'failed', error = 'Generation was \
-                     interrupted; generate again to retry' \
+                    "UPDATE draft_rsas SET status = 'failed', error = ?1 \
                      WHERE status IN ('pending', 'in_progress') AND (task_id IS NULL OR task_id \
                      NOT IN (SELECT id FROM generation_tasks WHERE status = 'pending'))",
                 )?
-                .execute([])?;
+                .execute([INTERRUPTED])?;
             if resumed > 0 {
                 write.generation_queued();
             }
@@ -365,8 +332,8 @@ impl GenerationQueue for SqliteStore {
                      date_updated = ?2 WHERE id = ?1",
                 )?
                 .execute(params![task_id, Timestamp::now().0])?;
-            let work = match (kind.as_str(), ad_group_id) {
-                ("rsas", Some(ad_group_id)) => {
+            let rsa_ids: Vec<i64> = match (kind.as_str(), ad_group_id) {
+                ("rsas", Some(_)) => {
                     let rsa_ids: Vec<i64> = write
                         .prepare_cached(
                             "SELECT id FROM draft_rsas WHERE task_id = ?1 AND edited_at IS NULL \
@@ -381,20 +348,13 @@ impl GenerationQueue for SqliteStore {
                              AND status IN ('pending', 'in_progress')",
                         )?
                         .execute([&task_id])?;
-                    JobWork::Rsas {
-                        ad_group_id,
-                        rsa_ids,
-                    }
+                    rsa_ids
                 }
-                ("extensions", _) => JobWork::Extensions,
-                _ => {
-                    fail_task(
-                        write,
-                        &task_id,
-                        "This kind of generation task is not supported",
-                    )?;
-                    return Ok(None);
-                }
+                _ => Vec::new(),
+            };
+            let Some(work) = job_work(&kind, ad_group_id, rsa_ids) else {
+                fail_task(write, &task_id, UNSUPPORTED_KIND)?;
+                return Ok(None);
             };
             let brief = brief(write, draft_id, ad_group_id)?;
             Ok(Some(GenerationJob {
@@ -471,29 +431,9 @@ impl GenerationQueue for SqliteStore {
             if !task_in_progress(write, &task_id)? {
                 return Ok(());
             }
-            let sitelinks: Vec<(String, String)> = items
-                .sitelinks
-                .iter()
-                .map(|item| Ok((item.link_text.to_lowercase(), serde_json::to_string(item)?)))
-                .collect::<StoreResult<_>>()?;
-            let callouts: Vec<(String, String)> = items
-                .callouts
-                .iter()
-                .map(|item| {
-                    Ok((
-                        item.callout_text.to_lowercase(),
-                        serde_json::to_string(item)?,
-                    ))
-                })
-                .collect::<StoreResult<_>>()?;
-            let snippets: Vec<(String, String)> = items
-                .structured_snippets
-                .iter()
-                .map(|item| Ok((item.header.to_lowercase(), serde_json::to_string(item)?)))
-                .collect::<StoreResult<_>>()?;
-            add_items(write, draft_id, "sitelink", "$.link_text", &sitelinks)?;
-            add_items(write, draft_id, "callout", "$.callout_text", &callouts)?;
-            add_items(write, draft_id, "structured_snippet", "$.header", &snippets)?;
+            for rows in extension_rows(&items)? {
+                add_items(write, draft_id, &rows)?;
+            }
             finish_task(write, &task_id, None)
         })
         .await
@@ -558,35 +498,20 @@ fn finish_task(conn: &Connection, task_id: &str, error: Option<&str>) -> StoreRe
     }
 }
 
-/// Appends `(key, data)` items of `kind` to the draft, skipping keys the draft already has
-/// (compared case-blind through `key_path` of the stored JSON) or that come twice.
-fn add_items(
-    conn: &Connection,
-    draft_id: DraftId,
-    kind: &str,
-    key_path: &str,
-    items: &[(String, String)],
-) -> StoreResult<()> {
-    let mut known: std::collections::HashSet<String> = conn
-        .prepare_cached(
-            "SELECT lower(json_extract(data, ?3)) FROM draft_extension_items \
-             WHERE draft_id = ?1 AND kind = ?2",
-        )?
-        .query_map(params![draft_id, kind, key_path], |row| {
-            row.get::<_, Option<String>>(0)
-        })?
-        .filter_map(|key| key.transpose())
+/// Appends the rows to the draft's items of their kind, leaving out those whose key the draft
+/// already has.
+fn add_items(conn: &Connection, draft_id: DraftId, rows: &ExtensionRows) -> StoreResult<()> {
+    let stored: Vec<String> = conn
+        .prepare_cached("SELECT data FROM draft_extension_items WHERE draft_id = ?1 AND kind = ?2")?
+        .query_map(params![draft_id, rows.kind], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for (key, data) in items {
-        if !known.insert(key.clone()) {
-            continue;
-        }
+    for data in rows.new_items(&stored) {
         conn.prepare_cached(
             "INSERT INTO draft_extension_items (draft_id, kind, position, data) VALUES \
              (?1, ?2, (SELECT COALESCE(MAX(position), -1) + 1 FROM draft_extension_items \
              WHERE draft_id = ?1 AND kind = ?2), ?3)",
         )?
-        .execute(params![draft_id, kind, data])?;
+        .execute(params![draft_id, rows.kind, data])?;
     }
     Ok(())
 }

@@ -7,6 +7,8 @@
 mod assistants;
 mod companies;
 mod connections;
+mod draft_edits;
+mod drafts;
 mod messages;
 mod thread_drafts;
 mod threads;
@@ -178,11 +180,15 @@ impl<T> Default for Ids<T> {
 /// What PostgreSQL answered, once `same!` found it equal to SQLite's answer.
 pub(super) struct Same<T>(pub StoreResult<T>);
 
-/// An answer as JSON, errors as their kind and message, with every timestamp written as
-/// `<timestamp>` once it is checked to be in the store's format.
+/// An answer as JSON, errors as their kind and message (and a 422's place), with every
+/// timestamp written as `<timestamp>` once it is checked to be in the store's format, and
+/// random ids (threads', tasks') as what they name.
 pub(super) fn outcome<T: Shown>(result: &StoreResult<T>) -> Value {
     match result {
         Ok(value) => json!({ "ok": without_moments(value.shown()) }),
+        Err(StoreError::Invalid { loc, message }) => {
+            json!({ "error": "invalid", "message": message, "loc": loc })
+        }
         Err(err) => json!({ "error": error_kind(err), "message": err.to_string() }),
     }
 }
@@ -203,6 +209,9 @@ fn without_moments(value: Value) -> Value {
         Value::String(text) if is_timestamp(&text) => Value::String("<timestamp>".into()),
         Value::String(text) if text.starts_with("thr_") && text.len() == 36 => {
             Value::String("<thread id>".into())
+        }
+        Value::String(text) if text.starts_with("task_") && text.len() == 29 => {
+            Value::String("<task id>".into())
         }
         Value::Array(items) => items.into_iter().map(without_moments).collect(),
         Value::Object(fields) => fields
@@ -245,6 +254,7 @@ shown_as_serialized!(
     crate::schema::UserId,
     crate::schema::DraftId,
     crate::schema::CampaignDraft,
+    crate::schema::DraftGenerationStatus,
     crate::schema::Company,
     crate::schema::CompanyMember,
     crate::schema::AssistantChatThread,
