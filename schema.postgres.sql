@@ -323,3 +323,13 @@ WHERE t.campaign_draft IS NOT NULL AND json_typeof(t.campaign_draft::json) = 'ob
 -- tables with AUTOINCREMENT to behave as these do. (A migration of its own all the same, so that
 -- both files keep the same numbers.)
 SELECT 1;
+
+-- migration 6: a generation task names the process that claimed it (issue 17)
+-- Several processes claim tasks from one queue. Each takes a number from `generation_owners`
+-- once, and holds a session-level advisory lock on (class 0x61646774, its number) on a
+-- connection of its own for as long as it lives; a claim writes the number in `owner`. A task in
+-- progress whose owner's lock nobody holds was cut off by a stop (the process died, or lost the
+-- database), and any process takes it over as a restart would; what its first owner still
+-- writes about it is ignored. `owner` is NULL while nobody holds the task.
+CREATE SEQUENCE generation_owners AS integer MINVALUE 1 CYCLE;
+ALTER TABLE generation_tasks ADD COLUMN owner INTEGER;

@@ -4,7 +4,7 @@
 use deadpool_postgres::GenericClient;
 
 use super::statements::optional_row;
-use crate::schema::{CompanyId, CompanyRole, ThreadId};
+use crate::schema::{CompanyId, CompanyRole, DraftId, ThreadId};
 use crate::store::layouts::SELECT_THREADS;
 use crate::store::row_readers::{thread_from_row, ThreadRow};
 use crate::store::{thread_not_found, StoreError, StoreResult, Viewer};
@@ -79,4 +79,26 @@ pub(super) async fn visible_thread(
     )
     .await?;
     Ok(thread_from_row(&found.ok_or_else(thread_not_found)?)?)
+}
+
+/// The company of a draft the viewer may see, or NotFound; `lock` is appended to the query
+/// (`FOR NO KEY UPDATE OF d` to order the draft's writers until the transaction ends).
+pub(super) async fn visible_draft(
+    client: &impl GenericClient,
+    viewer: Viewer,
+    draft_id: DraftId,
+    lock: &str,
+) -> StoreResult<CompanyId> {
+    let found = optional_row(
+        client,
+        &format!(
+            "SELECT d.company_id FROM campaign_drafts d WHERE d.id = $1 AND ($2 OR EXISTS \
+             (SELECT 1 FROM company_members m WHERE m.company_id = d.company_id \
+              AND m.user_id = $3)){lock}"
+        ),
+        &[&draft_id.0, &viewer.is_admin, &viewer.user_id.0],
+    )
+    .await?
+    .ok_or_else(|| StoreError::NotFound("Campaign draft not found".into()))?;
+    Ok(CompanyId(found.try_get(0)?))
 }

@@ -10,6 +10,7 @@ mod columns;
 mod companies;
 mod connections;
 mod error;
+mod generation;
 mod generation_queueing;
 mod messages;
 mod migrate;
@@ -21,6 +22,8 @@ mod thread_drafts;
 mod threads;
 mod tls;
 mod users;
+
+use std::sync::Arc;
 
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
@@ -48,6 +51,8 @@ pub struct PostgresDatabase {
     pool: Pool,
     /// The URL without its password, for messages.
     url: String,
+    /// This process's part in the generation queue all processes share.
+    queue: Arc<generation::SharedQueue>,
 }
 
 /// What `adthread check` reports of the server it reached.
@@ -64,6 +69,7 @@ impl PostgresDatabase {
         pool_size: u32,
     ) -> Result<(PostgresDatabase, MigrationReport), PostgresError> {
         let (settings, tls) = tls::connector(url)?;
+        let queue = Arc::new(generation::SharedQueue::new(settings.clone(), tls.clone()));
         let manager = Manager::from_config(
             settings,
             tls,
@@ -78,6 +84,7 @@ impl PostgresDatabase {
                 .build()
                 .map_err(|err| PostgresError::Tls(err.to_string()))?,
             url: url.to_string(),
+            queue,
         };
         let mut client = database.client().await?;
         let report = migrate::apply(&mut client)
