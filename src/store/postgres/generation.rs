@@ -794,3 +794,65 @@ impl GenerationQueue for PostgresDatabase {
         Ok(())
     }
 }
+
+#[cfg(test)]
+impl PostgresDatabase {
+    /// Waits until this process's presence is held (started if it was not).
+    pub(super) async fn present(&self) {
+        self.queue.presence();
+        let mut presence = self.queue.presence.subscribe();
+        let _ = presence.wait_for(|presence| presence.held).await;
+    }
+
+    /// This process's number (its presence started if it was not).
+    pub(super) fn owner_number(&self) -> Option<i32> {
+        self.owner()
+    }
+
+    /// Waits until no connection holds the presence lock of process `owner` any more.
+    pub(super) async fn wait_gone(&self, owner: i32) {
+        let client = self.connection().await.unwrap();
+        loop {
+            let held: bool = client
+                .query_one(
+                    &format!(
+                        "SELECT EXISTS (SELECT 1 FROM (SELECT 'in_progress' AS status, \
+                         $1::integer AS owner) t WHERE NOT ({}))",
+                        *ORPHANED
+                    ),
+                    &[&owner],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if !held {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Ends this process's presence connection from the server's side, as a lost network
+    /// would (it is made again after a pause).
+    pub(super) async fn lose_presence(&self) {
+        let owner = self.owner().unwrap();
+        let client = self.connection().await.unwrap();
+        let ended: bool = client
+            .query_one(
+                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' \
+                 AND l.granted AND l.objsubid = 2 \
+                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                 AND l.classid = $1::integer::oid AND l.objid = $2::integer::oid",
+                &[&PRESENCE_CLASS, &owner],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(ended);
+        drop(client);
+        let mut presence = self.queue.presence.subscribe();
+        let _ = presence.wait_for(|presence| !presence.held).await;
+        // The server says it ends the connection before its backend lets the lock go.
+        self.wait_gone(owner).await;
+    }
+}
