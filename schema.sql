@@ -434,7 +434,7 @@ CREATE INDEX draft_rsas_by_ad_group ON draft_rsas (ad_group_id, position);
 CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NULL;
 
 -- migration 6: a generation task names the process that claimed it (issue 17)
--- One process works an SQLite database, so nobody reads `owner` here: a restart resumes every
--- task in progress. The column is here so that both schemas have the same tables (a copy to
--- PostgreSQL moves every column), and stays NULL.
-ALTER TABLE generation_tasks ADD COLUMN owner INTEGER;
+-- Nothing to do here: one process works an SQLite database, and a restart resumes every task in
+-- progress. PostgreSQL's generation_tasks gains an `owner` column, NULL for every row a copy
+-- brings. (A migration of its own all the same, so that both files keep the same numbers.)
+SELECT 1;

@@ -71,7 +71,7 @@ async fn both_rows(
             let columns = statement.column_count();
             let found = statement
                 .query_map([], |row| (0..columns).map(|at| row.get(at)).collect())?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<Result<_, _>>()?;
             Ok(found)
         })
         .await
