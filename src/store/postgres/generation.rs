@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{GenericClient, Object, Transaction};
 use futures_util::StreamExt;
 use tokio::sync::{watch, Notify};
 use tokio_postgres::AsyncMessage;
@@ -389,6 +389,34 @@ async fn held_status(
     .transpose()?)
 }
 
+impl PostgresDatabase {
+    /// Begins a write about a task: a transaction on `client` that has charged `usage` (spent
+    /// whether or not the task is still this process's), with the task's status, locked, while
+    /// it is this process's. `draft`, when the write adds to it, is locked first, as its other
+    /// writers lock it before its tasks.
+    async fn task_write<'a>(
+        &self,
+        client: &'a mut Object,
+        task_id: &str,
+        usage: GenerationUsage,
+        draft: Option<DraftId>,
+    ) -> StoreResult<(Transaction<'a>, Option<String>)> {
+        let owner = self.owner();
+        let tx = client.transaction().await?;
+        if let Some(draft_id) = draft {
+            optional_row(
+                &tx,
+                "SELECT 1 FROM campaign_drafts WHERE id = $1 FOR NO KEY UPDATE",
+                &[&draft_id.0],
+            )
+            .await?;
+        }
+        charge(&tx, usage).await?;
+        let status = held_status(&tx, task_id, owner).await?;
+        Ok((tx, status))
+    }
+}
+
 /// The task's RSAs that wait for it, now in progress, in their order.
 async fn claim_rsas(tx: &Transaction<'_>, task_id: &str) -> StoreResult<Vec<i64>> {
     let mut claimed = rows(
@@ -679,12 +707,9 @@ impl GenerationQueue for PostgresDatabase {
         outcome: Result<(Vec<AdText>, Vec<AdText>), String>,
         usage: GenerationUsage,
     ) -> StoreResult<bool> {
-        let owner = self.owner();
         let mut client = self.connection().await?;
-        let tx = client.transaction().await?;
-        charge(&tx, usage).await?;
-        let held = held_status(&tx, &task_id, owner).await?.is_some();
-        let changed = match (held, outcome) {
+        let (tx, status) = self.task_write(&mut client, &task_id, usage, None).await?;
+        let changed = match (status.is_some(), outcome) {
             (false, _) => 0,
             (true, Ok((headlines, descriptions))) => {
                 execute(
@@ -726,18 +751,11 @@ impl GenerationQueue for PostgresDatabase {
         items: GeneratedExtensions,
         usage: GenerationUsage,
     ) -> StoreResult<()> {
-        let owner = self.owner();
         let mut client = self.connection().await?;
-        let tx = client.transaction().await?;
-        charge(&tx, usage).await?;
-        // The draft before the task, as every writer of both takes them.
-        optional_row(
-            &tx,
-            "SELECT 1 FROM campaign_drafts WHERE id = $1 FOR NO KEY UPDATE",
-            &[&draft_id.0],
-        )
-        .await?;
-        if held_status(&tx, &task_id, owner).await?.as_deref() == Some("in_progress") {
+        let (tx, status) = self
+            .task_write(&mut client, &task_id, usage, Some(draft_id))
+            .await?;
+        if status.as_deref() == Some("in_progress") {
             for rows_to_add in extension_rows(&items)? {
                 add_items(&tx, draft_id, &rows_to_add).await?;
             }
@@ -753,11 +771,9 @@ impl GenerationQueue for PostgresDatabase {
         error: Option<String>,
         usage: GenerationUsage,
     ) -> StoreResult<()> {
-        let owner = self.owner();
         let mut client = self.connection().await?;
-        let tx = client.transaction().await?;
-        charge(&tx, usage).await?;
-        if held_status(&tx, &task_id, owner).await?.is_some() {
+        let (tx, status) = self.task_write(&mut client, &task_id, usage, None).await?;
+        if status.is_some() {
             finish_task(&tx, &task_id, error.as_deref()).await?;
         }
         tx.commit().await?;

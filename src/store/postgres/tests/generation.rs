@@ -41,22 +41,7 @@ async fn drafts(pair: &Pair) {
           (1, '{\"about\": \"shoes\"}', '2026-12-01T00:00:00.000000Z'); \
         INSERT INTO draft_extension_items (draft_id, kind, position, data) VALUES \
           (1, 'callout', 0, '{\"callout_text\": \"Élan\"}');";
-    both(pair, DRAFTS).await;
-}
-
-/// Runs `sql` on both databases.
-async fn both(pair: &Pair, sql: &'static str) {
-    pair.sqlite_fixtures
-        .write(move |conn| Ok(conn.execute_batch(sql)?))
-        .await
-        .unwrap();
-    pair.postgres
-        .connection()
-        .await
-        .unwrap()
-        .batch_execute(sql)
-        .await
-        .unwrap();
+    pair.on_both(DRAFTS).await;
 }
 
 /// The rows `sql` selects (every column cast to text) on both databases.
@@ -242,6 +227,26 @@ async fn present_process(pair: &Pair) -> PostgresDatabase {
     process
 }
 
+/// The drafts on a fresh pair, and two processes of their own on its PostgreSQL database,
+/// present in the queue; None when there is no PostgreSQL.
+async fn two_processes() -> Option<(Pair, [PostgresDatabase; 2])> {
+    let pair = Pair::new().await?;
+    drafts(&pair).await;
+    let processes = [present_process(&pair).await, present_process(&pair).await];
+    Some((pair, processes))
+}
+
+/// The id of a task the process claims (there must be one).
+async fn claimed_id(process: &PostgresDatabase) -> String {
+    let job = process.claim_generation_task().await.unwrap();
+    job.expect("nothing to claim").task_id
+}
+
+/// The claimed task and its attempt.
+fn claimed(job: &GenerationJob) -> (&str, u32) {
+    (&job.task_id, job.attempt)
+}
+
 /// Drops the process, as a kill would, and waits until the server has noticed.
 async fn kill(pair: &Pair, process: PostgresDatabase) {
     let owner = process.owner_number().unwrap();
@@ -303,11 +308,8 @@ async fn the_queue_answers_as_on_sqlite() {
     same!(pair, ids, |store, id| store
         .finish_generated_rsa(id[0].clone(), 2, Err("The model said no".into()), usage(0))
         .await);
-    both(
-        &pair,
-        "UPDATE draft_rsas SET edited_at = '2026-12-02T00:00:00.000000Z' WHERE id = 3",
-    )
-    .await;
+    pair.on_both("UPDATE draft_rsas SET edited_at = '2026-12-02T00:00:00.000000Z' WHERE id = 3")
+        .await;
     let awaits = same!(pair, ids, |store, id| store
         .rsa_awaits(id[0].clone(), 3)
         .await)
@@ -354,20 +356,15 @@ async fn the_queue_answers_as_on_sqlite() {
 /// alike, attempts counted, RSAs no task waits for failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cut_off_tasks_resume_as_on_sqlite() {
-    let Some(pair) = Pair::new().await else {
+    let Some((pair, dying)) = two_processes().await else {
         return;
     };
-    drafts(&pair).await;
     let mut ids = Ids::default();
     same!(pair, |store| store.generate_rsas(A, SPRING, SHOES).await);
     same!(pair, |store| store.generate_rsas(A, AUTUMN, HATS).await);
-    both(
-        &pair,
-        "INSERT INTO draft_rsas (ad_group_id, position, status) VALUES (2, 0, 'pending')",
-    )
-    .await;
+    pair.on_both("INSERT INTO draft_rsas (ad_group_id, position, status) VALUES (2, 0, 'pending')")
+        .await;
     // Each claimed once by a process that then dies (SQLite's: the restart below).
-    let dying = [present_process(&pair).await, present_process(&pair).await];
     for process in &dying {
         claim_on(&pair, process, &mut ids).await.unwrap();
     }
@@ -407,11 +404,9 @@ fn cut_off_message(times: i64) -> String {
 /// the same task, and every task is claimed once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_never_claim_the_same_task() {
-    let Some(pair) = Pair::new().await else {
+    let Some((pair, processes)) = two_processes().await else {
         return;
     };
-    drafts(&pair).await;
-    let processes = [present_process(&pair).await, present_process(&pair).await];
     let mut claimed = HashSet::new();
     for round in 0..8 {
         let mut queued = HashSet::new();
@@ -456,25 +451,17 @@ async fn two_processes_never_claim_the_same_task() {
 /// more attempt, the same RSAs), and one cut off too often fails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_process_task_is_taken_over() {
-    let Some(pair) = Pair::new().await else {
+    let Some((pair, [first, second])) = two_processes().await else {
         return;
     };
-    drafts(&pair).await;
-    let (first, second) = (present_process(&pair).await, present_process(&pair).await);
     let queued = pair.postgres.generate_rsas(A, SPRING, SHOES).await.unwrap();
     let job = first.claim_generation_task().await.unwrap().unwrap();
-    assert_eq!(
-        (job.task_id.as_str(), job.attempt),
-        (queued.task_id.as_str(), 1)
-    );
+    assert_eq!(claimed(&job), (queued.task_id.as_str(), 1));
     assert!(second.claim_generation_task().await.unwrap().is_none());
 
     kill(&pair, first).await;
     let job = second.claim_generation_task().await.unwrap().unwrap();
-    assert_eq!(
-        (job.task_id.as_str(), job.attempt),
-        (queued.task_id.as_str(), 2)
-    );
+    assert_eq!(claimed(&job), (queued.task_id.as_str(), 2));
     let JobWork::Rsas { rsa_ids, .. } = &job.work else {
         panic!("{job:?}")
     };
@@ -506,19 +493,12 @@ async fn a_dead_process_task_is_taken_over() {
 /// the first writes late about it is left out; it claims nothing until it is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_former_owner_writes_nothing() {
-    let Some(pair) = Pair::new().await else {
+    let Some((pair, [first, second])) = two_processes().await else {
         return;
     };
-    drafts(&pair).await;
-    let (first, second) = (present_process(&pair).await, present_process(&pair).await);
     let queued = pair.postgres.generate_rsas(A, SPRING, SHOES).await.unwrap();
     pair.postgres.generate_extensions(A, SPRING).await.unwrap();
-    let task = first
-        .claim_generation_task()
-        .await
-        .unwrap()
-        .unwrap()
-        .task_id;
+    let task = claimed_id(&first).await;
     // No new connection may be made meanwhile: the first process cannot come back at once.
     let name = pair.url.connection().get_dbname().unwrap().to_string();
     let admin = pair.postgres.connection().await.unwrap();
@@ -529,7 +509,7 @@ async fn a_former_owner_writes_nothing() {
     first.lose_presence().await;
     assert!(first.claim_generation_task().await.unwrap().is_none());
     let job = second.claim_generation_task().await.unwrap().unwrap();
-    assert_eq!((job.task_id.as_str(), job.attempt), (task.as_str(), 2));
+    assert_eq!(claimed(&job), (task.as_str(), 2));
 
     let rsa = queued.rsa_ids[0];
     assert!(!first.rsa_awaits(task.clone(), rsa).await.unwrap());
@@ -579,18 +559,11 @@ async fn a_former_owner_writes_nothing() {
 /// counted, its bell rung.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn released_tasks_go_to_another_process() {
-    let Some(pair) = Pair::new().await else {
+    let Some((pair, [first, second])) = two_processes().await else {
         return;
     };
-    drafts(&pair).await;
-    let (first, second) = (present_process(&pair).await, present_process(&pair).await);
     pair.postgres.generate_rsas(A, SPRING, SHOES).await.unwrap();
-    let task = first
-        .claim_generation_task()
-        .await
-        .unwrap()
-        .unwrap()
-        .task_id;
+    let task = claimed_id(&first).await;
     let bell = second.generation_bell();
     drain(&bell).await;
     first
@@ -599,7 +572,7 @@ async fn released_tasks_go_to_another_process() {
         .unwrap();
     rung(&bell).await;
     let job = second.claim_generation_task().await.unwrap().unwrap();
-    assert_eq!((job.task_id, job.attempt), (task, 1));
+    assert_eq!(claimed(&job), (task.as_str(), 1));
 }
 
 /// Takes the rings already given (a presence made, a queueing before), until it is silent.

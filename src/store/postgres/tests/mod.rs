@@ -91,6 +91,23 @@ impl Pair {
     }
 }
 
+impl Pair {
+    /// Runs `sql` (fixtures both databases take alike) on both.
+    pub async fn on_both(&self, sql: &'static str) {
+        self.sqlite_fixtures
+            .write(move |conn| Ok(conn.execute_batch(sql)?))
+            .await
+            .unwrap();
+        self.postgres
+            .connection()
+            .await
+            .unwrap()
+            .batch_execute(sql)
+            .await
+            .unwrap();
+    }
+}
+
 impl Drop for Pair {
     fn drop(&mut self) {
         self.sqlite.close();
