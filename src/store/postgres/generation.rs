@@ -27,6 +27,13 @@
 //! (`generation_queueing.rs`), and rings the worker's bell for each notification. When it
 //! drops, it is made again with a growing pause; the bell rings once it is back, since
 //! notifications sent meanwhile were lost (the worker also looks every few seconds anyway).
+//!
+//! What this asks of the database: session-level advisory locks and LISTEN, so the presence
+//! connection must reach PostgreSQL itself or a pooler in session mode (a transaction-mode
+//! pooler would hand the lock to whichever client came next); a "PostgreSQL-compatible"
+//! database without real advisory locks cannot share the queue this way. `max_attempts` is the
+//! one the worker gave `resume_generation` at start (the configured default until then), since
+//! a claim is not told it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
