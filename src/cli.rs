@@ -1,4 +1,4 @@
-//! The command line: `serve`, `user create`, `backup`, `check`.
+//! The command line: `serve`, `user create`, `backup`, `check`, `copy`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use crate::config::{self, Config, ConfigError, DatabaseLocation, PostgresUrl};
 use crate::schema::rules::FieldProblem;
 use crate::schema::{Nullable, UserProfile};
 use crate::server::ServerError;
+use crate::store::copy::{copy_to_postgres, CopyError, TableCount};
 use crate::store::postgres::{PostgresDatabase, PostgresError};
 use crate::store::StoreError;
 
@@ -32,6 +33,16 @@ pub enum CliError {
          ~/.pgpass), and restore with pg_restore --dbname='{url}' {}", target.display(), target.display()
     )]
     BackupOnPostgres { url: String, target: PathBuf },
+    #[error(
+        "adthread copy moves an SQLite database into PostgreSQL, and the database configured \
+         here is already PostgreSQL ({url}); to copy between PostgreSQL databases use pg_dump \
+         and pg_restore"
+    )]
+    CopyFromPostgres { url: String },
+    #[error("--to: {0}")]
+    CopyTarget(String),
+    #[error("copy failed: {0}")]
+    Copy(#[from] CopyError),
     #[error(transparent)]
     Passwords(#[from] PasswordError),
     #[error(transparent)]
@@ -92,6 +103,14 @@ enum Command {
     },
     /// Check the database's integrity and foreign keys; exits non-zero on any problem
     Check,
+    /// Copy the SQLite database into an empty PostgreSQL database (every table, ids kept),
+    /// then compare row counts. Stop the server first: the copy reads one snapshot, and what
+    /// the server writes after it is not copied.
+    Copy {
+        /// The PostgreSQL database to copy into: postgres://USER:PASSWORD@HOST/NAME
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -148,6 +167,7 @@ impl Cli {
                 Ok(())
             }
             Command::Check => check(&config),
+            Command::Copy { to } => copy(&config, &to),
         }
     }
 }
@@ -159,6 +179,9 @@ fn on_postgres(command: Command, config: &Config, url: &PostgresUrl) -> Result<(
         Command::Backup { target } => Err(CliError::BackupOnPostgres {
             url: url.to_string(),
             target,
+        }),
+        Command::Copy { .. } => Err(CliError::CopyFromPostgres {
+            url: url.to_string(),
         }),
         Command::Serve { .. } | Command::User { .. } => Err(CliError::NotBuiltOnPostgres),
     }
@@ -190,6 +213,57 @@ async fn check_postgres(config: &Config, url: &PostgresUrl) -> Result<(), CliErr
         migrations.version,
     );
     Ok(())
+}
+
+/// Copies, then prints every table's rows on each side; differing counts fail (after the table
+/// is printed, so that it shows which).
+fn copy(config: &Config, to: &str) -> Result<(), CliError> {
+    let source = &config.database.path;
+    let target: PostgresUrl = to.parse().map_err(CliError::CopyTarget)?;
+    let copied = runtime(config)?.block_on(copy_to_postgres(source, &target));
+    match copied {
+        Ok(counts) => {
+            print!("{}", counts_table(&counts));
+            let rows: i64 = counts.iter().map(|count| count.postgres).sum();
+            println!(
+                "copied {} to {target}: {} tables, {rows} rows, every count matches",
+                source.display(),
+                counts.len()
+            );
+            Ok(())
+        }
+        Err(CopyError::CountsDiffer(counts)) => {
+            print!("{}", counts_table(&counts));
+            Err(CopyError::CountsDiffer(counts).into())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// One line a table: its name, its rows on SQLite and on PostgreSQL, and "differs" where they do.
+fn counts_table(counts: &[TableCount]) -> String {
+    let width = counts
+        .iter()
+        .map(|count| count.table.len())
+        .chain(["table".len()])
+        .max()
+        .unwrap_or_default();
+    let mut text = format!(
+        "{:width$}  {:>10}  {:>10}\n",
+        "table", "sqlite", "postgresql"
+    );
+    for count in counts {
+        let differs = if count.sqlite == count.postgres {
+            ""
+        } else {
+            "  differs"
+        };
+        text.push_str(&format!(
+            "{:width$}  {:>10}  {:>10}{differs}\n",
+            count.table, count.sqlite, count.postgres
+        ));
+    }
+    text
 }
 
 fn check(config: &Config) -> Result<(), CliError> {
@@ -257,4 +331,25 @@ fn describe(problem: &FieldProblem) -> String {
         option => format!("--{}", option.replace('_', "-")),
     };
     format!("{what}: {}", problem.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counts_table_lines_up_and_marks_a_table_whose_counts_differ() {
+        let count = |table: &str, sqlite, postgres| TableCount {
+            table: table.into(),
+            sqlite,
+            postgres,
+        };
+        let text = counts_table(&[count("users", 3, 3), count("chat_messages", 120, 119)]);
+        assert_eq!(
+            text,
+            "table              sqlite  postgresql\n\
+             users                   3           3\n\
+             chat_messages         120         119  differs\n"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! put together) is in the neutral modules beside them, never borrowed from one backend.
 
 mod columns;
+pub mod copy;
 mod drafts;
 mod generation;
 mod interface;

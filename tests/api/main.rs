@@ -13,6 +13,7 @@ mod caches;
 mod campaign_drafts;
 mod company_admin;
 mod concurrency;
+mod copy;
 mod crash;
 mod create_thread;
 mod disk_full;

@@ -10,15 +10,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::harness::BINARY;
 
-struct Postgres {
+pub(crate) struct Postgres {
     /// postgres://adthread:PASSWORD@127.0.0.1:PORT/adthread, a role that may create databases.
-    url: String,
-    password: String,
+    pub(crate) url: String,
+    pub(crate) password: String,
     ca: PathBuf,
     wrong_ca: PathBuf,
 }
 
-fn postgres() -> Option<Postgres> {
+pub(crate) fn postgres() -> Option<Postgres> {
     let named = std::env::var_os("ADTHREAD_TEST_POSTGRES").map(PathBuf::from);
     let path = named
         .clone()
@@ -52,7 +52,7 @@ fn postgres() -> Option<Postgres> {
 
 impl Postgres {
     /// A new empty database for one test; its URL.
-    fn fresh_database(&self) -> String {
+    pub(crate) fn fresh_database(&self) -> String {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "adthread_test_{}_{}",
@@ -66,7 +66,7 @@ impl Postgres {
 }
 
 /// One statement through psql, PostgreSQL's own client; its rows, one a line.
-fn psql(url: &str, sql: &str) -> String {
+pub(crate) fn psql(url: &str, sql: &str) -> String {
     let output = Command::new("psql")
         .args([
             url,
@@ -100,7 +100,7 @@ fn run(database: &str, args: &[&str]) -> Output {
     adthread(database).args(args).output().unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -109,7 +109,7 @@ fn stderr(output: &Output) -> String {
 }
 
 /// Failed with exit code 1 and said `text`, without the password anywhere.
-fn assert_refused(output: &Output, text: &str, password: &str) {
+pub(crate) fn assert_refused(output: &Output, text: &str, password: &str) {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     assert!(stderr(output).contains(text), "{output:?}");
     assert!(!stderr(output).contains(password), "{output:?}");

@@ -3,6 +3,9 @@
 #   postgres.sh            installs the server and openssl (does nothing when they are there)
 #   postgres.sh start DIR  starts a throwaway cluster on loopback, TLS on with a test CA made
 #                          now, and writes DIR/env: the URL and the CA files the tests use
+#   postgres.sh start DIR durable
+#                          the same with fsync on (bench/run): commits reach the disk within a
+#                          moment, as with SQLite's synchronous = "normal"
 #   postgres.sh stop DIR   stops it and removes its data
 # The cluster runs as the unprivileged user `postgres` when started as root (the tests are),
 # with fsync off: it lives for one test run.
@@ -50,8 +53,9 @@ certificates() {
 }
 
 start() {
-    local dir=$1 bin data port password
+    local dir=$1 durable=${2:-} bin data port password fsync=off
     bin=$(server_bin) || { echo "postgres.sh: PostgreSQL is not installed; run it with no arguments first" >&2; exit 1; }
+    [ "$durable" != durable ] || fsync=on
     stop "$dir"
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
@@ -70,9 +74,9 @@ unix_socket_directories = '$data'
 ssl = on
 ssl_cert_file = '$data/server.crt'
 ssl_key_file = '$data/server.key'
-fsync = off
+fsync = $fsync
 synchronous_commit = off
-full_page_writes = off
+full_page_writes = $fsync
 max_connections = 200
 EOF
     # A random port; another one when it is taken.
@@ -112,7 +116,7 @@ stop() {
 
 case "${1:-install}" in
     install) install ;;
-    start) start "${2:?usage: postgres.sh start DIR}" ;;
+    start) start "${2:?usage: postgres.sh start DIR [durable]}" "${3:-}" ;;
     stop) stop "${2:?usage: postgres.sh stop DIR}" ;;
-    *) echo "usage: postgres.sh [install | start DIR | stop DIR]" >&2; exit 2 ;;
+    *) echo "usage: postgres.sh [install | start DIR [durable] | stop DIR]" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ mod connections;
 mod error;
 mod generation;
 mod generation_queueing;
+pub mod import;
 mod messages;
 mod migrate;
 mod rows;

@@ -19,7 +19,7 @@ impl CheckReport {
     }
 }
 
-fn open_existing(path: &Path, flags: OpenFlags) -> StoreResult<Connection> {
+pub(super) fn open_existing(path: &Path, flags: OpenFlags) -> StoreResult<Connection> {
     if !path.is_file() {
         return Err(StoreError::NotFound(format!(
             "no database at {}",

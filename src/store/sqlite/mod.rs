@@ -13,6 +13,7 @@ mod columns;
 mod companies;
 mod connections;
 mod draft_edits;
+pub mod export;
 mod files;
 mod generation;
 mod ids;
