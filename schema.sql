@@ -435,6 +435,7 @@ CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NUL
 
 -- migration 6: a generation task names the process that claimed it (issue 17)
 -- Nothing to do here: one process works an SQLite database, and a restart resumes every task in
--- progress. PostgreSQL's generation_tasks gains an `owner` column, NULL for every row a copy
--- brings. (A migration of its own all the same, so that both files keep the same numbers.)
+-- progress. PostgreSQL records who claimed a task in a table of its own, `generation_claims`,
+-- which a copy leaves empty. (A migration of its own all the same, so that both files keep the
+-- same numbers.)
 SELECT 1;

@@ -5,7 +5,8 @@
 //! How a process is known to be alive: once its worker first looks at the queue, a process
 //! takes a number from the `generation_owners` sequence (never handed out twice) and holds a
 //! session-level advisory lock on it, on a connection of its own (its *presence*), for as long
-//! as it runs; its claims write that number in the task's `owner`. The lock goes with the
+//! as it runs; its claims write that number in the task's row of `generation_claims` (a table
+//! of PostgreSQL's own: SQLite, one process, has none, and a copy from it brings none). The lock goes with the
 //! connection: at once when the process is killed (its socket closes), and after the server's
 //! TCP keepalive (about 25 s, set by the presence connection) when its machine is lost. So a
 //! task in progress whose owner's lock nobody holds (`pg_locks`) was cut off by a stop, exactly
@@ -18,8 +19,8 @@
 //! Claims take the oldest claimable task `FOR UPDATE SKIP LOCKED`, so two processes claiming
 //! at once never get the same one. A process whose presence is lost (the database restarted,
 //! the network failed) claims nothing until it is back, since others may be taking its tasks
-//! over meanwhile; and what it writes about a task is kept only while the task still names it
-//! (`owner = its number`): once another process took the task over, or a restart resumed it,
+//! over meanwhile; and what it writes about a task is kept only while the task's claim still
+//! names it: once another process took the task over, or a restart resumed it,
 //! the first owner's late results are left out, and its `rsa_awaits` says false, so it stops
 //! spending on the model.
 //!
@@ -66,14 +67,23 @@ use crate::store::{
 /// advisory locks of adthread (one-key locks) or of anything else on the database.
 const PRESENCE_CLASS: i32 = 0x6164_6774;
 
-/// `t` (a task) is in progress and no live process holds it: its owner's presence lock is
-/// free, in this database.
+/// Someone holds the presence lock of process `owner` (an SQL expression), in this database.
+fn present(owner: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted \
+         AND l.objsubid = 2 \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+         AND l.classid = {PRESENCE_CLASS}::oid AND l.objid = ({owner})::oid)"
+    )
+}
+
+/// `t` (a task) is in progress and no live process holds it: it has no claim (a copy from
+/// SQLite brings none), or its claimer's presence lock is free.
 static ORPHANED: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "t.status = 'in_progress' AND (t.owner IS NULL OR NOT EXISTS (SELECT 1 FROM pg_locks l \
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
-         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-         AND l.classid = {PRESENCE_CLASS}::oid AND l.objid = t.owner::oid))"
+        "t.status = 'in_progress' AND NOT EXISTS (SELECT 1 FROM generation_claims c \
+         WHERE c.task_id = t.id AND {})",
+        present("c.owner")
     )
 });
 
@@ -380,20 +390,31 @@ async fn finish_task(tx: &Transaction<'_>, task_id: &str, error: Option<&str>) -
 }
 
 /// The task's status when `owner` holds it (locked until the transaction ends); None when it
-/// is gone or another process took it over (or a restart resumed it) meanwhile.
+/// is gone or another process took it over (or a restart resumed it) meanwhile. A task's claim
+/// changes only under its row's lock, so once that lock is had, a statement begun after it
+/// reads the claim as it is.
 async fn held_status(
     tx: &Transaction<'_>,
     task_id: &str,
     owner: Option<i32>,
 ) -> StoreResult<Option<String>> {
-    Ok(optional_row(
+    let Some(task) = optional_row(
         tx,
-        "SELECT status FROM generation_tasks WHERE id = $1 AND owner = $2 FOR UPDATE",
+        "SELECT status FROM generation_tasks WHERE id = $1 FOR UPDATE",
+        &[&task_id],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let held: bool = row(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM generation_claims WHERE task_id = $1 AND owner = $2)",
         &[&task_id, &owner],
     )
     .await?
-    .map(|row| row.try_get(0))
-    .transpose()?)
+    .try_get(0)?;
+    Ok(held.then(|| task.try_get(0)).transpose()?)
 }
 
 impl PostgresDatabase {
@@ -422,6 +443,17 @@ impl PostgresDatabase {
         let status = held_status(&tx, task_id, owner).await?;
         Ok((tx, status))
     }
+}
+
+/// The tasks are nobody's (pending again).
+async fn unclaim(tx: &Transaction<'_>, task_ids: &[String]) -> StoreResult<()> {
+    execute(
+        tx,
+        "DELETE FROM generation_claims WHERE task_id = ANY($1)",
+        &[&task_ids],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The task's RSAs that wait for it, now in progress, in their order.
@@ -480,6 +512,22 @@ async fn next_claimable(tx: &Transaction<'_>) -> StoreResult<Option<Claimable>> 
     }))
 }
 
+/// Whether the task, now locked, is still orphaned, seen in a snapshot taken now: a claim that
+/// committed while the task was looked for is seen on its row (in progress), but not its claim
+/// (another table, read in the older snapshot), so the first look took it for an orphan.
+async fn still_orphaned(tx: &Transaction<'_>, task_id: &str) -> StoreResult<bool> {
+    Ok(row(
+        tx,
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM generation_tasks t WHERE t.id = $1 AND {})",
+            *ORPHANED
+        ),
+        &[&task_id],
+    )
+    .await?
+    .try_get(0)?)
+}
+
 /// Resumes what stops cut off, in one snapshot (see `resume_generation`).
 async fn resume_once(database: &PostgresDatabase, max_attempts: u32) -> StoreResult<Resumed> {
     let mut client = database.connection().await?;
@@ -501,15 +549,19 @@ async fn resume_once(database: &PostgresDatabase, max_attempts: u32) -> StoreRes
         let task_id: String = task.try_get(0)?;
         fail_task(&tx, &task_id, &cut_off_too_often(task.try_get(1)?)).await?;
     }
-    let resumed = execute(
+    let resumed: Vec<String> = rows(
         &tx,
         &format!(
-            "UPDATE generation_tasks t SET status = 'pending', owner = NULL WHERE {}",
+            "UPDATE generation_tasks t SET status = 'pending' WHERE {} RETURNING t.id",
             *ORPHANED
         ),
         &[],
     )
-    .await?;
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<_, _>>()?;
+    unclaim(&tx, &resumed).await?;
     execute(
         &tx,
         "UPDATE draft_rsas SET status = 'pending' WHERE status = 'in_progress' \
@@ -525,12 +577,12 @@ async fn resume_once(database: &PostgresDatabase, max_attempts: u32) -> StoreRes
         &[&INTERRUPTED],
     )
     .await?;
-    if resumed > 0 {
+    if !resumed.is_empty() {
         ring_generation_bell(&tx).await?;
     }
     tx.commit().await?;
     Ok(Resumed {
-        resumed: resumed as usize,
+        resumed: resumed.len(),
         failed: exhausted.len(),
     })
 }
@@ -662,6 +714,9 @@ impl GenerationQueue for PostgresDatabase {
                 tx.commit().await?;
                 return Ok(None);
             };
+            if task.orphaned && !still_orphaned(&tx, &task.task_id).await? {
+                continue;
+            }
             if !(task.orphaned && task.attempts >= max_attempts) {
                 break task;
             }
@@ -670,8 +725,15 @@ impl GenerationQueue for PostgresDatabase {
         execute(
             &tx,
             "UPDATE generation_tasks SET status = 'in_progress', attempts = attempts + 1, \
-             owner = $2, date_updated = $3 WHERE id = $1",
-            &[&task.task_id, &owner, &Timestamp::now().0],
+             date_updated = $2 WHERE id = $1",
+            &[&task.task_id, &Timestamp::now().0],
+        )
+        .await?;
+        execute(
+            &tx,
+            "INSERT INTO generation_claims (task_id, owner) VALUES ($1, $2) \
+             ON CONFLICT (task_id) DO UPDATE SET owner = EXCLUDED.owner",
+            &[&task.task_id, &owner],
         )
         .await?;
         let Some(mut work) = job_work(&task.kind, task.ad_group_id) else {
@@ -698,8 +760,8 @@ impl GenerationQueue for PostgresDatabase {
         let client = self.connection().await?;
         Ok(row(
             &client,
-            "SELECT EXISTS (SELECT 1 FROM draft_rsas r JOIN generation_tasks t \
-             ON t.id = r.task_id WHERE r.id = $1 AND r.task_id = $2 AND t.owner = $3 \
+            "SELECT EXISTS (SELECT 1 FROM draft_rsas r JOIN generation_claims c \
+             ON c.task_id = r.task_id WHERE r.id = $1 AND r.task_id = $2 AND c.owner = $3 \
              AND r.edited_at IS NULL AND r.status IN ('pending', 'in_progress'))",
             &[&rsa_id, &task_id, &self.owner()],
         )
@@ -792,11 +854,18 @@ impl GenerationQueue for PostgresDatabase {
         let owner = self.owner();
         let mut client = self.connection().await?;
         let tx = client.transaction().await?;
+        // The tasks' rows first, then their claims (see `held_status`).
+        rows(
+            &tx,
+            "SELECT 1 FROM generation_tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            &[&task_ids],
+        )
+        .await?;
         let released: Vec<String> = rows(
             &tx,
-            "UPDATE generation_tasks SET status = 'pending', owner = NULL, \
-             attempts = GREATEST(attempts - 1, 0) \
-             WHERE id = ANY($1) AND status = 'in_progress' AND owner = $2 RETURNING id",
+            "DELETE FROM generation_claims c USING generation_tasks t \
+             WHERE c.task_id = ANY($1) AND c.owner = $2 AND t.id = c.task_id \
+             AND t.status = 'in_progress' RETURNING c.task_id",
             &[&task_ids, &owner],
         )
         .await?
@@ -804,6 +873,13 @@ impl GenerationQueue for PostgresDatabase {
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
         if !released.is_empty() {
+            execute(
+                &tx,
+                "UPDATE generation_tasks SET status = 'pending', \
+                 attempts = GREATEST(attempts - 1, 0) WHERE id = ANY($1)",
+                &[&released],
+            )
+            .await?;
             execute(
                 &tx,
                 "UPDATE draft_rsas SET status = 'pending' WHERE task_id = ANY($1) \
@@ -837,14 +913,7 @@ impl PostgresDatabase {
         let client = self.connection().await.unwrap();
         loop {
             let held: bool = client
-                .query_one(
-                    &format!(
-                        "SELECT EXISTS (SELECT 1 FROM (SELECT 'in_progress' AS status, \
-                         $1::integer AS owner) t WHERE NOT ({}))",
-                        *ORPHANED
-                    ),
-                    &[&owner],
-                )
+                .query_one(&format!("SELECT {}", present("$1::integer")), &[&owner])
                 .await
                 .unwrap()
                 .get(0);
