@@ -613,3 +613,25 @@ async fn the_bell_rings_in_every_process() {
     pair.postgres.generate_extensions(A, SPRING).await.unwrap();
     rung(&bell).await;
 }
+
+/// A task a copy from SQLite brought in progress has no claim: a claim takes it over, its
+/// attempt counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copied_task_in_progress_is_taken_over() {
+    let Some((pair, [process, _])) = two_processes().await else {
+        return;
+    };
+    pair.postgres
+        .connection()
+        .await
+        .unwrap()
+        .batch_execute(
+            "INSERT INTO generation_tasks (id, draft_id, kind, status, attempts, date_added, \
+               date_updated) VALUES ('task_000000000001000000000001', 1, 'extensions', \
+               'in_progress', 1, '2026-12-01T00:00:00.000000Z', '2026-12-01T00:00:00.000000Z')",
+        )
+        .await
+        .unwrap();
+    let job = process.claim_generation_task().await.unwrap().unwrap();
+    assert_eq!(claimed(&job), ("task_000000000001000000000001", 2));
+}
