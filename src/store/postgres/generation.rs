@@ -6,23 +6,24 @@
 //! takes a number from the `generation_owners` sequence (never handed out twice) and holds a
 //! session-level advisory lock on it, on a connection of its own (its *presence*), for as long
 //! as it runs; its claims write that number in the task's row of `generation_claims` (a table
-//! of PostgreSQL's own: SQLite, one process, has none, and a copy from it brings none). The lock goes with the
-//! connection: at once when the process is killed (its socket closes), and after the server's
-//! TCP keepalive (about 25 s, set by the presence connection) when its machine is lost. So a
-//! task in progress whose owner's lock nobody holds (`pg_locks`) was cut off by a stop, exactly
-//! as SQLite's restart finds it: a claim takes it over (one more attempt), or fails it once
-//! it has been claimed `max_attempts` times, with the words SQLite's `resume_generation` uses;
-//! `resume_generation` does the same at start-up for all of them at once. A lease renewed by
-//! the worker was the other way: it needs no advisory locks, but finds a dead process only
-//! once the lease runs out, and every live task costs a write per renewal.
+//! of PostgreSQL's own: SQLite, one process, has none, and a copy from it brings none). The
+//! lock goes with the connection: at once when the process is killed (its socket closes), and
+//! after the server's TCP keepalive (about 25 s, set by the presence connection) when its
+//! machine is lost. So a task in progress with no claim, or whose claimer's lock nobody holds
+//! (`pg_locks`), was cut off by a stop, exactly as SQLite's restart finds it: a claim takes it
+//! over (one more attempt), or fails it once it has been claimed `max_attempts` times, with the
+//! words SQLite's `resume_generation` uses; `resume_generation` does the same at start-up for
+//! all of them at once. A lease renewed by the worker was the other way: it needs no advisory
+//! locks, but finds a dead process only once the lease runs out, and every live task costs a
+//! write per renewal.
 //!
 //! Claims take the oldest claimable task `FOR UPDATE SKIP LOCKED`, so two processes claiming
-//! at once never get the same one. A process whose presence is lost (the database restarted,
-//! the network failed) claims nothing until it is back, since others may be taking its tasks
-//! over meanwhile; and what it writes about a task is kept only while the task's claim still
-//! names it: once another process took the task over, or a restart resumed it,
-//! the first owner's late results are left out, and its `rsa_awaits` says false, so it stops
-//! spending on the model.
+//! at once never get the same one. A task's claim is written and read only under its task's
+//! row lock. A process whose presence is lost (the database restarted, the network failed)
+//! claims nothing until it is back, since others may be taking its tasks over meanwhile; and
+//! what it writes about a task is kept only while the task's claim still names it: once
+//! another process took the task over, or a restart resumed it, the first owner's late results
+//! are left out, and its `rsa_awaits` says false, so it stops spending on the model.
 //!
 //! The same connection LISTENs on the channel queueing writes NOTIFY at commit
 //! (`generation_queueing.rs`), and rings the worker's bell for each notification. When it
