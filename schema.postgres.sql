@@ -323,3 +323,18 @@ WHERE t.campaign_draft IS NOT NULL AND json_typeof(t.campaign_draft::json) = 'ob
 -- tables with AUTOINCREMENT to behave as these do. (A migration of its own all the same, so that
 -- both files keep the same numbers.)
 SELECT 1;
+
+-- migration 6: a generation task names the process that claimed it (issue 17)
+-- Several processes claim tasks from one queue. Each takes a number from `generation_owners`
+-- once, and holds a session-level advisory lock on (class 0x61646774, its number) on a
+-- connection of its own for as long as it lives; a claim records the number in
+-- `generation_claims`. A task in progress with no claim, or whose claimer's lock nobody holds,
+-- was cut off by a stop (the process died, or lost the database), and any process takes it over
+-- as a restart would; what its first claimer still writes about it is ignored. A table of its
+-- own, not a column of generation_tasks: SQLite has no such thing (one process), and
+-- `adthread copy` moves tables whose columns match and leaves PostgreSQL's own tables be.
+CREATE SEQUENCE generation_owners AS integer MINVALUE 1 CYCLE;
+CREATE TABLE generation_claims (
+    task_id TEXT    PRIMARY KEY REFERENCES generation_tasks (id) ON DELETE CASCADE,
+    owner   INTEGER NOT NULL
+);

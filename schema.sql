@@ -432,3 +432,10 @@ DROP TABLE draft_rsas;
 ALTER TABLE new_draft_rsas RENAME TO draft_rsas;
 CREATE INDEX draft_rsas_by_ad_group ON draft_rsas (ad_group_id, position);
 CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NULL;
+
+-- migration 6: a generation task names the process that claimed it (issue 17)
+-- Nothing to do here: one process works an SQLite database, and a restart resumes every task in
+-- progress. PostgreSQL records who claimed a task in a table of its own, `generation_claims`,
+-- which a copy leaves empty. (A migration of its own all the same, so that both files keep the
+-- same numbers.)
+SELECT 1;

@@ -3,7 +3,8 @@
 //! a time (`llm.generation_concurrency`). It looks at the queue at start-up (after putting back
 //! what a stop cut off), whenever a write rings `Store::generation_bell`, and every few seconds
 //! as a safety net. A clean stop gives back the tasks it holds; a crash leaves them
-//! `in_progress`, and the next start-up resumes them (up to `llm.generation_attempts` claims).
+//! `in_progress`, and the next start-up resumes them (up to `llm.generation_attempts` claims);
+//! on PostgreSQL another process's worker takes them over without waiting for a restart.
 //!
 //! The model is called with the chat's client and caps (`llm.rs`, `reply.rs`), its tokens
 //! charged to the company's monthly quota; its words are parsed by `generated_copy.rs` and an

@@ -35,13 +35,13 @@ pub fn new_task_id() -> String {
     format!("task_{millis:012x}{random:012x}")
 }
 
-/// What a claimed task of `kind` is to do; None for a kind the worker does not do (the task
-/// then fails with [`UNSUPPORTED_KIND`]).
-pub fn job_work(kind: &str, ad_group_id: Option<i64>, rsa_ids: Vec<i64>) -> Option<JobWork> {
+/// What a claimed task of `kind` is to do, its RSAs still to be listed; None for a kind the
+/// worker does not do (the task then fails with [`UNSUPPORTED_KIND`]).
+pub fn job_work(kind: &str, ad_group_id: Option<i64>) -> Option<JobWork> {
     match (kind, ad_group_id) {
         ("rsas", Some(ad_group_id)) => Some(JobWork::Rsas {
             ad_group_id,
-            rsa_ids,
+            rsa_ids: Vec::new(),
         }),
         ("extensions", _) => Some(JobWork::Extensions),
         _ => None,

@@ -472,7 +472,10 @@ store_trait! {
 
 store_trait! {
     /// Background generation of draft copy: queued by the generate endpoints
-    /// and by edits, claimed and finished by the generation worker.
+    /// and by edits, claimed and finished by the generation worker. On a database several
+    /// processes share (PostgreSQL), a task is held by the process that claimed it; one whose
+    /// process died counts as cut off by a stop, as a restart finds it on SQLite, and what a
+    /// process writes about a task it no longer holds is left out.
     pub trait GenerationQueue {
         /// Three new RSAs for one of the draft's ad groups, queued for generation.
         fn generate_rsas(&self, viewer: Viewer, draft_id: DraftId, ad_group_id: i64) -> QueuedRsas;
@@ -494,18 +497,20 @@ store_trait! {
             ad_group_id: Option<i64>,
         ) -> ();
 
-        /// At start-up, before any claim: a task found `in_progress` was cut off by a stop. It
-        /// is pending again, unless it has been claimed `max_attempts` times: then it fails,
-        /// saying so. RSAs left pending or in progress by a task that is over (or gone) fail
+        /// At start-up, before any claim: a task found `in_progress` (held by no live process)
+        /// was cut off by a stop. It is pending again, unless it has been claimed `max_attempts`
+        /// times: then it fails, saying so. RSAs left pending or in progress by a task that is over (or gone) fail
         /// too, so nothing waits for ever.
         fn resume_generation(&self, max_attempts: u32) -> Resumed;
 
         /// Claims the oldest pending task: it is `in_progress` (one more attempt), and so are the
-        /// RSAs it fills. None when nothing is pending.
+        /// RSAs it fills. None when nothing is pending. Where several processes share the
+        /// queue, a task cut off by the death of its process counts as pending here, under
+        /// `resume_generation`'s rule and its last `max_attempts`.
         fn claim_generation_task(&self) -> Option<GenerationJob>;
 
         /// Whether the RSA still waits for this task (it names it, no person edited it, it is not
-        /// done): asked before each model call, so that nothing is spent on an RSA that was edited,
+        /// done, and the task is still this process's where several share the queue): asked before each model call, so that nothing is spent on an RSA that was edited,
         /// taken over by a newer task, or deleted with its ad group meanwhile.
         fn rsa_awaits(&self, task_id: String, rsa_id: i64) -> bool;
 

@@ -226,11 +226,14 @@ fn postgres_rows(url: &str, table: &str) -> Vec<String> {
     all
 }
 
+/// PostgreSQL's tables that SQLite has too: not its own record of migrations, nor who holds
+/// which generation task (the processes sharing the queue; a copy brings none).
 fn postgres_tables(url: &str) -> Vec<String> {
     psql(
         url,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() \
-         AND table_name <> 'adthread_migrations' ORDER BY table_name",
+         AND table_name NOT IN ('adthread_migrations', 'generation_claims') \
+         ORDER BY table_name",
     )
     .lines()
     .map(String::from)

@@ -11,11 +11,11 @@ mod companies;
 mod connections;
 mod draft_edits;
 mod error;
+mod generation;
 mod generation_queueing;
 pub mod import;
 mod messages;
 mod migrate;
-mod pending;
 mod rows;
 mod statements;
 #[cfg(test)]
@@ -58,9 +58,8 @@ pub struct PostgresDatabase {
     pool: Pool,
     /// The URL without its password, for messages.
     url: String,
-    /// What the generation worker waits on. Nothing rings it yet: the worker's timer finds
-    /// queued tasks until a LISTEN connection rings it on every process (helper B's change).
-    generation_bell: Arc<Notify>,
+    /// This process's part in the generation queue all processes share.
+    queue: Arc<generation::SharedQueue>,
 }
 
 /// What `adthread check` reports of the server it reached.
@@ -77,6 +76,7 @@ impl PostgresDatabase {
         pool_size: u32,
     ) -> Result<(PostgresDatabase, MigrationReport), PostgresError> {
         let (settings, tls) = tls::connector(url)?;
+        let queue = Arc::new(generation::SharedQueue::new(settings.clone(), tls.clone()));
         let manager = Manager::from_config(
             settings,
             tls,
@@ -92,7 +92,7 @@ impl PostgresDatabase {
                 .build()
                 .map_err(|err| PostgresError::Tls(err.to_string()))?,
             url: url.to_string(),
-            generation_bell: Arc::new(Notify::new()),
+            queue,
         };
         let mut client = database.client().await?;
         let report = migrate::apply(&mut client)
@@ -122,10 +122,6 @@ impl PostgresDatabase {
     pub async fn ping(&self) -> crate::store::StoreResult<()> {
         self.connection().await?.simple_query("SELECT 1").await?;
         Ok(())
-    }
-
-    pub fn generation_bell(&self) -> Arc<Notify> {
-        self.generation_bell.clone()
     }
 
     /// Lets the pool's connections go; requests still holding one finish first.

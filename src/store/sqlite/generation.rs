@@ -15,7 +15,7 @@ use crate::store::generation::{
     ExtensionRows, RsaTargets, INTERRUPTED, RSAS_PER_RUN, UNSUPPORTED_KIND,
 };
 use crate::store::{
-    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage,
+    GeneratedExtensions, GenerationBrief, GenerationJob, GenerationQueue, GenerationUsage, JobWork,
     QueuedRsas, Resumed, Viewer,
 };
 
@@ -332,30 +332,26 @@ impl GenerationQueue for SqliteStore {
                      date_updated = ?2 WHERE id = ?1",
                 )?
                 .execute(params![task_id, Timestamp::now().0])?;
-            let rsa_ids: Vec<i64> = match (kind.as_str(), ad_group_id) {
-                ("rsas", Some(_)) => {
-                    let rsa_ids: Vec<i64> = write
-                        .prepare_cached(
-                            "SELECT id FROM draft_rsas WHERE task_id = ?1 AND edited_at IS NULL \
-                             AND status IN ('pending', 'in_progress') ORDER BY position, id",
-                        )?
-                        .query_map([&task_id], |row| row.get(0))?
-                        .collect::<rusqlite::Result<_>>()?;
-                    write
-                        .prepare_cached(
-                            "UPDATE draft_rsas SET status = 'in_progress', error = NULL \
-                             WHERE task_id = ?1 AND edited_at IS NULL \
-                             AND status IN ('pending', 'in_progress')",
-                        )?
-                        .execute([&task_id])?;
-                    rsa_ids
-                }
-                _ => Vec::new(),
-            };
-            let Some(work) = job_work(&kind, ad_group_id, rsa_ids) else {
+            let Some(mut work) = job_work(&kind, ad_group_id) else {
                 fail_task(write, &task_id, UNSUPPORTED_KIND)?;
                 return Ok(None);
             };
+            if let JobWork::Rsas { rsa_ids, .. } = &mut work {
+                *rsa_ids = write
+                    .prepare_cached(
+                        "SELECT id FROM draft_rsas WHERE task_id = ?1 AND edited_at IS NULL \
+                         AND status IN ('pending', 'in_progress') ORDER BY position, id",
+                    )?
+                    .query_map([&task_id], |row| row.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                write
+                    .prepare_cached(
+                        "UPDATE draft_rsas SET status = 'in_progress', error = NULL \
+                         WHERE task_id = ?1 AND edited_at IS NULL \
+                         AND status IN ('pending', 'in_progress')",
+                    )?
+                    .execute([&task_id])?;
+            }
             let brief = brief(write, draft_id, ad_group_id)?;
             Ok(Some(GenerationJob {
                 task_id,

@@ -9,6 +9,7 @@ mod companies;
 mod connections;
 mod draft_edits;
 mod drafts;
+mod generation;
 mod messages;
 mod thread_drafts;
 mod threads;
@@ -90,6 +91,23 @@ impl Pair {
             url,
             _dir: dir,
         })
+    }
+}
+
+impl Pair {
+    /// Runs `sql` (fixtures both databases take alike) on both.
+    pub async fn on_both(&self, sql: &'static str) {
+        self.sqlite_fixtures
+            .write(move |conn| Ok(conn.execute_batch(sql)?))
+            .await
+            .unwrap();
+        self.postgres
+            .connection()
+            .await
+            .unwrap()
+            .batch_execute(sql)
+            .await
+            .unwrap();
     }
 }
 

@@ -112,17 +112,7 @@ async fn fill_draft(pair: &Pair) {
           (1, 'sitelink', 2, '{\"link_text\": \"Hours\"}'), \
           (1, 'sitelink', 1, '{\"link_text\": \"Menu\", \"final_url\": \"https://x.test/m\"}'), \
           (1, 'callout', 1, '{\"callout_text\": \"Open Sundays\"}');";
-    pair.sqlite_fixtures
-        .write(|conn| Ok(conn.execute_batch(DRAFT)?))
-        .await
-        .unwrap();
-    pair.postgres
-        .connection()
-        .await
-        .unwrap()
-        .batch_execute(DRAFT)
-        .await
-        .unwrap();
+    pair.on_both(DRAFT).await;
 }
 
 /// Turns of several processes in one thread at once: one draft, every turn answered its id.

@@ -43,17 +43,7 @@ pub(super) async fn two_companies(pair: &Pair) {
            date_added, date_updated) VALUES (1, 'locations/1', 'Main street', \
            '{\"address_lines\": [\"1 Main St\"], \"locality\": \"Springfield\"}', \
            '2026-12-01T00:00:00.000000Z', '2026-12-01T00:00:00.000000Z');";
-    pair.sqlite_fixtures
-        .write(|conn| Ok(conn.execute_batch(CONNECTIONS)?))
-        .await
-        .unwrap();
-    pair.postgres
-        .connection()
-        .await
-        .unwrap()
-        .batch_execute(CONNECTIONS)
-        .await
-        .unwrap();
+    pair.on_both(CONNECTIONS).await;
 }
 
 pub(super) fn scope(customer_id: Option<i64>, location_id: Option<&str>) -> ThreadScope {
