@@ -432,3 +432,8 @@ DROP TABLE draft_rsas;
 ALTER TABLE new_draft_rsas RENAME TO draft_rsas;
 CREATE INDEX draft_rsas_by_ad_group ON draft_rsas (ad_group_id, position);
 CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NULL;
+
+-- migration 7: what several processes share of sign-ins, answers and turns (issue 17)
+-- Nothing to do here: one process owns an SQLite file and keeps the sign-in throttle, the
+-- answers in flight and the threads' locks in its memory. PostgreSQL keeps them in tables.
+-- (A migration of its own all the same, so that both files keep the same numbers.)

@@ -6,6 +6,7 @@
 //! put together) is in the neutral modules beside them, never borrowed from one backend.
 
 mod columns;
+pub mod coordination;
 mod drafts;
 mod interface;
 mod layouts;

@@ -9,6 +9,7 @@ mod campaigns;
 mod columns;
 mod companies;
 mod connections;
+mod coordination;
 mod error;
 mod messages;
 mod migrate;
@@ -27,6 +28,7 @@ use deadpool_postgres::{
 
 use crate::config::PostgresUrl;
 
+pub use coordination::{SharedSlot, SharedTurn, SlotRequest};
 pub use migrate::MigrationReport;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +47,9 @@ pub enum PostgresError {
 #[derive(Clone)]
 pub struct PostgresDatabase {
     pool: Pool,
+    /// Connections that hold a thread's lock for a whole turn (`coordination/turns.rs`): a pool
+    /// of their own, so that turns waiting for the model never take the store's connections.
+    turns: Pool,
     /// The URL without its password, for messages.
     url: String,
 }
@@ -63,19 +68,9 @@ impl PostgresDatabase {
         pool_size: u32,
     ) -> Result<(PostgresDatabase, MigrationReport), PostgresError> {
         let (settings, tls) = tls::connector(url)?;
-        let manager = Manager::from_config(
-            settings,
-            tls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
         let database = PostgresDatabase {
-            pool: Pool::builder(manager)
-                .max_size(pool_size as usize)
-                .runtime(Runtime::Tokio1)
-                .build()
-                .map_err(|err| PostgresError::Tls(err.to_string()))?,
+            pool: pool(settings.clone(), tls.clone(), pool_size)?,
+            turns: pool(settings, tls, pool_size)?,
             url: url.to_string(),
         };
         let mut client = database.client().await?;
@@ -101,6 +96,11 @@ impl PostgresDatabase {
         Ok(self.pool.get().await?)
     }
 
+    /// A connection to hold a thread's lock on.
+    async fn turn_connection(&self) -> crate::store::StoreResult<Object> {
+        Ok(self.turns.get().await?)
+    }
+
     pub async fn server_facts(&self) -> Result<ServerFacts, PostgresError> {
         let row = self
             .client()
@@ -117,6 +117,25 @@ impl PostgresDatabase {
             encrypted: row.get(1),
         })
     }
+}
+
+fn pool(
+    settings: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    size: u32,
+) -> Result<Pool, PostgresError> {
+    let manager = Manager::from_config(
+        settings,
+        tls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size as usize)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|err| PostgresError::Tls(err.to_string()))
 }
 
 /// A failed statement, before it is said where ([`QueryError::at`]).
