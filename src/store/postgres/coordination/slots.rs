@@ -60,7 +60,7 @@ impl PostgresDatabase {
         let id: i64 = row(
             &tx,
             "INSERT INTO answer_slots (company_id, answers, reserved_tokens, expires_at) \
-             VALUES ($1, $2, $3, clock_timestamp() + $4 * interval '1 microsecond') RETURNING id",
+             VALUES ($1, $2, $3, clock_timestamp() + $4::bigint * interval '1 microsecond') RETURNING id",
             &[
                 &company_id,
                 &i32::from(request.limit.is_some()),

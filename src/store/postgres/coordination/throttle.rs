@@ -99,7 +99,7 @@ impl PostgresDatabase {
             execute(
                 &tx,
                 "INSERT INTO throttle_paces (account, full_at) \
-                 VALUES ($1, clock_timestamp() + $2 * interval '1 microsecond') \
+                 VALUES ($1, clock_timestamp() + $2::bigint * interval '1 microsecond') \
                  ON CONFLICT (account) DO UPDATE SET full_at = excluded.full_at",
                 &[&keys.account.as_slice(), &micros(ahead)],
             )

@@ -7,6 +7,7 @@
 mod assistants;
 mod companies;
 mod connections;
+mod coordination;
 mod messages;
 mod thread_drafts;
 mod threads;
