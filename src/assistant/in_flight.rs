@@ -49,51 +49,44 @@ impl InFlight {
         limit: u32,
         tokens: u64,
     ) -> StoreResult<Option<Slot>> {
-        match self {
-            InFlight::Local(local) => Ok(local.take(company_id, limit, tokens).map(Slot::Local)),
-            InFlight::Shared {
-                coordination,
-                lifetime,
-            } => {
-                let request = SlotRequest {
-                    company_id,
-                    limit: Some(limit),
-                    reserved_tokens: tokens,
-                    lifetime: *lifetime,
-                };
-                take_shared(coordination, request).await
-            }
-        }
+        self.admit(company_id, Some(limit), tokens).await
     }
 
     /// Reserves `tokens` for a background generation call, outside the places for messages.
     pub async fn reserve(&self, company_id: CompanyId, tokens: u64) -> StoreResult<Slot> {
+        // Asking for no place, it cannot find them all taken.
+        self.admit(company_id, None, tokens)
+            .await?
+            .ok_or(StoreError::Busy)
+    }
+
+    /// Takes one of `limit` places (none with None), reserving `reserved_tokens`.
+    async fn admit(
+        &self,
+        company_id: CompanyId,
+        limit: Option<u32>,
+        reserved_tokens: u64,
+    ) -> StoreResult<Option<Slot>> {
         match self {
-            InFlight::Local(local) => Ok(Slot::Local(local.reserve(company_id, tokens))),
-            // Asking for no place, it cannot find them all taken.
+            InFlight::Local(local) => Ok(match limit {
+                Some(limit) => local.take(company_id, limit, reserved_tokens),
+                None => Some(local.reserve(company_id, reserved_tokens)),
+            }
+            .map(Slot::Local)),
             InFlight::Shared {
                 coordination,
                 lifetime,
             } => {
                 let request = SlotRequest {
                     company_id,
-                    limit: None,
-                    reserved_tokens: tokens,
+                    limit,
+                    reserved_tokens,
                     lifetime: *lifetime,
                 };
-                take_shared(coordination, request)
-                    .await?
-                    .ok_or(StoreError::Busy)
+                Ok(coordination.take_slot(request).await?.map(Slot::Shared))
             }
         }
     }
-}
-
-async fn take_shared(
-    coordination: &SharedCoordination,
-    request: SlotRequest,
-) -> StoreResult<Option<Slot>> {
-    Ok(coordination.take_slot(request).await?.map(Slot::Shared))
 }
 
 impl Slot {

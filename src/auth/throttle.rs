@@ -82,6 +82,22 @@ impl ThrottlePolicy {
         Duration::from_secs(1u64 << doublings).min(self.max_block)
     }
 
+    /// Small numbers for tests: 3 free failures per account, 5 per address, 4 checks a minute,
+    /// 2 registrations an hour, 100 entries.
+    #[cfg(test)]
+    pub(crate) fn small() -> Self {
+        ThrottlePolicy {
+            free_per_account: 3,
+            free_per_address: 5,
+            account_checks_per_minute: 4,
+            max_block: Duration::from_secs(60),
+            memory: Duration::from_secs(900),
+            registrations_per_address: 2,
+            registration_window: Duration::from_secs(3600),
+            max_entries: 100,
+        }
+    }
+
     /// The time between two password checks of one account, once its burst is spent.
     fn pace_interval(&self) -> Duration {
         Duration::from_secs(60) / self.account_checks_per_minute.max(1)
@@ -499,16 +515,7 @@ mod tests {
     use super::*;
 
     fn policy() -> ThrottlePolicy {
-        ThrottlePolicy {
-            free_per_account: 3,
-            free_per_address: 5,
-            account_checks_per_minute: 4,
-            max_block: Duration::from_secs(60),
-            memory: Duration::from_secs(900),
-            registrations_per_address: 2,
-            registration_window: Duration::from_secs(3600),
-            max_entries: 100,
-        }
+        ThrottlePolicy::small()
     }
 
     fn address(n: u8) -> IpAddr {

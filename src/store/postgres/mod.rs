@@ -50,6 +50,8 @@ pub struct PostgresDatabase {
     /// Connections that hold a thread's lock for a whole turn (`coordination/turns.rs`): a pool
     /// of their own, so that turns waiting for the model never take the store's connections.
     turns: Pool,
+    /// For cancelling a turn's wait for its lock when the turn is dropped meanwhile.
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// The URL without its password, for messages.
     url: String,
 }
@@ -70,7 +72,8 @@ impl PostgresDatabase {
         let (settings, tls) = tls::connector(url)?;
         let database = PostgresDatabase {
             pool: pool(settings.clone(), tls.clone(), pool_size)?,
-            turns: pool(settings, tls, pool_size)?,
+            turns: pool(settings, tls.clone(), pool_size)?,
+            tls,
             url: url.to_string(),
         };
         let mut client = database.client().await?;

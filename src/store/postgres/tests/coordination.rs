@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
 use super::{another_process, cluster_url, fresh_database};
@@ -42,6 +43,37 @@ async fn process(url: &PostgresUrl) -> SharedCoordination {
     SharedCoordination::new(another_process(url).await)
 }
 
+/// Two processes on a fresh [`database`], and a pool to watch them from.
+struct Processes {
+    one: SharedCoordination,
+    two: SharedCoordination,
+    watcher: PostgresDatabase,
+}
+
+async fn two_processes() -> Option<Processes> {
+    let url = database().await?;
+    Some(Processes {
+        one: process(&url).await,
+        two: process(&url).await,
+        watcher: another_process(&url).await,
+    })
+}
+
+/// Joins the thread's queue and waits for the lock on a task; the turn once it holds it.
+async fn wait_in_background(coordination: &SharedCoordination) -> JoinHandle<SharedTurn> {
+    let mut turn = coordination.queue_turn(&thread()).await.unwrap();
+    let waiting = tokio::spawn(async move {
+        turn.acquire().await.unwrap();
+        turn
+    });
+    sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a turn went while another held the thread"
+    );
+    waiting
+}
+
 fn thread() -> ThreadId {
     ThreadId(THREAD.into())
 }
@@ -53,6 +85,14 @@ async fn turn(coordination: &SharedCoordination) -> SharedTurn {
         .expect("the thread is free")
         .unwrap();
     turn
+}
+
+/// The turn waiting in the background, once it holds the thread (as it should by now: `why`).
+async fn once_held(waiting: JoinHandle<SharedTurn>, why: &str) -> SharedTurn {
+    timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect(why)
+        .unwrap()
 }
 
 /// Advisory locks any session holds or waits for on the database.
@@ -70,44 +110,31 @@ async fn advisory_locks(db: &PostgresDatabase) -> i64 {
         .get(0)
 }
 
-/// Waits (a few seconds at most) until no lock is held or waited for: turns let go on tasks.
-async fn until_no_lock(db: &PostgresDatabase) {
+/// Waits (a few seconds at most) until `count` locks are held or waited for: turns let go on
+/// tasks.
+async fn until_locks(db: &PostgresDatabase, count: i64) {
     for _ in 0..100 {
-        if advisory_locks(db).await == 0 {
+        if advisory_locks(db).await == count {
             return;
         }
         sleep(Duration::from_millis(50)).await;
     }
     panic!(
-        "a thread's lock is still held: {}",
+        "{} locks held or waited for, not {count}",
         advisory_locks(db).await
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_turns_on_one_thread_from_two_processes_go_one_after_the_other() {
-    let Some(url) = database().await else {
+    let Some(processes) = two_processes().await else {
         return;
     };
-    let (one, two) = (process(&url).await, process(&url).await);
-    let first = turn(&one).await;
+    let first = turn(&processes.one).await;
     assert!(!first.others_went_first());
-
-    let mut second = two.queue_turn(&thread()).await.unwrap();
-    let waiting = tokio::spawn(async move {
-        second.acquire().await.unwrap();
-        second
-    });
-    sleep(Duration::from_millis(300)).await;
-    assert!(
-        !waiting.is_finished(),
-        "the second turn went while the first held the thread"
-    );
+    let waiting = wait_in_background(&processes.two).await;
     drop(first);
-    let second = timeout(Duration::from_secs(10), waiting)
-        .await
-        .expect("the second turn goes once the first ends")
-        .unwrap();
+    let second = once_held(waiting, "the second turn goes once the first ends").await;
     assert!(
         second.others_went_first(),
         "the first turn ended after the second joined the queue: its exchange must be read"
@@ -115,48 +142,39 @@ async fn two_turns_on_one_thread_from_two_processes_go_one_after_the_other() {
     drop(second);
 
     // Alone on the thread, a turn has nothing new to read.
-    until_no_lock(&another_process(&url).await).await;
-    let alone = turn(&one).await;
-    assert!(!alone.others_went_first());
+    until_locks(&processes.watcher, 0).await;
+    assert!(!turn(&processes.one).await.others_went_first());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_that_gives_up_waiting_leaves_nothing_held() {
-    let Some(url) = database().await else {
+    let Some(processes) = two_processes().await else {
         return;
     };
-    let (one, two) = (process(&url).await, process(&url).await);
-    let watcher = another_process(&url).await;
-    let first = turn(&one).await;
+    let first = turn(&processes.one).await;
     for _ in 0..3 {
-        let mut impatient = two.queue_turn(&thread()).await.unwrap();
+        let mut impatient = processes.two.queue_turn(&thread()).await.unwrap();
         let gave_up = timeout(Duration::from_millis(100), impatient.acquire()).await;
         assert!(gave_up.is_err(), "the thread was held");
     }
+    // Their waits are cancelled at once: only the holder's lock is left.
+    until_locks(&processes.watcher, 1).await;
     drop(first);
-    until_no_lock(&watcher).await;
-    let next = turn(&two).await;
-    drop(next);
-    until_no_lock(&watcher).await;
+    until_locks(&processes.watcher, 0).await;
+    drop(turn(&processes.two).await);
+    until_locks(&processes.watcher, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_whose_connection_dies_frees_the_thread() {
-    let Some(url) = database().await else {
+    let Some(processes) = two_processes().await else {
         return;
     };
-    let (one, two) = (process(&url).await, process(&url).await);
-    let watcher = another_process(&url).await;
-    let dying = turn(&one).await;
+    let dying = turn(&processes.one).await;
     let pid = dying.backend_pid().await;
-    let mut second = two.queue_turn(&thread()).await.unwrap();
-    let waiting = tokio::spawn(async move {
-        second.acquire().await.unwrap();
-        second
-    });
-    sleep(Duration::from_millis(200)).await;
-    assert!(!waiting.is_finished());
-    let killed: bool = watcher
+    let waiting = wait_in_background(&processes.two).await;
+    let killed: bool = processes
+        .watcher
         .connection()
         .await
         .unwrap()
@@ -165,31 +183,19 @@ async fn a_holder_whose_connection_dies_frees_the_thread() {
         .unwrap()
         .get(0);
     assert!(killed);
-    let second = timeout(Duration::from_secs(10), waiting)
-        .await
-        .expect("the thread is free once its holder's session ends")
-        .unwrap();
+    let second = once_held(waiting, "the thread is free once its holder's session ends").await;
     assert!(
         second.others_went_first(),
         "a turn that never said it ended may have stored its exchange"
     );
     drop((dying, second));
-    until_no_lock(&watcher).await;
+    until_locks(&processes.watcher, 0).await;
     // The turn after a clean one trusts what it read again.
-    assert!(!turn(&one).await.others_went_first());
+    assert!(!turn(&processes.one).await.others_went_first());
 }
 
 fn policy() -> ThrottlePolicy {
-    ThrottlePolicy {
-        free_per_account: 3,
-        free_per_address: 5,
-        account_checks_per_minute: 4,
-        max_block: Duration::from_secs(60),
-        memory: Duration::from_secs(900),
-        registrations_per_address: 2,
-        registration_window: Duration::from_secs(3600),
-        max_entries: 100,
-    }
+    ThrottlePolicy::small()
 }
 
 fn address(n: u8) -> IpAddr {
