@@ -151,15 +151,16 @@ impl PostgresDatabase {
     /// back to full and the answer slots expired, so the tables hold only what still counts.
     pub(crate) async fn purge_forgotten(&self, memory: std::time::Duration) -> StoreResult<()> {
         let client = self.connection().await?;
-        client
-            .batch_execute(&format!(
-                "DELETE FROM throttle_failures \
-                   WHERE last_at < clock_timestamp() - {} * interval '1 microsecond'; \
-                 DELETE FROM throttle_paces WHERE full_at < clock_timestamp(); \
-                 DELETE FROM answer_slots WHERE expires_at < clock_timestamp();",
-                micros(memory)
-            ))
-            .await?;
+        execute(
+            &client,
+            "WITH failures AS ( \
+               DELETE FROM throttle_failures \
+               WHERE last_at < clock_timestamp() - $1::bigint * interval '1 microsecond'), \
+             paces AS (DELETE FROM throttle_paces WHERE full_at < clock_timestamp()) \
+             DELETE FROM answer_slots WHERE expires_at < clock_timestamp()",
+            &[&micros(memory)],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -385,3 +385,36 @@ async fn the_slots_of_a_process_that_died_expire() {
         "its reservation no longer counts"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_no_longer_counts_is_purged() {
+    let Some(url) = database().await else {
+        return;
+    };
+    let db = another_process(&url).await;
+    let client = db.connection().await.unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO throttle_failures (kind, key, count, last_at) VALUES \
+               (1, '\\x01', 9, now() - interval '2 hours'), \
+               (1, '\\x02', 9, now() - interval '10 minutes'); \
+             INSERT INTO throttle_paces (account, full_at) VALUES \
+               ('\\x01', now() - interval '1 second'), ('\\x02', now() + interval '1 minute'); \
+             INSERT INTO answer_slots (company_id, answers, reserved_tokens, expires_at) VALUES \
+               (1, 1, 5, now() - interval '1 second'), (1, 1, 5, now() + interval '1 minute');",
+        )
+        .await
+        .unwrap();
+    let throttle = Throttle::new(policy(), Some(SharedCoordination::new(db.clone())));
+    throttle.register(address(1)).await.unwrap().unwrap();
+    let counts = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM throttle_failures WHERE kind = 1), \
+                    (SELECT count(*) FROM throttle_paces), (SELECT count(*) FROM answer_slots)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let left: Vec<i64> = (0..3).map(|n| counts.get(n)).collect();
+    assert_eq!(left, [1, 1, 1], "only what still counts is left");
+}
