@@ -408,7 +408,10 @@ impl Throttle {
         }
     }
 
-    /// See [`LocalThrottle::succeeded`].
+    /// The owner got in from `address`: that address's failures against the account no longer
+    /// count, and this attempt does not count against the address. The address's other
+    /// failures still do, so that an attacker cannot clear its count by signing in to an
+    /// account of its own.
     pub async fn succeeded(&self, email: &str, address: IpAddr) -> StoreResult<()> {
         match self {
             Throttle::Local(local) => {
@@ -486,10 +489,6 @@ impl LocalThrottle {
         Ok(())
     }
 
-    /// The owner got in from `address`: that address's failures against the account no longer
-    /// count, and this attempt does not count against the address. The address's other
-    /// failures still do, so that an attacker cannot clear its count by signing in to an
-    /// account of its own.
     fn succeeded(&self, email: &str, address: IpAddr) {
         let (account, address) = (AccountKey::of(email), AddressKey::of(address));
         let mut tables = self.tables();
