@@ -338,3 +338,46 @@ CREATE TABLE generation_claims (
     task_id TEXT    PRIMARY KEY REFERENCES generation_tasks (id) ON DELETE CASCADE,
     owner   INTEGER NOT NULL
 );
+
+-- migration 7: what several processes share of sign-ins, answers and turns (issue 17)
+-- On SQLite one process owns the file and keeps these in its memory; on PostgreSQL every
+-- process must see the same, so they live here (store/postgres/coordination/ says how each is
+-- used). None of them is ever copied from SQLite: they are minutes old at most.
+-- Password failures and registrations, by a fixed-size key (kind 1: a client address as 16
+-- bytes, kind 2: an account's SHA-256 and an address, kind 3: an address's registrations).
+-- Rows older than the policy's memory are forgotten, and purged now and then.
+CREATE TABLE throttle_failures (
+    kind    SMALLINT    NOT NULL,
+    key     BYTEA       NOT NULL,
+    count   BIGINT      NOT NULL,
+    last_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX throttle_failures_by_age ON throttle_failures (last_at);
+-- Each account's shared pace of password checks: the moment its budget is full again.
+CREATE TABLE throttle_paces (
+    account BYTEA       PRIMARY KEY,
+    full_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX throttle_paces_by_age ON throttle_paces (full_at);
+-- Messages being answered and generation calls, with the tokens each reserved from the monthly
+-- quota. A process deletes its own row when the answer ends; one that died cannot, so every row
+-- expires well after the longest answer could have ended.
+CREATE TABLE answer_slots (
+    id              BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    company_id      BIGINT      NOT NULL REFERENCES companies (id) ON DELETE CASCADE,
+    answers         INTEGER     NOT NULL CHECK (answers IN (0, 1)),
+    reserved_tokens BIGINT      NOT NULL CHECK (reserved_tokens >= 0),
+    expires_at      TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX answer_slots_by_company ON answer_slots (company_id);
+-- The turns of a thread's messages: `begun` counts the turns that took the thread's lock,
+-- `ended` is set to `begun` by a turn that let it go cleanly, and by the next turn to take it
+-- (the turns before it are over by then). A turn that sees either move since it joined the
+-- queue, or sees them differ (a turn whose process died may have stored its exchange), reads
+-- the thread again.
+CREATE TABLE thread_turns (
+    thread_id TEXT   PRIMARY KEY REFERENCES chat_threads (thread_id) ON DELETE CASCADE,
+    begun     BIGINT NOT NULL,
+    ended     BIGINT NOT NULL
+);

@@ -439,3 +439,8 @@ CREATE INDEX draft_rsas_by_task ON draft_rsas (task_id) WHERE task_id IS NOT NUL
 -- which a copy leaves empty. (A migration of its own all the same, so that both files keep the
 -- same numbers.)
 SELECT 1;
+
+-- migration 7: what several processes share of sign-ins, answers and turns (issue 17)
+-- Nothing to do here: one process owns an SQLite file and keeps the sign-in throttle, the
+-- answers in flight and the threads' locks in its memory. PostgreSQL keeps them in tables.
+-- (A migration of its own all the same, so that both files keep the same numbers.)

@@ -251,6 +251,7 @@ impl UsersApi {
         self.state
             .throttle
             .register(client.0)
+            .await?
             .map_err(|retry_after| {
                 ApiError::too_many_requests(
                     "Too many registrations from this address; try again later",

@@ -212,13 +212,16 @@ impl Assistants {
         let quota = self.config.monthly_token_quota;
         let limit = self.config.max_tokens_per_message;
         let reserved = if quota > 0 { limit } else { 0 };
-        let slot = self.in_flight.reserve(job.company_id, reserved);
+        let slot = match self.in_flight.reserve(job.company_id, reserved).await {
+            Ok(slot) => slot,
+            Err(err) => return (Err(public_error(AssistantError::Store(err))), usage),
+        };
         if quota > 0 {
             let used = match self.store.month_tokens(job.company_id).await {
                 Ok(used) => u64::try_from(used).unwrap_or(0),
                 Err(err) => return (Err(public_error(AssistantError::Store(err))), usage),
             };
-            if used.saturating_add(slot.reserved_by_others) >= quota {
+            if used.saturating_add(slot.reserved_by_others()) >= quota {
                 let spent = AssistantError::QuotaSpent {
                     quota,
                     retry_after_secs: seconds_to_next_month(),

@@ -98,17 +98,25 @@ impl Turn {
     }
 }
 
+/// How long a slot among the answers in flight counts when its process dies before giving it
+/// back (processes sharing a database): twice the longest an answer can take, each of its model
+/// calls taking its full timeout.
+fn slot_lifetime(config: &LlmConfig) -> std::time::Duration {
+    let calls = u64::from(config.max_tool_rounds) + 1;
+    std::time::Duration::from_secs(config.timeout_secs.saturating_mul(calls).saturating_mul(2))
+}
+
 /// Seconds a client refused for too many answers in flight is told to wait.
 const BUSY_RETRY_AFTER_SECS: u64 = 1;
 
 impl Assistants {
     pub fn new(store: Store, config: &LlmConfig) -> Result<Assistants, String> {
         Ok(Assistants {
+            turns: thread_locks::ThreadLocks::new(store.shared_coordination()),
+            in_flight: in_flight::InFlight::new(store.shared_coordination(), slot_lifetime(config)),
             store,
             model: llm::ModelClient::from_config(config)?,
             config: config.clone(),
-            turns: thread_locks::ThreadLocks::default(),
-            in_flight: in_flight::InFlight::default(),
         })
     }
 
@@ -130,10 +138,10 @@ impl Assistants {
     ) -> Result<Turn, AssistantError> {
         // Read before waiting, so a thread the viewer cannot see and a bad message are answered
         // at once, and read again only if a turn ended in between (its exchange is missing).
-        let mut lock = self.turns.queue(&thread_id);
+        let mut lock = self.turns.queue(&thread_id).await?;
         let mut context = self.context(viewer, &thread_id).await?;
         let content = user_content(message)?;
-        lock.acquire().await;
+        lock.acquire().await?;
         if lock.others_went_first() {
             context = self.context(viewer, &thread_id).await?;
         }
@@ -188,10 +196,11 @@ impl Assistants {
         let slot = self
             .in_flight
             .take(company_id, limit, reserved)
+            .await?
             .ok_or(busy)?;
         if quota > 0 {
             let used = u64::try_from(self.store.month_tokens(company_id).await?).unwrap_or(0);
-            if used.saturating_add(slot.reserved_by_others) >= quota {
+            if used.saturating_add(slot.reserved_by_others()) >= quota {
                 return Err(AssistantError::QuotaSpent {
                     quota,
                     retry_after_secs: seconds_to_next_month(),

@@ -2,18 +2,94 @@
 //! A turn joins its thread's queue before it reads what answering needs, and learns once it
 //! holds the lock whether another turn ended in between (then what it read may miss that
 //! turn's exchange).
+//!
+//! On SQLite the lock is this process's. When processes share a PostgreSQL database, a turn
+//! also holds the thread's lock in the database (`store/postgres/coordination/turns.rs`), and
+//! the database says whether another turn went first. The process's own queue stays in front
+//! of it, so that the turns of one process waiting for a thread wait here, holding no
+//! database connection: each process holds at most one per thread with a turn under way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::schema::ThreadId;
+use crate::store::coordination::{SharedCoordination, SharedTurn};
+use crate::store::StoreResult;
 use tokio::sync::OwnedMutexGuard;
+
+/// The threads' locks: this process's, or this process's in front of the database's.
+pub enum ThreadLocks {
+    Local(LocalThreadLocks),
+    Shared {
+        local: LocalThreadLocks,
+        coordination: SharedCoordination,
+    },
+}
+
+/// A thread's lock, waited for or held, in this process and, shared, in the database.
+pub struct ThreadLock {
+    /// Let go before `local`, so that the next turn of this process finds it going.
+    shared: Option<SharedTurn>,
+    local: LocalThreadLock,
+}
+
+impl ThreadLocks {
+    /// Shared through the database when `shared` is Some.
+    pub fn new(shared: Option<SharedCoordination>) -> Self {
+        let local = LocalThreadLocks::default();
+        match shared {
+            Some(coordination) => ThreadLocks::Shared {
+                local,
+                coordination,
+            },
+            None => ThreadLocks::Local(local),
+        }
+    }
+
+    /// Joins the thread's queue, without waiting yet.
+    pub async fn queue(&self, thread_id: &ThreadId) -> StoreResult<ThreadLock> {
+        Ok(match self {
+            ThreadLocks::Local(local) => ThreadLock {
+                shared: None,
+                local: local.queue(thread_id),
+            },
+            ThreadLocks::Shared {
+                local,
+                coordination,
+            } => ThreadLock {
+                shared: Some(coordination.queue_turn(thread_id).await?),
+                local: local.queue(thread_id),
+            },
+        })
+    }
+}
+
+impl ThreadLock {
+    /// Waits until the turns queued before this one have ended.
+    pub async fn acquire(&mut self) -> StoreResult<()> {
+        self.local.acquire().await;
+        if let Some(shared) = &mut self.shared {
+            shared.acquire().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether, since this joined the queue, another turn held the lock and let it go. Asked
+    /// once acquired, when no other turn can end. Shared, the database counts every process's
+    /// turns, this one's included.
+    pub fn others_went_first(&self) -> bool {
+        match &self.shared {
+            Some(shared) => shared.others_went_first(),
+            None => self.local.others_went_first(),
+        }
+    }
+}
 
 /// A thread's entry lives only while someone holds or waits for its lock (counted, not guessed
 /// from reference counts), so the map holds at most one entry per request in progress,
 /// whatever thread ids clients send.
 #[derive(Default, Clone)]
-pub struct ThreadLocks {
+pub struct LocalThreadLocks {
     locks: Arc<Mutex<HashMap<ThreadId, ThreadEntry>>>,
 }
 
@@ -27,22 +103,22 @@ struct ThreadEntry {
 
 /// A thread's lock, waited for or held. Dropping it, also while still waiting (a client that
 /// went away), forgets the thread's entry when nobody else holds or waits for it.
-pub struct ThreadLock {
+pub struct LocalThreadLock {
     guard: Option<OwnedMutexGuard<()>>,
     lock: Arc<tokio::sync::Mutex<()>>,
     /// The entry's `turns_ended` when this joined the queue.
     turns_ended_before: u64,
     thread_id: ThreadId,
-    locks: ThreadLocks,
+    locks: LocalThreadLocks,
 }
 
-impl ThreadLocks {
+impl LocalThreadLocks {
     /// Joins the thread's queue, without waiting yet.
-    pub fn queue(&self, thread_id: &ThreadId) -> ThreadLock {
+    pub fn queue(&self, thread_id: &ThreadId) -> LocalThreadLock {
         let mut map = self.map();
         let entry = map.entry(thread_id.clone()).or_default();
         entry.users += 1;
-        ThreadLock {
+        LocalThreadLock {
             guard: None,
             lock: entry.lock.clone(),
             turns_ended_before: entry.turns_ended,
@@ -57,7 +133,7 @@ impl ThreadLocks {
     }
 }
 
-impl ThreadLock {
+impl LocalThreadLock {
     /// Waits until the turns queued before this one have ended.
     pub async fn acquire(&mut self) {
         self.guard = Some(self.lock.clone().lock_owned().await);
@@ -73,7 +149,7 @@ impl ThreadLock {
     }
 }
 
-impl Drop for ThreadLock {
+impl Drop for LocalThreadLock {
     /// The end of a turn is counted before its guard (a field, dropped after this) lets the
     /// next turn in, so that turn sees it.
     fn drop(&mut self) {
@@ -98,7 +174,7 @@ mod tests {
         ThreadId(id.to_string())
     }
 
-    async fn lock(locks: &ThreadLocks, thread_id: &str) -> ThreadLock {
+    async fn lock(locks: &LocalThreadLocks, thread_id: &str) -> LocalThreadLock {
         let mut lock = locks.queue(&thread(thread_id));
         lock.acquire().await;
         lock
@@ -106,7 +182,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_thread_lock_map_forgets_threads_nobody_holds_or_waits_for() {
-        let locks = ThreadLocks::default();
+        let locks = LocalThreadLocks::default();
         for n in 0..1000 {
             let held = lock(&locks, &format!("thr_{n}")).await;
             drop(held);
@@ -136,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_turn_learns_whether_another_ended_since_it_joined_the_queue() {
-        let locks = ThreadLocks::default();
+        let locks = LocalThreadLocks::default();
         let mut alone = locks.queue(&thread("thr_a"));
         alone.acquire().await;
         assert!(!alone.others_went_first());

@@ -50,14 +50,16 @@ impl PasswordGate<'_> {
         email: String,
         password: String,
     ) -> Result<Option<SignedInUser>, SignInError> {
-        self.admit(&email, client).map_err(SignInError::Throttled)?;
+        self.admit(&email, client)
+            .await?
+            .map_err(SignInError::Throttled)?;
         let credentials = self.store.credentials(email.clone()).await?;
         let hash = credentials.as_ref().map(|c| c.password_hash.clone());
         let matches = self.passwords.verify(password, hash).await;
         let Some(user) = credentials.filter(|c| matches && c.is_active) else {
             return Ok(None);
         };
-        self.throttle.succeeded(&email, client);
+        self.throttle.succeeded(&email, client).await?;
         let (token, hash, expires_at) = fresh_token(self.token_lifetime_secs);
         self.store
             .insert_token(hash, user.user_id, expires_at)
@@ -77,20 +79,22 @@ impl PasswordGate<'_> {
         password: String,
     ) -> StoreResult<Confirmation> {
         let email = self.store.user(user_id).await?.email;
-        if let Err(retry_after) = self.admit(&email, client) {
+        if let Err(retry_after) = self.admit(&email, client).await? {
             return Ok(Confirmation::Throttled(retry_after));
         }
         let hash = self.store.password_hash(user_id).await?;
         if !self.passwords.verify(password, Some(hash)).await {
             return Ok(Confirmation::Wrong);
         }
-        self.throttle.succeeded(&email, client);
+        self.throttle.succeeded(&email, client).await?;
         Ok(Confirmation::Confirmed)
     }
 
-    fn admit(&self, email: &str, client: IpAddr) -> Result<(), RetryAfter> {
-        self.throttle.attempt(email, client).inspect_err(|_| {
+    async fn admit(&self, email: &str, client: IpAddr) -> StoreResult<Result<(), RetryAfter>> {
+        let verdict = self.throttle.attempt(email, client).await?;
+        if verdict.is_err() {
             tracing::warn!(client = %client, "password check throttled");
-        })
+        }
+        Ok(verdict)
     }
 }

@@ -19,6 +19,14 @@
 //! `max_entries`. A full table first drops what is forgotten anyway, then the entry whose last
 //! failure is oldest: an attacker can push its own count out only by making `max_entries`
 //! newer failures, each one a throttled password check.
+//!
+//! Where the counts live is chosen once, at start-up: in this process's memory on SQLite (one
+//! process owns the file), in the database on PostgreSQL, where several processes must count
+//! together (`store/postgres/coordination/throttle.rs`: each attempt judged and counted in one
+//! transaction holding locks on its address and account). Either way the policy below judges:
+//! the stores only give it each key's count and the time since its last failure, and keep what
+//! it counted. Shared counts are purged once a minute of what is forgotten anyway, instead of
+//! being capped at `max_entries`.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -29,6 +37,10 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::config::AuthConfig;
+use crate::store::coordination::{
+    AttemptCount, AttemptLook, FailureCount, SharedCoordination, ThrottleKeys,
+};
+use crate::store::StoreResult;
 
 /// Entries kept at most per table.
 const MAX_ENTRIES: usize = 50_000;
@@ -70,6 +82,22 @@ impl ThrottlePolicy {
         Duration::from_secs(1u64 << doublings).min(self.max_block)
     }
 
+    /// Small numbers for tests: 3 free failures per account, 5 per address, 4 checks a minute,
+    /// 2 registrations an hour, 100 entries.
+    #[cfg(test)]
+    pub(crate) fn small() -> Self {
+        ThrottlePolicy {
+            free_per_account: 3,
+            free_per_address: 5,
+            account_checks_per_minute: 4,
+            max_block: Duration::from_secs(60),
+            memory: Duration::from_secs(900),
+            registrations_per_address: 2,
+            registration_window: Duration::from_secs(3600),
+            max_entries: 100,
+        }
+    }
+
     /// The time between two password checks of one account, once its burst is spent.
     fn pace_interval(&self) -> Duration {
         Duration::from_secs(60) / self.account_checks_per_minute.max(1)
@@ -79,6 +107,82 @@ impl ThrottlePolicy {
     fn pace_burst(&self) -> Duration {
         self.pace_interval() * self.account_checks_per_minute.saturating_sub(1)
     }
+
+    /// How long until an account whose pace runs `ahead` of now has a check to spend.
+    fn pace_wait(&self, ahead: Duration) -> Duration {
+        ahead.saturating_sub(self.pace_burst())
+    }
+
+    /// The pace after one check is spent, if one is left (the generic cell rate algorithm).
+    fn pace_spent(&self, ahead: Duration) -> Option<Duration> {
+        self.pace_wait(ahead)
+            .is_zero()
+            .then(|| ahead + self.pace_interval())
+    }
+
+    /// Whether a password check may be made now (the rule at the top of this file), and if so
+    /// what it counts as.
+    fn judge_attempt(&self, look: AttemptLook) -> Result<AttemptCount, RetryAfter> {
+        let memory = self.memory;
+        let address_wait = wait(look.address, memory, |count| {
+            self.block(count, self.free_per_address)
+        });
+        let pair_wait = wait(look.pair, memory, |count| {
+            self.block(count, self.free_per_account)
+        });
+        let failed_here = remembered(look.pair, memory).is_some();
+        let pace_wait = if failed_here {
+            self.pace_wait(look.pace_ahead)
+        } else {
+            Duration::ZERO
+        };
+        refuse_while(address_wait.max(pair_wait).max(pace_wait))?;
+        Ok(AttemptCount {
+            address: one_more(look.address, memory),
+            pair: one_more(look.pair, memory),
+            pace_ahead: self.pace_spent(look.pace_ahead),
+        })
+    }
+
+    /// Whether a registration may be made now; its count if so. After
+    /// `registrations_per_address`, the next waits until `registration_window` has passed since
+    /// the last one.
+    fn judge_registration(&self, seen: Option<FailureCount>) -> Result<u32, RetryAfter> {
+        let window = self.registration_window;
+        let per_address = self.registrations_per_address;
+        refuse_while(wait(seen, window, |count| {
+            if count < per_address {
+                Duration::ZERO
+            } else {
+                window
+            }
+        }))?;
+        Ok(one_more(seen, window))
+    }
+
+    /// The longest a count is remembered.
+    fn longest_memory(&self) -> Duration {
+        self.memory.max(self.registration_window)
+    }
+}
+
+/// A count, unless its last failure is `memory` ago or more.
+fn remembered(seen: Option<FailureCount>, memory: Duration) -> Option<FailureCount> {
+    seen.filter(|seen| seen.age < memory)
+}
+
+/// How long a key stays blocked, given how its count translates to a block.
+fn wait(seen: Option<FailureCount>, memory: Duration, block: impl Fn(u32) -> Duration) -> Duration {
+    remembered(seen, memory).map_or(Duration::ZERO, |seen| {
+        block(seen.count).saturating_sub(seen.age)
+    })
+}
+
+/// The count after one more failure.
+fn one_more(seen: Option<FailureCount>, memory: Duration) -> u32 {
+    remembered(seen, memory)
+        .map_or(0, |seen| seen.count)
+        .saturating_add(1)
 }
 
 /// An account, by the SHA-256 of its trimmed, lowercased email: 32 bytes whatever was sent.
@@ -88,6 +192,14 @@ struct AccountKey([u8; 32]);
 impl AccountKey {
     fn of(email: &str) -> Self {
         AccountKey(Sha256::digest(email.trim().to_lowercase().as_bytes()).into())
+    }
+}
+
+/// A check's keys as the database keeps them.
+fn shared_keys(account: AccountKey, address: AddressKey) -> ThrottleKeys {
+    ThrottleKeys {
+        account: account.0,
+        address: address.octets(),
     }
 }
 
@@ -104,6 +216,14 @@ impl AddressKey {
             }
             v4 => v4,
         })
+    }
+
+    /// 16 bytes, an IPv4 address mapped into IPv6.
+    fn octets(self) -> [u8; 16] {
+        match self.0 {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        }
     }
 }
 
@@ -127,30 +247,16 @@ impl<K: Hash + Eq + Copy> Counts<K> {
         }
     }
 
-    /// The failures of `key` not yet forgotten.
-    fn current(&self, key: &K, now: Instant, memory: Duration) -> Option<Failures> {
-        self.map
-            .get(key)
-            .filter(|failures| now.duration_since(failures.last) < memory)
-            .copied()
+    fn seen(&self, key: &K, now: Instant) -> Option<FailureCount> {
+        self.map.get(key).map(|failures| FailureCount {
+            count: failures.count,
+            age: now.duration_since(failures.last),
+        })
     }
 
-    /// How long `key` stays blocked, given how its count translates to a block.
-    fn wait(
-        &self,
-        key: &K,
-        now: Instant,
-        memory: Duration,
-        block: impl Fn(u32) -> Duration,
-    ) -> Duration {
-        self.current(key, now, memory)
-            .map_or(Duration::ZERO, |failures| {
-                (failures.last + block(failures.count)).saturating_duration_since(now)
-            })
-    }
-
-    fn record(&mut self, key: K, now: Instant, memory: Duration) {
-        let count = self.current(&key, now, memory).map_or(0, |f| f.count);
+    /// Keeps `count` failures for `key`, the last now; what is forgotten after `memory` makes
+    /// room first.
+    fn set(&mut self, key: K, count: u32, now: Instant, memory: Duration) {
         make_room(
             &mut self.map,
             &key,
@@ -158,13 +264,7 @@ impl<K: Hash + Eq + Copy> Counts<K> {
             |failures| now.duration_since(failures.last) >= memory,
             |failures| failures.last,
         );
-        self.map.insert(
-            key,
-            Failures {
-                count: count.saturating_add(1),
-                last: now,
-            },
-        );
+        self.map.insert(key, Failures { count, last: now });
     }
 
     fn forget(&mut self, key: &K) {
@@ -212,18 +312,14 @@ struct Paces {
 }
 
 impl Paces {
-    /// How long until `account` has a check to spend.
-    fn wait(&self, account: &AccountKey, now: Instant, policy: &ThrottlePolicy) -> Duration {
+    /// How far ahead of now `account`'s pace runs.
+    fn ahead(&self, account: &AccountKey, now: Instant) -> Duration {
         self.full_at.get(account).map_or(Duration::ZERO, |full_at| {
-            full_at.saturating_duration_since(now + policy.pace_burst())
+            full_at.saturating_duration_since(now)
         })
     }
 
-    /// Spends one check of `account`'s pace, if one is left.
-    fn spend(&mut self, account: AccountKey, now: Instant, policy: &ThrottlePolicy) {
-        if !self.wait(&account, now, policy).is_zero() {
-            return;
-        }
+    fn set(&mut self, account: AccountKey, now: Instant, ahead: Duration) {
         // An account back to full loses nothing by being dropped.
         make_room(
             &mut self.full_at,
@@ -232,8 +328,7 @@ impl Paces {
             |full_at| *full_at <= now,
             |full_at| *full_at,
         );
-        let start = self.full_at.get(&account).copied().unwrap_or(now).max(now);
-        self.full_at.insert(account, start + policy.pace_interval());
+        self.full_at.insert(account, now + ahead);
     }
 }
 
@@ -244,8 +339,18 @@ struct Tables {
     registrations: Counts<AddressKey>,
 }
 
-/// What the server remembers of recent password checks and registrations.
-pub struct Throttle {
+/// What the server remembers of recent password checks and registrations: in this process,
+/// or shared by every process on the database.
+pub enum Throttle {
+    Local(LocalThrottle),
+    Shared {
+        policy: ThrottlePolicy,
+        coordination: SharedCoordination,
+    },
+}
+
+/// The counts in this process's memory.
+pub struct LocalThrottle {
     policy: ThrottlePolicy,
     tables: Mutex<Tables>,
 }
@@ -270,9 +375,79 @@ fn refuse_while(wait: Duration) -> Result<(), RetryAfter> {
 }
 
 impl Throttle {
+    /// In the database when processes share it (`shared` is Some), else in this process.
+    pub fn new(policy: ThrottlePolicy, shared: Option<SharedCoordination>) -> Self {
+        match shared {
+            Some(coordination) => Throttle::Shared {
+                policy,
+                coordination,
+            },
+            None => Throttle::Local(LocalThrottle::new(policy)),
+        }
+    }
+
+    /// Whether a password of `email`'s account, sent from `address`, may be checked now (the
+    /// rule is at the top of this file); counted when it may.
+    pub async fn attempt(
+        &self,
+        email: &str,
+        address: IpAddr,
+    ) -> StoreResult<Result<(), RetryAfter>> {
+        match self {
+            Throttle::Local(local) => Ok(local.attempt(email, address)),
+            Throttle::Shared {
+                policy,
+                coordination,
+            } => {
+                coordination.purge_when_due(policy.longest_memory()).await?;
+                let keys = shared_keys(AccountKey::of(email), AddressKey::of(address));
+                coordination
+                    .judge_attempt(&keys, |look| policy.judge_attempt(look))
+                    .await
+            }
+        }
+    }
+
+    /// The owner got in from `address`: that address's failures against the account no longer
+    /// count, and this attempt does not count against the address. The address's other
+    /// failures still do, so that an attacker cannot clear its count by signing in to an
+    /// account of its own.
+    pub async fn succeeded(&self, email: &str, address: IpAddr) -> StoreResult<()> {
+        match self {
+            Throttle::Local(local) => {
+                local.succeeded(email, address);
+                Ok(())
+            }
+            Throttle::Shared { coordination, .. } => {
+                let keys = shared_keys(AccountKey::of(email), AddressKey::of(address));
+                coordination.forgive_attempt(&keys).await
+            }
+        }
+    }
+
+    /// Whether `address` may register an account now; counts it when it may.
+    pub async fn register(&self, address: IpAddr) -> StoreResult<Result<(), RetryAfter>> {
+        match self {
+            Throttle::Local(local) => Ok(local.register(address)),
+            Throttle::Shared {
+                policy,
+                coordination,
+            } => {
+                coordination.purge_when_due(policy.longest_memory()).await?;
+                coordination
+                    .judge_registration(&AddressKey::of(address).octets(), |seen| {
+                        policy.judge_registration(seen)
+                    })
+                    .await
+            }
+        }
+    }
+}
+
+impl LocalThrottle {
     pub fn new(policy: ThrottlePolicy) -> Self {
         let capacity = policy.max_entries;
-        Throttle {
+        LocalThrottle {
             policy,
             tables: Mutex::new(Tables {
                 addresses: Counts::new(capacity),
@@ -293,64 +468,43 @@ impl Throttle {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether a password of `email`'s account, sent from `address`, may be checked now (the
-    /// rule is at the top of this file).
-    pub fn attempt(&self, email: &str, address: IpAddr) -> Result<(), RetryAfter> {
+    fn attempt(&self, email: &str, address: IpAddr) -> Result<(), RetryAfter> {
         let now = Instant::now();
         let policy = &self.policy;
         let (account, address) = (AccountKey::of(email), AddressKey::of(address));
-        let mut tables = self.tables();
-        let address_wait = tables
-            .addresses
-            .wait(&address, now, policy.memory, |count| {
-                policy.block(count, policy.free_per_address)
-            });
         let pair = (account, address);
-        let pair_wait = tables.pairs.wait(&pair, now, policy.memory, |count| {
-            policy.block(count, policy.free_per_account)
-        });
-        let failed_here = tables.pairs.current(&pair, now, policy.memory).is_some();
-        let pace_wait = if failed_here {
-            tables.paces.wait(&account, now, policy)
-        } else {
-            Duration::ZERO
-        };
-        refuse_while(address_wait.max(pair_wait).max(pace_wait))?;
-        tables.addresses.record(address, now, policy.memory);
-        tables.pairs.record(pair, now, policy.memory);
-        tables.paces.spend(account, now, policy);
+        let mut tables = self.tables();
+        let counted = policy.judge_attempt(AttemptLook {
+            address: tables.addresses.seen(&address, now),
+            pair: tables.pairs.seen(&pair, now),
+            pace_ahead: tables.paces.ahead(&account, now),
+        })?;
+        tables
+            .addresses
+            .set(address, counted.address, now, policy.memory);
+        tables.pairs.set(pair, counted.pair, now, policy.memory);
+        if let Some(ahead) = counted.pace_ahead {
+            tables.paces.set(account, now, ahead);
+        }
         Ok(())
     }
 
-    /// The owner got in from `address`: that address's failures against the account no longer
-    /// count, and this attempt does not count against the address. The address's other
-    /// failures still do, so that an attacker cannot clear its count by signing in to an
-    /// account of its own.
-    pub fn succeeded(&self, email: &str, address: IpAddr) {
+    fn succeeded(&self, email: &str, address: IpAddr) {
         let (account, address) = (AccountKey::of(email), AddressKey::of(address));
         let mut tables = self.tables();
         tables.pairs.forget(&(account, address));
         tables.addresses.forgive_one(&address);
     }
 
-    /// Whether `address` may register an account now; counts it when it may. After
-    /// `registrations_per_address`, the next waits until `registration_window` has passed
-    /// since the last one.
-    pub fn register(&self, address: IpAddr) -> Result<(), RetryAfter> {
+    fn register(&self, address: IpAddr) -> Result<(), RetryAfter> {
         let now = Instant::now();
         let policy = &self.policy;
         let address = AddressKey::of(address);
-        let window = policy.registration_window;
         let mut tables = self.tables();
-        let wait = tables.registrations.wait(&address, now, window, |count| {
-            if count < policy.registrations_per_address {
-                Duration::ZERO
-            } else {
-                window
-            }
-        });
-        refuse_while(wait)?;
-        tables.registrations.record(address, now, window);
+        let count = policy.judge_registration(tables.registrations.seen(&address, now))?;
+        tables
+            .registrations
+            .set(address, count, now, policy.registration_window);
         Ok(())
     }
 }
@@ -360,16 +514,7 @@ mod tests {
     use super::*;
 
     fn policy() -> ThrottlePolicy {
-        ThrottlePolicy {
-            free_per_account: 3,
-            free_per_address: 5,
-            account_checks_per_minute: 4,
-            max_block: Duration::from_secs(60),
-            memory: Duration::from_secs(900),
-            registrations_per_address: 2,
-            registration_window: Duration::from_secs(3600),
-            max_entries: 100,
-        }
+        ThrottlePolicy::small()
     }
 
     fn address(n: u8) -> IpAddr {
@@ -388,7 +533,7 @@ mod tests {
 
     #[test]
     fn failures_block_an_account_from_their_address_only_whatever_the_case_of_its_email() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         for _ in 0..3 {
             assert_eq!(throttle.attempt("Owner@Example.com", address(1)), Ok(()));
         }
@@ -403,7 +548,7 @@ mod tests {
 
     #[test]
     fn an_address_is_blocked_whatever_the_account() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         for n in 0..5 {
             assert_eq!(
                 throttle.attempt(&format!("user{n}@example.com"), address(7)),
@@ -416,7 +561,7 @@ mod tests {
 
     #[test]
     fn distributed_guessing_shares_the_accounts_pace_but_a_fresh_address_is_checked() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         // Four addresses spend the account's four checks of the minute.
         for n in 1..=4 {
             assert_eq!(throttle.attempt("owner@example.com", address(n)), Ok(()));
@@ -434,7 +579,7 @@ mod tests {
 
     #[test]
     fn keys_take_the_same_room_whatever_the_email_and_the_tables_stay_bounded() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         let huge = "x".repeat(100_000);
         for n in 0..=255u8 {
             let email = format!("{huge}{n}@example.com");
@@ -452,10 +597,10 @@ mod tests {
         let mut counts = Counts::new(2);
         let memory = Duration::from_secs(900);
         let start = Instant::now();
-        counts.record(1, start, memory);
-        counts.record(2, start + Duration::from_secs(1), memory);
-        counts.record(1, start + Duration::from_secs(2), memory);
-        counts.record(3, start + Duration::from_secs(3), memory);
+        counts.set(1, 1, start, memory);
+        counts.set(2, 1, start + Duration::from_secs(1), memory);
+        counts.set(1, 2, start + Duration::from_secs(2), memory);
+        counts.set(3, 1, start + Duration::from_secs(3), memory);
         let mut kept: Vec<_> = counts.map.keys().copied().collect();
         kept.sort_unstable();
         assert_eq!(kept, [1, 3]);
@@ -463,7 +608,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_subscriber_is_one_address_for_its_whole_64() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         for n in 0..5u16 {
             let address = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, n, n, n, n));
             throttle
@@ -478,7 +623,7 @@ mod tests {
 
     #[test]
     fn registrations_per_address_wait_for_the_window_after_the_allowed_ones() {
-        let throttle = Throttle::new(policy());
+        let throttle = LocalThrottle::new(policy());
         assert_eq!(throttle.register(address(1)), Ok(()));
         assert_eq!(throttle.register(address(1)), Ok(()));
         assert_eq!(throttle.register(address(1)), Err(RetryAfter(3600)));

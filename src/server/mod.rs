@@ -86,10 +86,13 @@ pub fn app_state(
         assistants: Arc::new(
             Assistants::new(store.clone(), &config.llm).map_err(ServerError::Llm)?,
         ),
+        throttle: Arc::new(Throttle::new(
+            ThrottlePolicy::from_config(&config.auth),
+            store.shared_coordination(),
+        )),
         store,
         config: Arc::new(config.clone()),
         passwords,
-        throttle: Arc::new(Throttle::new(ThrottlePolicy::from_config(&config.auth))),
     })
 }
 

@@ -7,6 +7,7 @@
 //! put together) is in the neutral modules beside them, never borrowed from one backend.
 
 mod columns;
+pub mod coordination;
 pub mod copy;
 mod draft_edits;
 mod drafts;

@@ -384,7 +384,6 @@ fn a_copy_from_postgres_or_to_a_file_is_refused() {
 }
 
 #[test]
-#[ignore = "campaign drafts on PostgreSQL land with helpers A and B (the original has drafts)"]
 fn the_api_answers_the_same_on_the_copy_as_on_the_original() {
     let Some(postgres) = postgres() else { return };
     let mut original = Server::start_on_sqlite();

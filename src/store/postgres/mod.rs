@@ -9,6 +9,7 @@ mod campaigns;
 mod columns;
 mod companies;
 mod connections;
+mod coordination;
 mod draft_edits;
 mod error;
 mod generation;
@@ -30,10 +31,10 @@ use std::sync::Arc;
 use deadpool_postgres::{
     Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
-use tokio::sync::Notify;
 
 use crate::config::PostgresUrl;
 
+pub use coordination::{SharedSlot, SharedTurn, SlotRequest};
 pub use migrate::MigrationReport;
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,11 @@ const CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 #[derive(Clone)]
 pub struct PostgresDatabase {
     pool: Pool,
+    /// Connections that hold a thread's lock for a whole turn (`coordination/turns.rs`): a pool
+    /// of their own, so that turns waiting for the model never take the store's connections.
+    turns: Pool,
+    /// For cancelling a turn's wait for its lock when the turn is dropped meanwhile.
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// The URL without its password, for messages.
     url: String,
     /// This process's part in the generation queue all processes share.
@@ -77,20 +83,16 @@ impl PostgresDatabase {
     ) -> Result<(PostgresDatabase, MigrationReport), PostgresError> {
         let (settings, tls) = tls::connector(url)?;
         let queue = Arc::new(generation::SharedQueue::new(settings.clone(), tls.clone()));
-        let manager = Manager::from_config(
-            settings,
-            tls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
         let database = PostgresDatabase {
-            pool: Pool::builder(manager)
-                .max_size(pool_size as usize)
-                .wait_timeout(Some(CONNECTION_WAIT))
-                .runtime(Runtime::Tokio1)
-                .build()
-                .map_err(|err| PostgresError::Tls(err.to_string()))?,
+            pool: pool(
+                settings.clone(),
+                tls.clone(),
+                pool_size,
+                Some(CONNECTION_WAIT),
+            )?,
+            // A turn waits for a connection as long as it waits for its thread's lock.
+            turns: pool(settings, tls.clone(), pool_size, None)?,
+            tls,
             url: url.to_string(),
             queue,
         };
@@ -127,6 +129,12 @@ impl PostgresDatabase {
     /// Lets the pool's connections go; requests still holding one finish first.
     pub fn close(&self) {
         self.pool.close();
+        self.turns.close();
+    }
+
+    /// A connection to hold a thread's lock on.
+    async fn turn_connection(&self) -> crate::store::StoreResult<Object> {
+        Ok(self.turns.get().await?)
     }
 
     pub async fn server_facts(&self) -> Result<ServerFacts, PostgresError> {
@@ -145,6 +153,27 @@ impl PostgresDatabase {
             encrypted: row.get(1),
         })
     }
+}
+
+fn pool(
+    settings: tokio_postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+    size: u32,
+    wait: Option<std::time::Duration>,
+) -> Result<Pool, PostgresError> {
+    let manager = Manager::from_config(
+        settings,
+        tls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size as usize)
+        .wait_timeout(wait)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|err| PostgresError::Tls(err.to_string()))
 }
 
 /// A failed statement, before it is said where ([`QueryError::at`]).

@@ -7,6 +7,7 @@
 mod assistants;
 mod companies;
 mod connections;
+mod coordination;
 mod draft_edits;
 mod drafts;
 mod generation;
