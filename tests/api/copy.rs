@@ -226,13 +226,15 @@ fn postgres_rows(url: &str, table: &str) -> Vec<String> {
     all
 }
 
-/// PostgreSQL's tables that SQLite has too: not its own record of migrations, nor who holds
-/// which generation task (the processes sharing the queue; a copy brings none).
+/// PostgreSQL's tables that SQLite has too: not its own record of migrations, nor what the
+/// processes sharing the database keep there (who holds which generation task, sign-in
+/// failures, answers in flight, thread turns; a copy brings none).
 fn postgres_tables(url: &str) -> Vec<String> {
     psql(
         url,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() \
-         AND table_name NOT IN ('adthread_migrations', 'generation_claims') \
+         AND table_name NOT IN ('adthread_migrations', 'generation_claims', 'throttle_failures', \
+         'throttle_paces', 'answer_slots', 'thread_turns') \
          ORDER BY table_name",
     )
     .lines()
