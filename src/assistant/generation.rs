@@ -23,7 +23,7 @@ use super::generated_copy::{
     HEADLINE_CHARS, SITELINK_DESCRIPTION_CHARS, SITELINK_TEXT_CHARS, SNIPPET_HEADERS,
     SNIPPET_VALUES, SNIPPET_VALUE_CHARS,
 };
-use super::{seconds_to_next_month, AssistantError, Assistants};
+use super::{AssistantError, Assistants};
 use crate::store::{GenerationBrief, GenerationJob, GenerationUsage, JobWork};
 
 /// How often the queue is looked at when no bell rings.
@@ -209,25 +209,16 @@ impl Assistants {
         let Some(model) = &self.model else {
             return (Err(NO_MODEL_TASK.into()), usage);
         };
-        let quota = self.config.monthly_token_quota;
         let limit = self.config.max_tokens_per_message;
-        let reserved = if quota > 0 { limit } else { 0 };
-        let slot = match self.in_flight.reserve(job.company_id, reserved).await {
+        let reserving = self
+            .in_flight
+            .reserve(job.company_id, self.quota_reservation());
+        let slot = match reserving.await {
             Ok(slot) => slot,
             Err(err) => return (Err(public_error(AssistantError::Store(err))), usage),
         };
-        if quota > 0 {
-            let used = match self.store.month_tokens(job.company_id).await {
-                Ok(used) => u64::try_from(used).unwrap_or(0),
-                Err(err) => return (Err(public_error(AssistantError::Store(err))), usage),
-            };
-            if used.saturating_add(slot.reserved_by_others()) >= quota {
-                let spent = AssistantError::QuotaSpent {
-                    quota,
-                    retry_after_secs: seconds_to_next_month(),
-                };
-                return (Err(public_error(spent)), usage);
-            }
+        if let Err(refused) = self.within_quota(job.company_id, &slot).await {
+            return (Err(public_error(refused)), usage);
         }
         match model.complete(messages, &[], None).await {
             Ok(completion) => {

@@ -182,12 +182,6 @@ impl Assistants {
     /// (perhaps both, for a moment, which errs on the safe side). So parallel messages
     /// overshoot the quota by at most one message's cost.
     async fn admit(&self, company_id: CompanyId) -> Result<in_flight::Slot, AssistantError> {
-        let quota = self.config.monthly_token_quota;
-        let reserved = if quota > 0 {
-            self.config.max_tokens_per_message
-        } else {
-            0
-        };
         let limit = self.config.max_concurrent_per_company;
         let busy = AssistantError::Busy {
             limit,
@@ -195,19 +189,42 @@ impl Assistants {
         };
         let slot = self
             .in_flight
-            .take(company_id, limit, reserved)
+            .take(company_id, limit, self.quota_reservation())
             .await?
             .ok_or(busy)?;
-        if quota > 0 {
-            let used = u64::try_from(self.store.month_tokens(company_id).await?).unwrap_or(0);
-            if used.saturating_add(slot.reserved_by_others()) >= quota {
-                return Err(AssistantError::QuotaSpent {
-                    quota,
-                    retry_after_secs: seconds_to_next_month(),
-                });
-            }
-        }
+        self.within_quota(company_id, &slot).await?;
         Ok(slot)
+    }
+
+    /// What one model call reserves from the monthly quota: the most it may cost, or nothing
+    /// without a quota.
+    fn quota_reservation(&self) -> u64 {
+        if self.config.monthly_token_quota > 0 {
+            self.config.max_tokens_per_message
+        } else {
+            0
+        }
+    }
+
+    /// QuotaSpent when the month's usage and the other calls' reservations (`slot` holds this
+    /// one's, taken first) reach the quota.
+    async fn within_quota(
+        &self,
+        company_id: CompanyId,
+        slot: &in_flight::Slot,
+    ) -> Result<(), AssistantError> {
+        let quota = self.config.monthly_token_quota;
+        if quota == 0 {
+            return Ok(());
+        }
+        let used = u64::try_from(self.store.month_tokens(company_id).await?).unwrap_or(0);
+        if used.saturating_add(slot.reserved_by_others()) >= quota {
+            return Err(AssistantError::QuotaSpent {
+                quota,
+                retry_after_secs: seconds_to_next_month(),
+            });
+        }
+        Ok(())
     }
 
     /// Answers the turn's message on a task of its own, and stores the exchange; answers the

@@ -132,15 +132,30 @@ impl Server {
     }
 
     fn start_on(env: &[(&str, &str)], postgres: bool) -> Server {
-        let dir = tempfile::tempdir().unwrap();
         let env = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        Server::launched(env, postgres.then(PostgresDatabase::fresh))
+    }
+
+    /// Another process on this server's PostgreSQL database, with the same environment but its
+    /// own folder and port: what a second machine behind a load balancer would run. The first
+    /// server's end drops the database.
+    pub fn second_process(&self) -> Server {
+        let postgres = self
+            .postgres
+            .as_ref()
+            .expect("a second process shares a PostgreSQL database")
+            .shared();
+        Server::launched(self.env.clone(), Some(postgres))
+    }
+
+    fn launched(env: Vec<(String, String)>, postgres: Option<PostgresDatabase>) -> Server {
         let mut server = Server {
             child: None,
-            postgres: postgres.then(PostgresDatabase::fresh),
-            dir,
+            postgres,
+            dir: tempfile::tempdir().unwrap(),
             base: String::new(),
             env,
             client: Client::builder()
@@ -571,7 +586,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
-        if let Some(postgres) = self.postgres.take() {
+        if let Some(postgres) = self.postgres.take().filter(|postgres| postgres.owned) {
             postgres.drop_database();
         }
     }
@@ -599,6 +614,8 @@ struct PostgresDatabase {
     url: String,
     name: String,
     cluster: crate::postgres::Postgres,
+    /// Whether this server drops the database when it stops (a second process's does not).
+    owned: bool,
 }
 
 impl PostgresDatabase {
@@ -613,7 +630,21 @@ impl PostgresDatabase {
             "{plain}?sslmode=verify-full&sslrootcert={}",
             cluster.ca.display()
         );
-        PostgresDatabase { url, name, cluster }
+        PostgresDatabase {
+            url,
+            name,
+            cluster,
+            owned: true,
+        }
+    }
+
+    fn shared(&self) -> PostgresDatabase {
+        PostgresDatabase {
+            url: self.url.clone(),
+            name: self.name.clone(),
+            cluster: self.cluster.clone(),
+            owned: false,
+        }
     }
 
     /// Best effort, never a panic (it runs in `Drop`, maybe while a test unwinds): a killed
@@ -623,7 +654,12 @@ impl PostgresDatabase {
         for _ in 0..20 {
             let dropped = Command::new("psql")
                 .args([&self.cluster.url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c"])
-                .arg(format!("DROP DATABASE IF EXISTS {}", self.name))
+                // FORCE: a second process's sessions, or a killed one's not yet ended, would
+                // each make PostgreSQL wait 5 s and refuse.
+                .arg(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();

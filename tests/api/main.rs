@@ -36,5 +36,6 @@ mod schemathesis;
 mod slow_clients;
 mod spec;
 mod thread_lifecycle;
+mod two_processes;
 mod user_admin;
 mod whole_list;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{free_port, BINARY};
 
+#[derive(Clone)]
 pub(crate) struct Postgres {
     /// postgres://adthread:PASSWORD@127.0.0.1:PORT/adthread, a role that may create databases.
     pub(crate) url: String,

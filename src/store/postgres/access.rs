@@ -81,8 +81,12 @@ pub(super) async fn visible_thread(
     Ok(thread_from_row(&found.ok_or_else(thread_not_found)?)?)
 }
 
+/// For [`visible_draft`]: holds the draft's row until the transaction ends, so that the draft's
+/// writers (edits, generation) go one after another.
+pub(super) const HOLD_DRAFT: &str = " FOR NO KEY UPDATE OF d";
+
 /// The company of a draft the viewer may see, or NotFound; `lock` is appended to the query
-/// (`FOR NO KEY UPDATE OF d` to order the draft's writers until the transaction ends).
+/// ([`HOLD_DRAFT`], or nothing to read).
 pub(super) async fn visible_draft(
     client: &impl GenericClient,
     viewer: Viewer,

@@ -18,7 +18,7 @@ use deadpool_postgres::{Object, Transaction};
 use serde::Serialize;
 use tokio_postgres::types::ToSql;
 
-use super::access::visible_draft;
+use super::access::{visible_draft, HOLD_DRAFT};
 use super::campaigns::load_draft;
 use super::generation_queueing::queue_rsas;
 use super::statements::{execute, optional_row, row, rows};
@@ -35,9 +35,6 @@ use crate::store::draft_edits::{
 use crate::store::generation::RsaRun;
 use crate::store::parameters::{json_patch_params, json_text, patch_params};
 use crate::store::{DraftEditStore, StoreError, StoreResult, Viewer};
-
-/// Appended to the visibility check: holds the draft's row until the edit's transaction ends.
-const HOLD_DRAFT: &str = " FOR NO KEY UPDATE OF d";
 
 /// Starts an edit of draft `draft_id`: its visibility first (NotFound), and its row locked.
 async fn begin_edit(

@@ -47,7 +47,7 @@ use tokio::sync::{watch, Notify};
 use tokio_postgres::AsyncMessage;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::access::visible_draft;
+use super::access::{visible_draft, HOLD_DRAFT};
 use super::generation_queueing::{
     insert_task, new_pending_rsas, ring_generation_bell, GENERATION_CHANNEL,
 };
@@ -616,9 +616,6 @@ async fn add_items(
     }
     Ok(())
 }
-
-/// Locks the draft's row, so that its writers go one after another.
-const HOLD_DRAFT: &str = " FOR NO KEY UPDATE OF d";
 
 impl GenerationQueue for PostgresDatabase {
     async fn generate_rsas(
