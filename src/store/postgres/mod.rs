@@ -31,7 +31,6 @@ use std::sync::Arc;
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
 };
-
 use tokio_postgres::error::SqlState;
 
 use crate::config::PostgresUrl;
