@@ -230,16 +230,15 @@ fn a_process_killed_mid_write_loses_nothing_it_acknowledged_and_the_other_serves
     let stop = AtomicBool::new(false);
     let (on_a, on_b) = std::thread::scope(|scope| {
         let (a, b, admin, stop) = (&a, &b, &admin, &stop);
-        let writers_a: Vec<_> = (0..3)
-            .map(|n| {
-                scope.spawn(move || create_until(a, admin, company, &format!("a{n}"), stop, 10_000))
-            })
-            .collect();
-        let writers_b: Vec<_> = (0..3)
-            .map(|n| {
-                scope.spawn(move || create_until(b, admin, company, &format!("b{n}"), stop, 10_000))
-            })
-            .collect();
+        let writers = |on, name: &str| {
+            (0..3)
+                .map(|n| {
+                    let label = format!("{name}{n}");
+                    scope.spawn(move || create_until(on, admin, company, &label, stop, 10_000))
+                })
+                .collect::<Vec<_>>()
+        };
+        let (writers_a, writers_b) = (writers(a, "a"), writers(b, "b"));
         // Let both take writes, kill A in the middle of them, and let B go on alone.
         std::thread::sleep(Duration::from_millis(1500));
         a.sigkill();
@@ -270,8 +269,8 @@ fn a_process_killed_mid_write_loses_nothing_it_acknowledged_and_the_other_serves
         .chain(&acknowledged_b)
         .cloned()
         .collect();
-    // Each of the writes A answered may be followed only by ones it never answered: at most
-    // one per writer was cut off between its commit and its answer.
+    // Every acknowledged create is listed; besides them, at most one per writer of A that A
+    // committed but was killed before answering.
     let seen_by_b = listed(&b, &admin, company);
     assert!(
         seen_by_b.is_superset(&expected),
